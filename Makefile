@@ -1,0 +1,59 @@
+# HocLieu — `make run` starts the product with demo data, `make test` runs every test.
+# Every target is idempotent: a second run only redoes what changed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+VENDOR := lms/static/vendor
+FLASK  := $(BIN)/flask --app wsgi
+
+.PHONY: install install-test run test lint importlint pytest bench e2e-deps translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+$(VENDOR)/.copied: node_modules/.package-lock.json scripts/vendor.sh
+	sh scripts/vendor.sh $(VENDOR)
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d lms/translations
+
+install: $(VENV)/.installed $(VENDOR)/.copied translations
+
+install-test: install $(VENV)/.installed-test
+
+run: install
+	$(FLASK) setup --demo
+	PORT=$(PORT) $(BIN)/python -m lms.serve
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+pytest: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+e2e-deps:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+bench: install-test
+	$(BIN)/python -m tests.load.run $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR)

@@ -1,0 +1,1 @@
+"""Administration pages: units, users, classes, school years, curriculum."""

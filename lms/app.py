@@ -1,0 +1,97 @@
+"""The application factory: ``create_app(test_config=None)``."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lms import config as config_module
+from lms.extensions import babel, csrf, db, migrate
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the web application; settings come from Config, HOCLIEU_* variables, test_config."""
+    app = Flask(__name__, instance_path=str(config_module.INSTANCE))
+    app.config.from_object(config_module.Config)
+    app.config.from_prefixed_env("HOCLIEU")
+    if test_config:
+        app.config.update(test_config)
+    config_module.finalise(app.config)
+    _init_extensions(app)
+    _register_areas(app)
+    _register_request_hooks(app)
+    if app.config["PROXY_COUNT"]:
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    if app.config["ENV"] == "production":
+        _refuse_unsafe_production(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from lms.celery_app import celery_init_app
+    from lms.i18n import select_locale, select_timezone
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    csrf.init_app(app)
+    celery_init_app(app)
+
+
+def _register_areas(app: Flask) -> None:
+    from lms import cli, i18n
+    from lms.admin.views import bp as admin_bp
+    from lms.api import init_api
+    from lms.auth.views import bp as auth_bp
+    from lms.core.errors_views import register_error_handlers
+    from lms.core.views import bp as core_bp
+    from lms.org.views import bp as org_bp
+
+    for blueprint in (core_bp, auth_bp, org_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    init_api(app)
+    register_error_handlers(app)
+    i18n.init_templates(app)
+    cli.register(app)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from lms.auth.current import load_current_user
+
+    @app.before_request
+    def _who():
+        if request.endpoint != "static":
+            load_current_user()
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if getattr(g, "user", None) is not None and response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _refuse_unsafe_production(app: Flask) -> None:
+    """Production never runs with the development secret key or with demo accounts."""
+    from sqlalchemy import inspect, select
+
+    from lms.auth.models import User
+
+    if app.config["SECRET_KEY"] == config_module.Config.SECRET_KEY:
+        raise RuntimeError("HOCLIEU_ENV=production needs HOCLIEU_SECRET_KEY set to a secret.")
+    with app.app_context():
+        if not inspect(db.engine).has_table("user"):
+            return
+        if db.session.scalar(select(User.id).where(User.is_demo.is_(True)).limit(1)):
+            logging.getLogger(__name__).critical("demo accounts exist in production")
+            raise RuntimeError(
+                "HOCLIEU_ENV=production but demo accounts exist: remove them with "
+                "`flask --app wsgi demo --remove` before starting."
+            )

@@ -1,0 +1,1 @@
+"""Accounts, login sessions, API tokens, login throttling and the permission decision."""

@@ -1,0 +1,38 @@
+"""Celery bound to the Flask app: every task runs inside an app context.
+
+Default broker is SQLite through kombu's SQLAlchemy transport (no extra service); at scale,
+``HOCLIEU_BROKER_URL=redis://…``. Tasks are ``@shared_task`` in each area's ``tasks.py``.
+"""
+
+from celery import Celery, Task
+from flask import Flask
+
+TASK_MODULES = ["lms.core.tasks"]
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask)
+    celery.conf.update(
+        broker_url=app.config["BROKER_URL"],
+        result_backend=app.config["RESULT_BACKEND"],
+        task_always_eager=bool(app.config["CELERY_EAGER"]),
+        task_eager_propagates=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"polling_interval": 0.2},
+        timezone=app.config["TIMEZONE"],
+        beat_schedule={},
+    )
+    celery.set_default()
+    celery.autodiscover_tasks(lambda: TASK_MODULES, related_name=None, force=True)
+    app.extensions["celery"] = celery
+    return celery

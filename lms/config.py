@@ -1,0 +1,107 @@
+"""Configuration: every setting is an environment variable ``HOCLIEU_<NAME>`` with one default.
+
+``create_app`` loads this class, then ``app.config.from_prefixed_env("HOCLIEU")`` so that, for
+example, ``HOCLIEU_DATABASE_URL=postgresql+psycopg://…`` switches the database without a code
+edit. Values given as JSON (numbers, booleans) are parsed as such by Flask.
+"""
+
+import os
+from pathlib import Path
+
+#: Folder for the embedded defaults: SQLite files, stored files, the search index, the broker.
+INSTANCE = Path(os.environ.get("HOCLIEU_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+
+
+def _sqlite(name: str) -> str:
+    return f"sqlite:///{INSTANCE / name}"
+
+
+class Config:
+    """Defaults for a laptop or a single school server; see docs/configuration.md."""
+
+    #: ``development`` | ``production`` | ``test``. Production refuses demo accounts.
+    ENV = "development"
+    #: Signs session cookies and CSRF tokens. Must be set to a long random value in production.
+    SECRET_KEY = "dev-only-change-me"  # noqa: S105 — production refuses it
+    #: SQLAlchemy URL. Default: SQLite file under instance/. Scale: postgresql+psycopg://…
+    DATABASE_URL = _sqlite("hoclieu.sqlite")
+    #: Milliseconds a SQLite writer waits for the lock before failing.
+    SQLITE_BUSY_TIMEOUT_MS = 15000
+    #: PostgreSQL connection pool size per process.
+    DB_POOL_SIZE = 10
+    #: Celery broker. Default: SQLite through kombu's SQLAlchemy transport. Scale: redis://…
+    BROKER_URL = "sqla+" + _sqlite("celery-broker.sqlite")
+    #: Celery result backend (task progress itself is kept in the application database).
+    RESULT_BACKEND = "db+" + _sqlite("celery-results.sqlite")
+    #: Run tasks in-process instead of sending them to a worker (tests, scripts).
+    CELERY_EAGER = False
+    #: ``local`` (a folder) or ``s3`` (MinIO or any S3 API server).
+    STORAGE_BACKEND = "local"
+    #: Folder for the ``local`` backend.
+    STORAGE_PATH = str(INSTANCE / "files")
+    #: S3 endpoint as host:port, bucket, credentials and TLS switch for the ``s3`` backend.
+    S3_ENDPOINT = "127.0.0.1:9000"
+    S3_BUCKET = "hoclieu"
+    S3_ACCESS_KEY = ""
+    S3_SECRET_KEY = ""
+    S3_SECURE = False
+    S3_REGION = "us-east-1"
+    #: Seconds a presigned download URL stays valid.
+    S3_PRESIGN_SECONDS = 300
+    #: Folder of the Whoosh full-text index.
+    SEARCH_INDEX_PATH = str(INSTANCE / "search")
+    #: Mail: without an SMTP host, mail goes to the outbox table and the log only.
+    MAIL_SMTP_HOST = ""
+    MAIL_SMTP_PORT = 587
+    MAIL_SMTP_USER = ""
+    MAIL_SMTP_PASSWORD = ""
+    MAIL_FROM = "HocLieu <no-reply@hoclieu.local>"
+    #: Language used when the user has not chosen one: ``vi`` or ``en``.
+    DEFAULT_LANGUAGE = "vi"
+    #: Time zone for displayed dates.
+    TIMEZONE = "Asia/Ho_Chi_Minh"
+    #: Send session cookies only over HTTPS. Set true behind TLS (production default below).
+    SESSION_COOKIE_SECURE = False
+    #: Idle lifetime of a login session, in hours.
+    SESSION_HOURS = 12
+    #: Idle lifetime of an API token, in days.
+    API_TOKEN_DAYS = 30
+    #: Failed logins allowed per account, and per client address, in one window.
+    LOGIN_MAX_FAILURES_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_ADDRESS = 30
+    #: Length of that window, in seconds.
+    LOGIN_WINDOW_SECONDS = 900
+    #: Argon2id cost: memory in KiB, passes, lanes.
+    ARGON2_MEMORY_KIB = 65536
+    ARGON2_TIME_COST = 3
+    ARGON2_PARALLELISM = 2
+    #: Largest request body accepted, in bytes (uploads stream and have their own limits).
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    #: Trust X-Forwarded-For from this many proxies (0 when the app faces clients directly).
+    PROXY_COUNT = 0
+
+
+def finalise(config: dict) -> None:
+    """Derive Flask and extension settings from the HOCLIEU_ values after env overrides."""
+    url = config["DATABASE_URL"]
+    config["SQLALCHEMY_DATABASE_URI"] = url
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(url, config)
+    config["SESSION_COOKIE_SECURE"] = bool(config["SESSION_COOKIE_SECURE"]) or (
+        config["ENV"] == "production"
+    )
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["SESSION_COOKIE_NAME"] = "hoclieu_session"
+    config["BABEL_DEFAULT_LOCALE"] = config["DEFAULT_LANGUAGE"]
+    config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]
+    config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    config["WTF_CSRF_TIME_LIMIT"] = None
+    config["WTF_CSRF_SSL_STRICT"] = True
+
+
+def engine_options(url: str, config: dict) -> dict:
+    """SQLite: one pooled file connection per thread, WAL set per connection. PostgreSQL: ping."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": config["SQLITE_BUSY_TIMEOUT_MS"] / 1000,
+                                 "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": int(config["DB_POOL_SIZE"]), "max_overflow": 20}

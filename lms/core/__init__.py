@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every area uses: task progress, mail outbox, text helpers, errors."""

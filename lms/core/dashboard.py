@@ -1,0 +1,137 @@
+"""What each role sees first: one section per role the user holds, with useful empty states."""
+
+from dataclasses import dataclass, field
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from lms.auth.permissions import can, memberships
+from lms.extensions import db
+from lms.org.models import Membership, Role, SchoolClass, Unit
+
+
+@dataclass
+class Section:
+    title: str
+    empty: str
+    #: (label, detail, url or None)
+    rows: list[tuple[str, str, str | None]] = field(default_factory=list)
+    actions: list[tuple[str, str]] = field(default_factory=list)
+    testid: str = ""
+
+
+def nav_items(user) -> list[dict]:
+    items = []
+    if can(user, "admin.access"):
+        items.append({"label": _("Quản trị"), "url": url_for("admin.index")})
+    return items
+
+
+def _class_sizes(class_ids: list[int]) -> dict[int, int]:
+    if not class_ids:
+        return {}
+    rows = db.session.execute(
+        select(Membership.class_id, func.count())
+        .where(Membership.class_id.in_(class_ids), Membership.role == Role.STUDENT)
+        .group_by(Membership.class_id)
+    )
+    return dict(rows.all())
+
+
+def _student(user) -> list[Section]:
+    classes = [m.school_class for m in memberships(user, Role.STUDENT) if m.school_class]
+    return [
+        Section(_("Lớp của em"), _("Em chưa thuộc lớp nào. Hãy hỏi giáo viên chủ nhiệm."),
+                [(c.name, c.school.name, None) for c in classes], testid="student-classes"),
+        Section(_("Việc cần làm"), _("Chưa có bài học hay bài kiểm tra nào được giao. "
+                                     "Khi giáo viên giao bài, bài sẽ hiện ở đây."),
+                testid="student-todo"),
+    ]
+
+
+def _teacher(user) -> list[Section]:
+    taught = memberships(user, Role.TEACHER, Role.HOMEROOM_TEACHER)
+    sizes = _class_sizes([m.class_id for m in taught if m.class_id])
+    rows = []
+    for m in taught:
+        if m.school_class is None:
+            continue
+        subject = m.subject.name if m.subject else _("Chủ nhiệm")
+        detail = _("%(subject)s · %(count)d học sinh", subject=subject,
+                   count=sizes.get(m.class_id, 0))
+        rows.append((m.school_class.name, detail, url_for("org.class_detail",
+                                                          class_id=m.class_id)))
+    return [Section(_("Lớp tôi dạy"), _("Bạn chưa được phân công lớp nào."), rows,
+                    testid="teacher-classes")]
+
+
+def _leader(user) -> list[Section]:
+    sections = []
+    for m in memberships(user, Role.SCHOOL_LEADER):
+        school = m.unit
+        n_classes = db.session.scalar(
+            select(func.count()).select_from(SchoolClass).where(SchoolClass.school_id == school.id))
+        n_students = db.session.scalar(
+            select(func.count(func.distinct(Membership.user_id)))
+            .where(Membership.unit_id == school.id, Membership.role == Role.STUDENT))
+        rows = [(_("Lớp"), str(n_classes), None), (_("Học sinh"), str(n_students), None)]
+        actions = [(_("Nhập danh sách"), url_for("org.roster_upload", school_id=school.id)),
+                   (_("Lớp học"), url_for("org.school_classes", school_id=school.id))]
+        sections.append(Section(school.name, _("Trường chưa có lớp nào."), rows, actions,
+                                testid="leader-school"))
+    return sections
+
+
+def _reviewer(user) -> list[Section]:
+    rows = []
+    for m in memberships(user, Role.UNIT_REVIEWER, Role.DEPARTMENT_REVIEWER):
+        subject = m.subject.name if m.subject else _("mọi môn")
+        rows.append((m.unit.name, subject, None))
+    return [Section(_("Phạm vi thẩm định"), "", rows, testid="reviewer-scope"),
+            Section(_("Hồ sơ chờ thẩm định"),
+                    _("Không có câu hỏi hay bài giảng nào đang chờ bạn thẩm định."),
+                    testid="reviewer-queue")]
+
+
+def _admin(user) -> list[Section]:
+    rows = []
+    for m in memberships(user, Role.ADMIN):
+        inside = select(Unit).where(Unit.path.startswith(m.unit.path))
+        count = db.session.scalar(select(func.count()).select_from(inside.subquery()))
+        rows.append((m.unit.name, _("%(count)d đơn vị", count=count), url_for("admin.units")))
+    return [Section(_("Quản trị hệ thống"), "", rows,
+                    [(_("Đơn vị"), url_for("admin.units")),
+                     (_("Người dùng"), url_for("admin.users")),
+                     (_("Năm học"), url_for("admin.school_years")),
+                     (_("Chương trình"), url_for("admin.curriculum"))], testid="admin")]
+
+
+def _parent(user) -> list[Section]:
+    from lms.auth.models import User
+    from lms.org.models import Guardianship
+
+    children = db.session.scalars(
+        select(User).join(Guardianship, Guardianship.student_id == User.id)
+        .where(Guardianship.parent_id == user.id)).all()
+    return [Section(_("Con của tôi"), _("Tài khoản chưa được liên kết với học sinh nào."),
+                    [(c.full_name, c.username, None) for c in children], testid="parent")]
+
+
+BUILDERS = [
+    ({Role.ADMIN}, _admin),
+    ({Role.SCHOOL_LEADER}, _leader),
+    ({Role.TEACHER, Role.HOMEROOM_TEACHER}, _teacher),
+    ({Role.UNIT_REVIEWER, Role.DEPARTMENT_REVIEWER}, _reviewer),
+    ({Role.STUDENT}, _student),
+    ({Role.PARENT}, _parent),
+]
+
+
+def dashboard_for(user) -> list[Section]:
+    held = {m.role for m in user.memberships}
+    sections: list[Section] = []
+    for wanted, build in BUILDERS:
+        if held & wanted:
+            sections.extend(build(user))
+    return sections

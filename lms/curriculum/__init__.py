@@ -1,0 +1,1 @@
+"""Subjects of the 2018 general-education programme, grades, cognitive levels and topic tree."""

@@ -1,0 +1,191 @@
+"""Demo data for ``make run``: a department, its units, seven schools, ~200 students.
+
+Every demo account has the password ``hoclieu-demo`` and ``is_demo`` set; production refuses
+to start while any exist. Loading twice changes nothing.
+"""
+
+import random
+from datetime import date
+
+from sqlalchemy import delete, select
+
+from lms.auth import passwords
+from lms.auth.models import User
+from lms.curriculum.models import Subject, Topic, TopicKind
+from lms.extensions import db
+from lms.org.models import (
+    Guardianship,
+    Membership,
+    Role,
+    SchoolClass,
+    SchoolLevel,
+    SchoolYear,
+    Unit,
+    UnitKind,
+)
+from lms.org.services import add_unit, new_join_code
+from question_bank import fold
+
+PASSWORD = "hoclieu-demo"  # noqa: S105 — documented demo password
+NAMED_ACCOUNTS = {
+    "admin": "Quản trị viên Sở",
+    "reviewer": "Nguyễn Thị Thẩm Định",
+    "reviewer.phong": "Trần Văn Phòng",
+    "leader": "Lê Hoàng Hiệu Trưởng",
+    "teacher": "Phạm Thu Hà",
+    "student": "Đỗ Minh Anh",
+    "student2": "Võ Gia Bảo",
+    "parent": "Đỗ Văn Phụ Huynh",
+}
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng",
+          "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"]
+MIDDLE = ["Văn", "Thị", "Minh", "Ngọc", "Gia", "Thanh", "Đức", "Hoài", "Bảo", "Quốc", "Khánh"]
+GIVEN = ["An", "Anh", "Bình", "Châu", "Chi", "Dũng", "Đạt", "Giang", "Hà", "Hải", "Hân",
+         "Hiếu", "Hòa", "Huy", "Khoa", "Lan", "Linh", "Long", "Mai", "Minh", "Nam", "Ngân",
+         "Nhi", "Phúc", "Quân", "Quỳnh", "Sơn", "Tâm", "Thảo", "Trang", "Trí", "Tú", "Uyên",
+         "Vy", "Yến", "Đăng", "Ánh", "Ý"]
+
+#: (school name, level, parent key, external code, [(class name, grade, students)])
+SCHOOLS = [
+    ("Trường THPT Nguyễn Du", SchoolLevel.UPPER_SECONDARY, "dept", "79000701",
+     [("10A1", 10, 35), ("10A2", 10, 30), ("11A1", 11, 30), ("12A1", 12, 30)]),
+    ("Trường THPT Lê Quý Đôn", SchoolLevel.UPPER_SECONDARY, "dept", "79000702", []),
+    ("Trường THCS Trần Phú", SchoolLevel.LOWER_SECONDARY, "district", "79760301",
+     [("8A1", 8, 25)]),
+    ("Trường Tiểu học Kim Đồng", SchoolLevel.PRIMARY, "commune", "79760401", [("5A", 5, 25)]),
+    ("Trường Mầm non Hoa Sen", SchoolLevel.PRESCHOOL, "commune", "79760501", []),
+    ("Trường TH&THCS Võ Thị Sáu", SchoolLevel.MULTI_LEVEL, "commune", "79760601",
+     [("9A", 9, 25)]),
+    ("Trung tâm GDNN-GDTX Thành phố", SchoolLevel.CONTINUING, "district", "79760701", []),
+]
+
+TOAN_10 = [("Chương I. Mệnh đề và tập hợp", ["Mệnh đề", "Tập hợp và các phép toán trên tập hợp"]),
+           ("Chương II. Bất phương trình và hệ bất phương trình bậc nhất hai ẩn",
+            ["Bất phương trình bậc nhất hai ẩn", "Hệ bất phương trình bậc nhất hai ẩn"]),
+           ("Chương III. Hệ thức lượng trong tam giác",
+            ["Giá trị lượng giác của một góc từ 0° đến 180°", "Hệ thức lượng trong tam giác"]),
+           ("Chương VI. Hàm số, đồ thị và ứng dụng",
+            ["Hàm số", "Hàm số bậc hai", "Dấu của tam thức bậc hai",
+             "Phương trình quy về phương trình bậc hai"])]
+
+
+def demo_loaded() -> bool:
+    return db.session.scalar(select(User.id).where(User.username == "admin")) is not None
+
+
+def load_demo(seed: int = 2025) -> dict:
+    """Create the demo organisation and accounts unless they exist; returns what was made."""
+    if demo_loaded():
+        return {"created": False}
+    rng = random.Random(seed)  # noqa: S311 — reproducible names, not secrets
+    # One hash for every demo account: they share a password, and hashing 200 times is slow.
+    password_hash = passwords.hash_password(PASSWORD, (65536, 3, 2))
+    subjects = {s.code: s for s in db.session.scalars(select(Subject))}
+    year = _school_year()
+    units = _units()
+    named = {username: _user(username, name, password_hash)
+             for username, name in NAMED_ACCOUNTS.items()}
+    dept, district = units["dept"], units["district"]
+    _member(named["admin"], Role.ADMIN, dept)
+    _member(named["reviewer"], Role.DEPARTMENT_REVIEWER, dept)
+    _member(named["reviewer.phong"], Role.UNIT_REVIEWER, district)
+    count = 0
+    for index, (name, level, parent_key, code, classes) in enumerate(SCHOOLS):
+        school = add_unit(UnitKind.SCHOOL, name, units[parent_key], external_code=code,
+                          school_level=level)
+        leader = named["leader"] if index == 0 else _user(f"hieutruong{index}", _name(rng),
+                                                         password_hash)
+        _member(leader, Role.SCHOOL_LEADER, school)
+        for class_name, grade, size in classes:
+            count += _class(rng, school, year, class_name, grade, size, subjects, named,
+                            password_hash)
+    db.session.add(Guardianship(parent_id=named["parent"].id, student_id=named["student"].id))
+    _member(named["parent"], Role.PARENT, units_of(named["student"])[0])
+    _topics(subjects["TOAN"])
+    db.session.flush()
+    return {"created": True, "students": count, "units": len(units) + len(SCHOOLS)}
+
+
+def remove_demo_accounts() -> int:
+    """Delete every demo account (units and classes stay); returns how many went."""
+    ids = list(db.session.scalars(select(User.id).where(User.is_demo.is_(True))))
+    db.session.execute(delete(Guardianship).where(
+        Guardianship.parent_id.in_(ids) | Guardianship.student_id.in_(ids)))
+    db.session.execute(delete(Membership).where(Membership.user_id.in_(ids)))
+    db.session.execute(delete(User).where(User.id.in_(ids)))
+    return len(ids)
+
+
+def units_of(user: User) -> list[Unit]:
+    return [m.unit for m in db.session.scalars(select(Membership).where(
+        Membership.user_id == user.id))]
+
+
+def _school_year() -> SchoolYear:
+    year = db.session.scalar(select(SchoolYear).where(SchoolYear.name == "2025-2026"))
+    if year is None:
+        year = SchoolYear(name="2025-2026", starts_on=date(2025, 9, 5), ends_on=date(2026, 5, 31))
+        db.session.add(year)
+        db.session.flush()
+    return year
+
+
+def _units() -> dict[str, Unit]:
+    dept = add_unit(UnitKind.DEPARTMENT, "Sở GD&ĐT Tỉnh Demo", None, external_code="79")
+    district = add_unit(UnitKind.DISTRICT_OFFICE, "Phòng GD&ĐT Thành phố Demo", dept,
+                        external_code="7976", valid_to=date(2025, 6, 30))
+    commune = add_unit(UnitKind.COMMUNE, "UBND xã An Hòa", dept, external_code="797601",
+                       valid_from=date(2025, 7, 1))
+    add_unit(UnitKind.COMMUNE, "UBND phường Bến Thành", dept, external_code="797602",
+             valid_from=date(2025, 7, 1))
+    return {"dept": dept, "district": district, "commune": commune}
+
+
+def _name(rng: random.Random) -> str:
+    return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+
+
+def _user(username: str, full_name: str, password_hash: str, **fields) -> User:
+    user = User(username=username, full_name=full_name, name_key=fold(full_name),
+                password_hash=password_hash, is_demo=True, **fields)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _member(user: User, role: Role, unit: Unit, school_class: SchoolClass | None = None,
+            subject: Subject | None = None) -> None:
+    db.session.add(Membership(user_id=user.id, role=role, unit_id=unit.id,
+                              class_id=school_class.id if school_class else None,
+                              subject_id=subject.id if subject else None))
+
+
+def _class(rng, school, year, name, grade, size, subjects, named, password_hash) -> int:
+    school_class = SchoolClass(school_id=school.id, school_year_id=year.id, name=name,
+                               grade=grade, join_code=new_join_code())
+    db.session.add(school_class)
+    db.session.flush()
+    is_demo_class = school.external_code == "79000701" and name == "10A1"
+    teacher = named["teacher"] if is_demo_class else _user(
+        f"gv.{school.external_code}.{name.lower()}", _name(rng), password_hash)
+    main_subject = subjects["TOAN"] if grade >= 6 or is_demo_class else subjects["TIENGVIET"]
+    _member(teacher, Role.TEACHER, school, school_class, main_subject)
+    _member(teacher, Role.HOMEROOM_TEACHER, school, school_class)
+    students = [named["student"], named["student2"]] if is_demo_class else []
+    for number in range(len(students), size):
+        code = f"hs{school.external_code[-4:]}{name.lower()}{number + 1:02d}"
+        students.append(_user(code, _name(rng), password_hash,
+                               birth_date=date(2025 - grade - 6, rng.randint(1, 12),
+                                               rng.randint(1, 28))))
+    for student in students:
+        _member(student, Role.STUDENT, school, school_class)
+    return len(students)
+
+
+def _topics(toan: Subject) -> None:
+    for position, (chapter_name, topic_names) in enumerate(TOAN_10):
+        chapter = Topic(subject_id=toan.id, grade=10, kind=TopicKind.CHAPTER,
+                        name=chapter_name, position=position)
+        chapter.children = [Topic(subject_id=toan.id, grade=10, kind=TopicKind.TOPIC, name=n,
+                                  position=i) for i, n in enumerate(topic_names)]
+        db.session.add(chapter)

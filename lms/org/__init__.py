@@ -1,0 +1,1 @@
+"""The organisation tree (units, schools), school years, classes and memberships with roles."""

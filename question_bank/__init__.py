@@ -1,0 +1,8 @@
+"""Questions, their types and versions, import/export formats, search and item statistics.
+
+Usable without HTTP. Other packages use only the names exported here.
+"""
+
+from question_bank.text import fold, nfc
+
+__all__ = ["fold", "nfc"]

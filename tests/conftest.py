@@ -1,0 +1,124 @@
+"""Fixtures: ``app``, ``db``, ``client``, login helpers and factories.
+
+The suite runs on SQLite by default. With ``HOCLIEU_TEST_DATABASE_URL`` pointing at a
+PostgreSQL server (CI: ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``) a fresh
+database is created for the session, migrated, and dropped afterwards.
+"""
+
+import os
+import re
+import uuid
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from lms.app import create_app
+from lms.extensions import db as _db
+
+FAST_ARGON2 = {"ARGON2_MEMORY_KIB": 1024, "ARGON2_TIME_COST": 1, "ARGON2_PARALLELISM": 1}
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                     r'name="csrf_token" value="([^"]+)"|'
+                     r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def _database_url(tmp_path_factory) -> tuple[str, callable]:
+    """A database for this test session and a function that removes it."""
+    server = os.environ.get("HOCLIEU_TEST_DATABASE_URL")
+    if not server:
+        path = tmp_path_factory.mktemp("db") / "test.sqlite"
+        return f"sqlite:///{path}", lambda: None
+    url = make_url(server)
+    name = f"hoclieu_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url, drop = _database_url(tmp_path_factory)
+    files = tmp_path_factory.mktemp("files")
+    config = {
+        "ENV": "test",
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": url,
+        "CELERY_EAGER": True,
+        "BROKER_URL": "memory://",
+        "RESULT_BACKEND": "cache+memory://",
+        "STORAGE_PATH": str(files / "storage"),
+        "SEARCH_INDEX_PATH": str(files / "search"),
+        **FAST_ARGON2,
+    }
+    application = create_app(config)
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+    drop()
+
+
+@pytest.fixture
+def db(app):
+    """The database inside an app context, emptied after the test."""
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+        _truncate_all()
+
+
+def _truncate_all() -> None:
+    tables = [t for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token in the page"
+    return next(group for group in match.groups() if group)
+
+
+def login(client, username: str, password: str = "secret-pass", follow: bool = False):
+    """Log in through the real form, CSRF token included; returns the POST response."""
+    page = client.get("/login")
+    token = csrf_token_from(page.get_data(as_text=True))
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": token}, follow_redirects=follow)
+
+
+def api_token(client, username: str, password: str = "secret-pass") -> str:
+    response = client.post("/api/v1/auth/token", json={"username": username,
+                                                       "password": password})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["token"]
+
+
+@pytest.fixture
+def org(db):
+    """A small province: see tests/factories.build_org."""
+    from tests.factories import build_org
+
+    world = build_org()
+    _db.session.commit()
+    return world
