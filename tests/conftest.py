@@ -10,6 +10,7 @@ import re
 import uuid
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -43,6 +44,18 @@ def _database_url(tmp_path_factory) -> tuple[str, callable]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context, as in production.
+
+    Tests hold an app context for direct database access; without this, requests would share
+    its ``g`` (the acting user, the CSRF token) and its database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     url, drop = _database_url(tmp_path_factory)
@@ -60,6 +73,7 @@ def app(tmp_path_factory):
         **FAST_ARGON2,
     }
     application = create_app(config)
+    application.test_client_class = FreshContextClient
     with application.app_context():
         upgrade()
     yield application

@@ -1,0 +1,39 @@
+"""Demo data: the accounts the README promises, idempotent loading, removal."""
+
+from sqlalchemy import func, select
+
+from lms.auth.models import User
+from lms.auth.passwords import verify_password
+from lms.curriculum.seed import seed_curriculum
+from lms.demo import NAMED_ACCOUNTS, PASSWORD, load_demo, remove_demo_accounts
+from lms.extensions import db as _db
+from lms.org.models import Membership, Role, SchoolClass, Unit, UnitKind
+
+
+def _count(model) -> int:
+    return _db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_demo_loads_once_with_the_promised_accounts(db):
+    seed_curriculum()
+    assert load_demo()["created"] is True
+    users = _count(User)
+    assert load_demo() == {"created": False}
+    assert _count(User) == users
+    for username in ("admin", "reviewer", "leader", "teacher", "student", "student2"):
+        user = _db.session.scalar(select(User).where(User.username == username))
+        assert verify_password(user.password_hash, PASSWORD), username
+    schools = _db.session.scalars(select(Unit).where(Unit.kind == UnitKind.SCHOOL)).all()
+    assert len(schools) >= 6 and len({s.school_level for s in schools}) >= 5
+    students = _db.session.scalar(select(func.count(func.distinct(Membership.user_id)))
+                                  .where(Membership.role == Role.STUDENT))
+    assert 190 <= students <= 220
+    teacher = _db.session.scalar(select(User).where(User.username == "teacher"))
+    taught = {(m.school_class.name, m.subject.code) for m in teacher.memberships if m.subject}
+    assert taught == {("10A1", "TOAN")}
+    class_10a1 = _db.session.get(SchoolClass, next(m.class_id for m in teacher.memberships))
+    for username in ("student", "student2"):
+        student = _db.session.scalar(select(User).where(User.username == username))
+        assert [m.class_id for m in student.memberships] == [class_10a1.id]
+    assert remove_demo_accounts() >= len(NAMED_ACCOUNTS)
+    assert _count(User) == 0
