@@ -28,7 +28,6 @@ def celery_init_app(app: Flask) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"polling_interval": 0.2},
         timezone=app.config["TIMEZONE"],
         beat_schedule={},
     )
