@@ -32,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    import lms.models  # noqa: F401 — registers every table
     from lms.celery_app import celery_init_app
     from lms.i18n import select_locale, select_timezone
 

@@ -44,3 +44,15 @@ def celery_app():
     from celery import current_app
 
     return current_app
+
+
+def db_enum(enum_class, length: int = 30):
+    """A portable enum column that stores the members' *values* (``"school"``, not ``"SCHOOL"``).
+
+    Stored values are what raw SQL, check constraints and reports see, so they must be the
+    lower-case domain words.
+    """
+    from sqlalchemy import Enum
+
+    return Enum(enum_class, native_enum=False, length=length, validate_strings=True,
+                values_callable=lambda members: [m.value for m in members])

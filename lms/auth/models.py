@@ -3,11 +3,11 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.models import utcnow
-from lms.extensions import db
+from lms.extensions import db, db_enum
 
 
 class User(db.Model):
@@ -58,7 +58,7 @@ class AuthSession(db.Model):
     #: SHA-256 of the secret, hex. The secret itself is never stored.
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    kind: Mapped[SessionKind] = mapped_column(Enum(SessionKind, native_enum=False, length=10))
+    kind: Mapped[SessionKind] = mapped_column(db_enum(SessionKind, 10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: Touched at most every few minutes; a session idle past SESSION_HOURS is dead.
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

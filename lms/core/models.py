@@ -4,10 +4,10 @@ import enum
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.extensions import db
+from lms.extensions import db, db_enum
 
 
 def utcnow() -> datetime:
@@ -36,7 +36,7 @@ class TaskProgress(db.Model):
     #: Who started it; only they (and admins) may read it.
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     state: Mapped[TaskState] = mapped_column(
-        Enum(TaskState, native_enum=False, length=20), default=TaskState.PENDING
+        db_enum(TaskState, 20), default=TaskState.PENDING
     )
     #: 0..100.
     progress: Mapped[int] = mapped_column(default=0)

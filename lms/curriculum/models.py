@@ -2,10 +2,10 @@
 
 import enum
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.extensions import db, db_enum
 
 
 class Subject(db.Model):
@@ -65,7 +65,7 @@ class Topic(db.Model):
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
     grade: Mapped[int]
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"))
-    kind: Mapped[TopicKind] = mapped_column(Enum(TopicKind, native_enum=False, length=10))
+    kind: Mapped[TopicKind] = mapped_column(db_enum(TopicKind, 10))
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(default=0)
 

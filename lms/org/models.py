@@ -7,10 +7,10 @@ may or may not exist, provinces merge, and none of that is hard-coded.
 import enum
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.extensions import db, db_enum
 
 
 class UnitKind(enum.StrEnum):
@@ -50,7 +50,7 @@ class Unit(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[UnitKind] = mapped_column(Enum(UnitKind, native_enum=False, length=20))
+    kind: Mapped[UnitKind] = mapped_column(db_enum(UnitKind, 20))
     name: Mapped[str] = mapped_column(String(200))
     #: Folded name for accent-insensitive search.
     name_key: Mapped[str] = mapped_column(String(200), default="")
@@ -61,7 +61,7 @@ class Unit(db.Model):
     external_code: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: Only for schools.
     school_level: Mapped[SchoolLevel | None] = mapped_column(
-        Enum(SchoolLevel, native_enum=False, length=20)
+        db_enum(SchoolLevel, 20)
     )
     valid_from: Mapped[date | None]
     #: A unit merged away or closed keeps its history; it is no longer offered for new records.
@@ -140,7 +140,7 @@ class Membership(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=30))
+    role: Mapped[Role] = mapped_column(db_enum(Role, 30))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"), index=True)
     #: For teachers (what they teach) and reviewers (what they may review); empty means all.

@@ -1,8 +1,8 @@
-"""foundation: organisation, accounts, curriculum, tasks, outbox
+"""foundation: organisation, accounts, curriculum, tasks, outbox, question bank
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 04:06:20.118531
+Create Date: 2026-11-29 04:16:13.040876
 
 """
 from alembic import op
@@ -61,13 +61,13 @@ def upgrade():
     )
     op.create_table('unit',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('MINISTRY', 'DEPARTMENT', 'DISTRICT_OFFICE', 'COMMUNE', 'SCHOOL', name='unitkind', native_enum=False, length=20), nullable=False),
+    sa.Column('kind', sa.Enum('ministry', 'department', 'district_office', 'commune', 'school', name='unitkind', native_enum=False, length=20), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('name_key', sa.String(length=200), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('path', sa.String(length=400), nullable=False),
     sa.Column('external_code', sa.String(length=64), nullable=True),
-    sa.Column('school_level', sa.Enum('PRESCHOOL', 'PRIMARY', 'LOWER_SECONDARY', 'UPPER_SECONDARY', 'MULTI_LEVEL', 'CONTINUING', name='schoollevel', native_enum=False, length=20), nullable=True),
+    sa.Column('school_level', sa.Enum('preschool', 'primary', 'lower_secondary', 'upper_secondary', 'multi_level', 'continuing', name='schoollevel', native_enum=False, length=20), nullable=True),
     sa.Column('valid_from', sa.Date(), nullable=True),
     sa.Column('valid_to', sa.Date(), nullable=True),
     sa.CheckConstraint("kind != 'school' OR school_level IS NOT NULL", name=op.f('ck_unit_school_has_level')),
@@ -100,7 +100,7 @@ def upgrade():
     op.create_table('auth_session',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('BROWSER', 'API', name='sessionkind', native_enum=False, length=10), nullable=False),
+    sa.Column('kind', sa.Enum('browser', 'api', name='sessionkind', native_enum=False, length=10), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('last_seen_at', sa.DateTime(), nullable=False),
     sa.Column('address', sa.String(length=64), nullable=False),
@@ -148,7 +148,7 @@ def upgrade():
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('kind', sa.String(length=60), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=True),
-    sa.Column('state', sa.Enum('PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', name='taskstate', native_enum=False, length=20), nullable=False),
+    sa.Column('state', sa.Enum('pending', 'running', 'succeeded', 'failed', name='taskstate', native_enum=False, length=20), nullable=False),
     sa.Column('progress', sa.Integer(), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -161,7 +161,7 @@ def upgrade():
     sa.Column('subject_id', sa.Integer(), nullable=False),
     sa.Column('grade', sa.Integer(), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.Enum('CHAPTER', 'TOPIC', name='topickind', native_enum=False, length=10), nullable=False),
+    sa.Column('kind', sa.Enum('chapter', 'topic', name='topickind', native_enum=False, length=10), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['parent_id'], ['topic.id'], name=op.f('fk_topic_parent_id_topic')),
@@ -174,7 +174,7 @@ def upgrade():
     op.create_table('membership',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('role', sa.Enum('STUDENT', 'PARENT', 'TEACHER', 'HOMEROOM_TEACHER', 'SCHOOL_LEADER', 'UNIT_REVIEWER', 'DEPARTMENT_REVIEWER', 'ADMIN', name='role', native_enum=False, length=30), nullable=False),
+    sa.Column('role', sa.Enum('student', 'parent', 'teacher', 'homeroom_teacher', 'school_leader', 'unit_reviewer', 'department_reviewer', 'admin', name='role', native_enum=False, length=30), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('class_id', sa.Integer(), nullable=True),
     sa.Column('subject_id', sa.Integer(), nullable=True),
@@ -190,11 +190,74 @@ def upgrade():
         batch_op.create_index('ix_membership_unit_role', ['unit_id', 'role'], unique=False)
         batch_op.create_index(batch_op.f('ix_membership_user_id'), ['user_id'], unique=False)
 
+    op.create_table('question',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('type', sa.String(length=30), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('grade', sa.Integer(), nullable=False),
+    sa.Column('topic_id', sa.Integer(), nullable=True),
+    sa.Column('level_id', sa.Integer(), nullable=True),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=True),
+    sa.Column('licence', sa.String(length=20), nullable=False),
+    sa.Column('source', sa.String(length=300), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'submitted', 'approved', 'returned', 'archived', name='questionstatus', native_enum=False, length=20), nullable=False),
+    sa.Column('review_comment', sa.Text(), nullable=False),
+    sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
+    sa.Column('dedupe_key', sa.String(length=64), nullable=False),
+    sa.Column('current_version_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_question_author_id_user')),
+    sa.ForeignKeyConstraint(['level_id'], ['cognitive_level.id'], name=op.f('fk_question_level_id_cognitive_level')),
+    sa.ForeignKeyConstraint(['reviewed_by_id'], ['user.id'], name=op.f('fk_question_reviewed_by_id_user')),
+    sa.ForeignKeyConstraint(['school_id'], ['unit.id'], name=op.f('fk_question_school_id_unit')),
+    sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_question_subject_id_subject')),
+    sa.ForeignKeyConstraint(['topic_id'], ['topic.id'], name=op.f('fk_question_topic_id_topic')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_question'))
+    )
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_question_author_id'), ['author_id'], unique=False)
+        batch_op.create_index('ix_question_bank_filter', ['status', 'subject_id', 'grade'], unique=False)
+        batch_op.create_index(batch_op.f('ix_question_dedupe_key'), ['dedupe_key'], unique=False)
+
+    op.create_table('question_tag',
+    sa.Column('question_id', sa.Integer(), nullable=False),
+    sa.Column('tag', sa.String(length=60), nullable=False),
+    sa.ForeignKeyConstraint(['question_id'], ['question.id'], name=op.f('fk_question_tag_question_id_question'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('question_id', 'tag', name=op.f('pk_question_tag'))
+    )
+    op.create_table('question_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('question_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('schema', sa.Integer(), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('note', sa.String(length=300), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_question_version_created_by_id_user')),
+    sa.ForeignKeyConstraint(['question_id'], ['question.id'], name=op.f('fk_question_version_question_id_question'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_question_version')),
+    sa.UniqueConstraint('question_id', 'number', name=op.f('uq_question_version_question_id'))
+    )
+    # question <-> question_version is a cycle: the FK to the current version comes last.
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.create_foreign_key('fk_question_current_version', 'question_version',
+                                    ['current_version_id'], ['id'])
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('question_version')
+    op.drop_table('question_tag')
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_question_dedupe_key'))
+        batch_op.drop_index('ix_question_bank_filter')
+        batch_op.drop_index(batch_op.f('ix_question_author_id'))
+
+    op.drop_table('question')
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_membership_user_id'))
         batch_op.drop_index('ix_membership_unit_role')
