@@ -1,0 +1,1 @@
+"""Question authoring and the shared-bank review workflow (the web side of question_bank)."""
