@@ -4,6 +4,7 @@ Every endpoint calls the same service functions as the HTML views.
 """
 
 from flask import Flask, g, request
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
@@ -36,7 +37,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 def require_user():
     """The acting user, or 401. Cookie-authenticated writes must carry the CSRF header."""
     if g.user is None:
-        raise Unauthorized("Cần đăng nhập (Authorization: Bearer <token>).")
+        raise Unauthorized(_l("Cần đăng nhập (Authorization: Bearer <token>)."))
     if g.auth_kind == "cookie" and request.method not in SAFE_METHODS:
         csrf.protect()
     return g.user

@@ -9,6 +9,8 @@ asking for an unknown action is a programming error and raises ``KeyError``.
 
 from collections.abc import Callable
 
+from flask_babel import lazy_gettext as _l
+
 from lms.core.errors import Forbidden
 from lms.org.models import Membership, Role, SchoolClass, Unit
 
@@ -35,7 +37,7 @@ def can(user, action: str, target=None) -> bool:
 def require(user, action: str, target=None) -> None:
     """Raise :class:`Forbidden` unless ``can(user, action, target)``."""
     if not can(user, action, target):
-        raise Forbidden("Bạn không có quyền thực hiện thao tác này.")
+        raise Forbidden(_l("Bạn không có quyền thực hiện thao tác này."))
 
 
 def roles(user) -> set[Role]:

@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,8 +19,8 @@ from lms.extensions import db
 from question_bank import fold, nfc
 
 #: One message for unknown user and wrong password, so neither is revealed (security.md 28).
-BAD_LOGIN = "Tên đăng nhập hoặc mật khẩu không đúng."
-THROTTLED = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút."
+BAD_LOGIN = _l("Tên đăng nhập hoặc mật khẩu không đúng.")
+THROTTLED = _l("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.")
 #: Touch ``last_seen_at`` at most this often, so most requests do not write.
 TOUCH_EVERY = timedelta(minutes=5)
 MIN_PASSWORD = 8
@@ -140,14 +141,15 @@ def resolve_session(policy: AuthPolicy, secret: str, kind: SessionKind) -> User 
 def change_password(policy: AuthPolicy, user: User, current: str, new: str) -> None:
     """A user changes their own password, proving the current one."""
     if not passwords.verify_password(user.password_hash, current):
-        raise DomainError("Mật khẩu hiện tại không đúng.", code="bad_credentials")
+        raise DomainError(_l("Mật khẩu hiện tại không đúng."), code="bad_credentials")
     set_password(policy, user, new)
     user.must_change_password = False
 
 
 def set_password(policy: AuthPolicy, user: User, new: str) -> None:
     if len(new) < MIN_PASSWORD:
-        raise DomainError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự.", code="weak_password")
+        raise DomainError(_l("Mật khẩu phải có ít nhất %(n)d ký tự.", n=MIN_PASSWORD),
+                          code="weak_password")
     user.password_hash = passwords.hash_password(new, policy.cost)
     db.session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
 
@@ -166,9 +168,10 @@ def create_user(policy: AuthPolicy, username: str, full_name: str, password: str
     """Create an account; the username is NFC, lower case and must be free."""
     username = normalise_username(username)
     if not username:
-        raise DomainError("Thiếu tên đăng nhập.", code="invalid_username")
+        raise DomainError(_l("Thiếu tên đăng nhập."), code="invalid_username")
     if db.session.scalar(select(User.id).where(User.username == username)):
-        raise DomainError(f"Tên đăng nhập {username!r} đã có người dùng.", code="duplicate_user")
+        raise DomainError(_l("Tên đăng nhập %(name)s đã có người dùng.", name=username),
+                          code="duplicate_user")
     name = nfc(full_name)
     user = User(username=username, full_name=name, name_key=fold(name),
                 password_hash=passwords.hash_password(password, policy.cost), **fields)

@@ -24,7 +24,7 @@ def login():
         user = services.authenticate(policy(), form.username.data, form.password.data,
                                      client_address())
     except DomainError as error:
-        flash(_(error.message), "error")
+        flash(str(error.message), "error")
         return render_template("auth/login.html", form=form), error.status
     services.end_session(session.get(SESSION_KEY))
     session.clear()  # a fresh session id at every login (no fixation)
@@ -51,7 +51,7 @@ def change_password():
         try:
             services.change_password(policy(), g.user, form.current.data, form.new.data)
         except DomainError as error:
-            flash(_(error.message), "error")
+            flash(str(error.message), "error")
             return render_template("auth/change_password.html", form=form), 400
         session[SESSION_KEY] = services.start_session(
             g.user, SessionKind.BROWSER, client_address(), request.user_agent.string)

@@ -34,7 +34,7 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
 
 
 def handle_domain_error(error: DomainError):
-    return error_response(error.status, error.code, _(error.message), error.details)
+    return error_response(error.status, error.code, str(error.message), error.details)
 
 
 def handle_csrf_error(error: CSRFError):

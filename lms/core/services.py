@@ -3,6 +3,7 @@
 import logging
 
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ def task_for(actor, task_id: str) -> TaskProgress:
     """A progress record, visible only to whoever started it and to admins."""
     row = db.session.get(TaskProgress, task_id)
     if row is None or (row.owner_id != actor.id and Role.ADMIN not in roles(actor)):
-        raise NotFound("Không tìm thấy tác vụ.")
+        raise NotFound(_l("Không tìm thấy tác vụ."))
     return row
 
 

@@ -6,6 +6,7 @@ flushes and leaves the commit to the caller.
 
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from lms.auth.permissions import require
@@ -54,7 +55,8 @@ def revise_question(actor, question: Question, payload: dict, note: str = "") ->
     """Editing adds a version; an approved question goes back to draft for another review."""
     require(actor, "question.edit", question)
     if payload.get("type") != question.type:
-        raise DomainError("Không thể đổi loại câu hỏi; hãy tạo câu hỏi mới.", code="type_change")
+        raise DomainError(_l("Không thể đổi loại câu hỏi; hãy tạo câu hỏi mới."),
+                          code="type_change")
     if question.status == QuestionStatus.APPROVED:
         _transition(question, QuestionStatus.DRAFT)
     return _add_version(actor, question, payload, note)
@@ -88,7 +90,7 @@ def send_back(actor, question: Question, comment: str) -> None:
     """A reviewer returns a question to its author with a comment saying what to fix."""
     require(actor, "question.review", question)
     if not comment.strip():
-        raise DomainError("Hãy ghi rõ lý do trả lại để tác giả sửa.", code="comment_required")
+        raise DomainError(_l("Hãy ghi rõ lý do trả lại để tác giả sửa."), code="comment_required")
     _transition(question, QuestionStatus.RETURNED, reviewer=actor)
     question.review_comment = comment.strip()
     db.session.flush()
@@ -99,7 +101,8 @@ def _transition(question: Question, status: QuestionStatus, reviewer=None) -> No
     exactly one wins and the other gets a conflict."""
     old = question.status
     if status not in TRANSITIONS[old]:
-        raise Conflict(f"Không thể chuyển câu hỏi từ trạng thái {old.value} sang {status.value}.")
+        raise Conflict(_l("Không thể chuyển câu hỏi từ trạng thái %(old)s sang %(new)s.",
+                          old=old.value, new=status.value))
     values = {"status": status, "updated_at": utcnow()}
     if reviewer is not None:
         values["reviewed_by_id"] = reviewer.id
@@ -108,5 +111,5 @@ def _transition(question: Question, status: QuestionStatus, reviewer=None) -> No
         update(Question).where(Question.id == question.id, Question.status == old)
         .values(**values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise Conflict("Câu hỏi vừa được người khác xử lý; hãy tải lại trang.")
+        raise Conflict(_l("Câu hỏi vừa được người khác xử lý; hãy tải lại trang."))
     db.session.expire(question)

@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.auth.models import AuthSession, User
-from lms.auth.services import BAD_LOGIN
 from lms.extensions import db as _db
 from tests.conftest import api_token, csrf_token_from, login
 
@@ -15,8 +14,9 @@ def test_same_message_for_unknown_user_and_wrong_password(client, org):
     unknown = login(client, "nobody-here", "whatever-pass")
     wrong = login(client, "hsa", "wrong-password")
     assert unknown.status_code == wrong.status_code == 401
-    assert BAD_LOGIN in unknown.get_data(as_text=True)
-    assert BAD_LOGIN in wrong.get_data(as_text=True)
+    message = "Tên đăng nhập hoặc mật khẩu không đúng."
+    assert message in unknown.get_data(as_text=True)
+    assert message in wrong.get_data(as_text=True)
 
 
 def test_login_rotates_session_and_logout_kills_it_server_side(client, org):
