@@ -324,12 +324,16 @@ class S3Storage(Storage):
                                      f"(bucket {self.bucket}): {exc}") from exc
 
     def ensure_bucket(self) -> None:
-        """Create the bucket on first use if it does not exist."""
+        """Create the bucket on first use if missing, with versioning on (originals survive
+        an overwrite or a delete); an existing bucket is used as its operator set it up."""
+        from minio.versioningconfig import ENABLED, VersioningConfig
+
         if self._bucket_ready:
             return
         with self._errors():
             if not self.client.bucket_exists(self.bucket):
                 self.client.make_bucket(self.bucket)
+                self.client.set_bucket_versioning(self.bucket, VersioningConfig(ENABLED))
         self._bucket_ready = True
 
     def put_stream(self, key, fileobj, length=None, content_type=DEFAULT_CONTENT_TYPE):

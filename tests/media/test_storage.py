@@ -178,6 +178,7 @@ def test_local_download_is_proxied_and_writes_are_atomic(tmp_path):
 
 def test_s3_presigned_url_downloads_as_attachment(moto_endpoint):
     store = storage_from_config(s3_config(moto_endpoint))
+    store.put_stream("exports/de-thi.pdf", io.BytesIO(b"old"), 3, "application/pdf")
     store.put_stream("exports/de-thi.pdf", io.BytesIO(b"%PDF-1.7 test"), 13, "application/pdf")
     url = store.url_for_download("exports/de-thi.pdf", "Đề thi học kỳ.pdf",
                                  expires=timedelta(seconds=30))
@@ -187,6 +188,8 @@ def test_s3_presigned_url_downloads_as_attachment(moto_endpoint):
         disposition = response.headers["Content-Disposition"]
     assert disposition.startswith('attachment; filename="De thi hoc ky.pdf"')
     assert unquote(disposition.split("UTF-8''")[1]) == "Đề thi học kỳ.pdf"
+    versions = store.client.list_objects(store.bucket, "exports/", include_version=True)
+    assert len(list(versions)) == 2, "the bucket the app creates keeps earlier versions"
 
 
 def test_s3_unreachable_server_gives_a_clear_error():
