@@ -92,7 +92,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 def _send_after_commit(broker_url: str, queue: str, task_id: str) -> None:
     """The web side: a plain producer on the same broker sends the job by name."""
-    producer = Celery("hoclieu-test-producer", broker=broker_url)
+    producer = Celery("hoclieu-test-producer", broker=broker_url, set_as_current=False)
     try:
         producer.send_task("core.ping", args=[task_id], queue=queue)
     finally:
