@@ -28,7 +28,6 @@ def celery_init_app(app: Flask) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        broker_transport_options=transport_options(app.config["BROKER_URL"]),
         timezone=app.config["TIMEZONE"],
         beat_schedule={},
     )
@@ -36,12 +35,3 @@ def celery_init_app(app: Flask) -> Celery:
     celery.autodiscover_tasks(lambda: TASK_MODULES, related_name=None, force=True)
     app.extensions["celery"] = celery
     return celery
-
-
-def transport_options(broker_url: str) -> dict:
-    """Poll virtual-transport brokers every 0.2 s, except kombu's SQLAlchemy transport.
-
-    That transport hands every transport option to ``create_engine``, which rejects
-    ``polling_interval``; it polls once a second by default.
-    """
-    return {} if broker_url.startswith("sqla+") else {"polling_interval": 0.2}
