@@ -18,6 +18,7 @@ import pytest
 from celery import Celery
 from sqlalchemy import select
 
+from lms.app import create_app
 from lms.core.models import TaskProgress, TaskState
 from lms.core.services import start_task
 from lms.core.tasks import ping
@@ -40,6 +41,22 @@ def test_eager_ping_walks_progress_to_done_and_only_its_owner_reads_it(client, d
     response = client.get(f"/api/v1/tasks/{row.id}", headers=stranger)
     assert response.status_code == 404
     assert client.get("/api/v1/tasks/nope", headers=owner).status_code == 404
+
+
+def test_jobs_use_the_celery_of_the_app_in_context(app, db, org):
+    """Building another app (a script, a test) must not capture this app's jobs."""
+    other = create_app({"ENV": "test", "DATABASE_URL": app.config["DATABASE_URL"],
+                        "CELERY_EAGER": False, "BROKER_URL": "memory://",
+                        "RESULT_BACKEND": "cache+memory://",
+                        "STORAGE_PATH": app.config["STORAGE_PATH"],
+                        "SEARCH_INDEX_PATH": app.config["SEARCH_INDEX_PATH"]})
+    assert other.extensions["celery"] is not app.extensions["celery"]
+    with app.app_context():
+        row = start_task("core.ping", org.teacher_x.id)
+        db.session.commit()
+        assert ping.delay(row.id).get(timeout=5) == row.id
+    with other.app_context():
+        assert not ping.app.conf.task_always_eager
 
 
 def broker_from_environment() -> str:
