@@ -5,7 +5,7 @@ Default broker is SQLite through kombu's SQLAlchemy transport (no extra service)
 """
 
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, appcontext_pushed
 
 TASK_MODULES = ["lms.core.tasks"]
 
@@ -32,6 +32,21 @@ def celery_init_app(app: Flask) -> Celery:
         beat_schedule={},
     )
     celery.set_default()
+    _follow_app_context(app, celery)
     celery.autodiscover_tasks(lambda: TASK_MODULES, related_name=None, force=True)
     app.extensions["celery"] = celery
     return celery
+
+
+def _follow_app_context(app: Flask, celery: Celery) -> None:
+    """Inside this app's context, ``shared_task(...).delay`` uses this app's Celery.
+
+    ``set_default`` alone lets the last app built in a process (a second app in a test, a
+    script) capture every job of the others; making it current on each context push keeps
+    jobs on the broker of the app that sends them.
+    """
+
+    def make_current(_sender, **_extra):
+        celery.set_current()
+
+    appcontext_pushed.connect(make_current, app, weak=False)

@@ -1,0 +1,240 @@
+"""Full-text search over a Whoosh index, accent-insensitive for Vietnamese.
+
+"phuong trinh bac hai" finds "phương trình bậc hai"; "ĐƯỜNG" typed with U+00D0 finds
+"đường". Text is NFC-normalised before tokenising (so decomposed input stays one word), then
+lower-cased and folded with :func:`question_bank.text.fold` (diacritics removed, đ→d).
+
+A :class:`SearchIndex` whose path is empty is switched off: writes do nothing and searches
+return nothing, so callers need no ``if`` (HOCLIEU_SEARCH_INDEX_PATH=""). At scale the index
+folder is a shared volume written by a single-concurrency Celery queue; Whoosh locks writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import fields as wf
+from whoosh import index, sorting
+from whoosh.analysis import Filter, RegexTokenizer
+from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser
+from whoosh.query import And, Every, Or, Term
+
+from question_bank.text import fold, nfc
+
+#: Field kinds a caller may declare: analysed text, one exact value, several exact values
+#: (a list), a number. ``keyword``, ``tags`` and ``numeric`` fields can be filtered and
+#: faceted; ``keyword`` and ``numeric`` can be sorted on.
+KINDS = ("text", "keyword", "tags", "numeric")
+WRITE_TIMEOUT_SECONDS = 30
+
+
+class SearchError(Exception):
+    """A misdeclared schema, an unknown field in a query, or an index that cannot be opened."""
+
+
+class NfcTokenizer(RegexTokenizer):
+    """Word tokenizer that first applies :func:`nfc` (composed form, eth read as Đ)."""
+
+    def __call__(self, value, **kwargs):
+        return super().__call__(nfc(value), **kwargs)
+
+
+class FoldFilter(Filter):
+    """Lower case without diacritics, through the same rule as every other search key."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = fold(token.text)
+            yield token
+
+
+def vietnamese_analyzer():
+    """Tokens for Vietnamese text: NFC words, lower-cased and folded; no stop words."""
+    return NfcTokenizer() | FoldFilter()
+
+
+@dataclass
+class SearchResult:
+    """One page of matches: ids in rank order, the total count and facet counts."""
+
+    ids: list[str] = field(default_factory=list)
+    total: int = 0
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def build_schema(schema_fields: Mapping[str, str]) -> wf.Schema:
+    """A Whoosh schema with a unique stored ``id`` plus the declared fields."""
+    schema = wf.Schema(id=wf.ID(unique=True, stored=True))
+    for name, kind in schema_fields.items():
+        if name == "id" or kind not in KINDS:
+            raise SearchError(f"Trường tìm kiếm {name!r}: loại {kind!r} không hợp lệ "
+                              f"(cần một trong {', '.join(KINDS)}; 'id' đã có sẵn).")
+        schema.add(name, _field(kind))
+    return schema
+
+
+def _field(kind: str) -> wf.FieldType:
+    if kind == "text":
+        return wf.TEXT(analyzer=vietnamese_analyzer(), phrase=True)
+    if kind == "keyword":
+        return wf.ID(stored=True, sortable=True)
+    if kind == "tags":
+        return wf.KEYWORD(stored=True, commas=True, scorable=False)
+    return wf.NUMERIC(numtype=int, bits=64, stored=True, sortable=True, signed=True)
+
+
+class SearchIndex:
+    """A Whoosh index at ``path`` with the declared fields; off when ``path`` is empty."""
+
+    def __init__(self, path: str | Path | None, schema_fields: Mapping[str, str]):
+        self.kinds = dict(schema_fields)
+        self.schema = build_schema(self.kinds)
+        self.path = Path(path) if path else None
+        self._index = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.path is not None
+
+    def _open(self):
+        """Open the index, creating it on first use; a schema change needs :meth:`clear`."""
+        if self._index is None:
+            self.path.mkdir(parents=True, exist_ok=True)
+            if index.exists_in(str(self.path)):
+                self._index = index.open_dir(str(self.path))
+                if set(self._index.schema.names()) != set(self.schema.names()):
+                    raise SearchError(f"Chỉ mục {self.path} có trường "
+                                      f"{sorted(self._index.schema.names())}, mong đợi "
+                                      f"{sorted(self.schema.names())}: cần dựng lại chỉ mục.")
+            else:
+                self._index = index.create_in(str(self.path), self.schema)
+        return self._index
+
+    def clear(self) -> None:
+        """Drop every document (and adopt the declared schema) before a full rebuild."""
+        if self.enabled:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._index = index.create_in(str(self.path), self.schema)
+
+    def update(self, documents: Iterable[Mapping]) -> int:
+        """Add or replace documents by ``id`` in one commit; returns how many were written."""
+        if not self.enabled:
+            return 0
+        count = 0
+        with self._open().writer(timeout=WRITE_TIMEOUT_SECONDS) as writer:
+            for document in documents:
+                writer.update_document(**self._prepare(document))
+                count += 1
+        return count
+
+    def add(self, document: Mapping) -> None:
+        """Index one document (replacing an earlier one with the same ``id``)."""
+        self.update([document])
+
+    def delete(self, ids: Iterable) -> None:
+        """Remove documents by id; unknown ids are ignored."""
+        if not self.enabled:
+            return
+        with self._open().writer(timeout=WRITE_TIMEOUT_SECONDS) as writer:
+            for doc_id in ids:
+                writer.delete_by_term("id", str(doc_id))
+
+    def _prepare(self, document: Mapping) -> dict:
+        """Values as Whoosh wants them: NFC text, str keywords, comma-joined tags, int numbers."""
+        if document.get("id") in (None, ""):
+            raise SearchError(f"Tài liệu cần chỉ mục không có 'id': {dict(document)!r}")
+        prepared = {"id": str(document["id"])}
+        for name, value in document.items():
+            if name == "id" or value is None:
+                continue
+            prepared[name] = self._value(name, value)
+        return prepared
+
+    def _value(self, name: str, value):
+        kind = self._kind(name)
+        if kind == "text":
+            return nfc(value)
+        if kind == "keyword":
+            return nfc(str(value))
+        if kind == "tags":
+            return ",".join(nfc(str(v)).replace(",", " ") for v in value)
+        return int(value)
+
+    def _kind(self, name: str) -> str:
+        try:
+            return self.kinds[name]
+        except KeyError:
+            raise SearchError(f"Trường {name!r} không có trong chỉ mục "
+                              f"(có: {', '.join(sorted(self.kinds))}).") from None
+
+    def search(self, query: str = "", filters: Mapping | None = None,
+               facets: Iterable[str] = (), sort: str | None = None, page: int = 1,
+               per_page: int = 20) -> SearchResult:
+        """Documents matching every word of ``query`` (all documents if empty) and every filter.
+
+        ``filters`` maps a field to a value or a list of accepted values. ``facets`` names
+        fields whose value counts over all matches are returned. ``sort`` is a field name,
+        ``-name`` for descending; without it, best matches come first.
+        """
+        if not self.enabled:
+            return SearchResult()
+        page, per_page = max(1, int(page)), max(1, int(per_page))
+        facet_names = list(facets)
+        for name in facet_names:
+            self._facet_kind(name)
+        ix = self._open()
+        with ix.searcher() as searcher:
+            results = searcher.search(
+                self._parse(ix.schema, query), filter=self._filter(filters or {}),
+                limit=page * per_page, groupedby=self._groups(facet_names) or None,
+                maptype=sorting.Count, **self._sorting(sort))
+            hits = results[(page - 1) * per_page: page * per_page]
+            return SearchResult(
+                ids=[hit["id"] for hit in hits], total=len(results),
+                facets={name: _counts(results.groups(name)) for name in facet_names})
+
+    def _parse(self, schema, query: str):
+        """Every word must match (phrases in quotes); ``field:`` syntax is not offered."""
+        text_fields = [name for name, kind in self.kinds.items() if kind == "text"]
+        if not query or not query.strip() or not text_fields:
+            return Every()
+        parser = MultifieldParser(text_fields, schema, group=AndGroup)
+        parser.remove_plugin_class(FieldsPlugin)
+        return parser.parse(nfc(query))
+
+    def _filter(self, filters: Mapping):
+        clauses = []
+        for name, wanted in filters.items():
+            if self._facet_kind(name) == "text":
+                raise SearchError(f"Không lọc được theo trường văn bản {name!r}.")
+            values = wanted if isinstance(wanted, list | tuple | set | frozenset) else [wanted]
+            clauses.append(Or([Term(name, self._term(name, v)) for v in values]))
+        return And(clauses) if clauses else None
+
+    def _term(self, name: str, value):
+        return int(value) if self.kinds[name] == "numeric" else nfc(str(value))
+
+    def _facet_kind(self, name: str) -> str:
+        kind = self._kind(name)
+        if kind == "text":
+            raise SearchError(f"Trường văn bản {name!r} không dùng để lọc hay đếm nhóm.")
+        return kind
+
+    def _groups(self, names: list[str]) -> dict:
+        return {name: sorting.FieldFacet(name, allow_overlap=self.kinds[name] == "tags")
+                for name in names}
+
+    def _sorting(self, sort: str | None) -> dict:
+        if not sort:
+            return {}
+        name = sort.lstrip("-")
+        if self._facet_kind(name) == "tags":
+            raise SearchError(f"Không sắp xếp được theo trường nhiều giá trị {name!r}.")
+        return {"sortedby": name, "reverse": sort.startswith("-")}
+
+
+def _counts(groups: Mapping) -> dict:
+    """Facet counts without the bucket of documents that have no value for the field."""
+    return {value: count for value, count in groups.items() if value not in (None, "")}
