@@ -3,6 +3,28 @@
 Usable without HTTP. Other packages use only the names exported here.
 """
 
+from question_bank.duplicates import is_near_duplicate, normalise_text_key, similarity
+from question_bank.html import html_to_text, sanitise_html
+from question_bank.mathml import render_math, render_math_with_warnings
 from question_bank.text import fold, nfc
+from question_bank.types import (
+    QUESTION_TYPES,
+    PayloadError,
+    Problem,
+    ResponseError,
+    UnknownQuestionType,
+    get_type,
+    score,
+    score_children,
+    student_view,
+    teacher_view,
+    validate_payload,
+    validate_response,
+)
 
-__all__ = ["fold", "nfc"]
+__all__ = [
+    "QUESTION_TYPES", "PayloadError", "Problem", "ResponseError", "UnknownQuestionType",
+    "fold", "get_type", "html_to_text", "is_near_duplicate", "nfc", "normalise_text_key",
+    "render_math", "render_math_with_warnings", "sanitise_html", "score", "score_children",
+    "similarity", "student_view", "teacher_view", "validate_payload", "validate_response",
+]
