@@ -88,7 +88,7 @@ def read_numeric_answers(data: dict, problems: Problems, path: str = "",
         at = join(where, index)
         item = read_object(item, at, problems, ("value", "tolerance", "fraction"))
         value = read_decimal(item, "value", problems, at)
-        if format_2025 and len(value) > FORMAT_2025_CHARS:
+        if format_2025 and len(shortest_form(value)) > FORMAT_2025_CHARS:
             problems.add(join(at, "value"), f"dạng thức 2025 chỉ cho phép tối đa "
                                             f"{FORMAT_2025_CHARS} ký tự, đáp án {value!r} "
                                             "không ghi được")
@@ -100,6 +100,15 @@ def read_numeric_answers(data: dict, problems: Problems, path: str = "",
         })
     _require_full_mark(answers, where, problems)
     return answers
+
+
+def shortest_form(value: str) -> str:
+    """The fewest characters a student can write a number with: '-10.0' → '-10', '0.5' → '.5'."""
+    number = parse_decimal(value)
+    if number is None:
+        return value
+    text = format(number.normalize(), "f")
+    return re.sub(r"^(-?)0\.", r"\1.", text)
 
 
 def numeric_response(value, format_2025: bool, what: str = "câu trả lời") -> str:
