@@ -13,11 +13,12 @@ from question_bank.types import type_of
 
 NEAR_DUPLICATE_THRESHOLD = 0.85
 _WORD = re.compile(r"\w+")
-_SPACE = re.compile(r"\s+")
+_AROUND_SIGN = re.compile(r"\s*([^\w\s])\s*")
 
 
 def _folded(html: str) -> str:
-    return _SPACE.sub(" ", fold(html_to_text(html))).strip()
+    """Visible text folded, with no spaces around signs ('x + 1 ?' → 'x+1?')."""
+    return _AROUND_SIGN.sub(r"\1", fold(html_to_text(html)))
 
 
 def normalise_text_key(payload: dict) -> str:

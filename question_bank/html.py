@@ -26,6 +26,7 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = frozenset({"http", "https"})
 
+_INLINE_TAG = re.compile(r"</?(?:b|strong|i|em|u|sub|sup|span|a|code)\b[^>]*>")
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 
@@ -44,8 +45,11 @@ def sanitise_html(text: str | None) -> str:
 
 
 def html_to_text(text: str | None) -> str:
-    """The visible text of sanitised HTML, entities decoded, whitespace collapsed."""
-    bare = _TAG.sub(" ", text or "")
+    """The visible text of sanitised HTML, entities decoded, whitespace collapsed.
+
+    Inline tags join their neighbours ('H<sub>2</sub>O' → 'H2O'); other tags separate words.
+    """
+    bare = _TAG.sub(" ", _INLINE_TAG.sub("", text or ""))
     return _SPACE.sub(" ", _html.unescape(bare)).strip()
 
 
