@@ -14,6 +14,8 @@ from question_bank.types import (
     ResponseError,
     UnknownQuestionType,
     get_type,
+    public_keys,
+    response_from_public,
     score,
     score_children,
     student_view,
@@ -23,8 +25,9 @@ from question_bank.types import (
 )
 
 __all__ = [
-    "QUESTION_TYPES", "PayloadError", "Problem", "ResponseError", "UnknownQuestionType",
-    "fold", "get_type", "html_to_text", "is_near_duplicate", "nfc", "normalise_text_key",
-    "render_math", "render_math_with_warnings", "sanitise_html", "score", "score_children",
-    "similarity", "student_view", "teacher_view", "validate_payload", "validate_response",
+    "QUESTION_TYPES", "fold", "get_type", "html_to_text", "is_near_duplicate", "nfc",
+    "normalise_text_key", "PayloadError", "Problem", "public_keys", "render_math",
+    "render_math_with_warnings", "response_from_public", "ResponseError", "sanitise_html", "score",
+    "score_children", "similarity", "student_view", "teacher_view", "UnknownQuestionType",
+    "validate_payload", "validate_response",
 ]

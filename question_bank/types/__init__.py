@@ -72,6 +72,16 @@ def validate_response(payload: dict, response: Any) -> dict | None:
     return type_of(payload).validate_response(payload, response)
 
 
+def public_keys(payload: dict) -> list[str]:
+    """The keys an attempt maps to its own ids before showing the question."""
+    return type_of(payload).public_keys(payload)
+
+
+def response_from_public(payload: dict, response: Any, ids_map: Mapping | None = None):
+    """A response in the ids of ``student_view(payload, ids_map)``, back in stored ids."""
+    return type_of(payload).response_from_public(payload, response, ids_map)
+
+
 def score(payload: dict, response: Any) -> Decimal | None:
     """Fraction of the points in [0, 1]; None for manual or unscored types."""
     return type_of(payload).score(payload, response)
@@ -86,7 +96,7 @@ def score_children(payload: dict, responses) -> list[Decimal | None]:
 
 
 __all__ = [
-    "QUESTION_TYPES", "PayloadError", "Problem", "QuestionType", "ResponseError",
-    "UnknownQuestionType", "get_type", "score", "score_children", "student_view",
-    "teacher_view", "type_of", "validate_payload", "validate_response",
+    "QUESTION_TYPES", "get_type", "PayloadError", "Problem", "public_keys", "QuestionType",
+    "response_from_public", "ResponseError", "score", "score_children", "student_view",
+    "teacher_view", "type_of", "UnknownQuestionType", "validate_payload", "validate_response",
 ]

@@ -13,6 +13,7 @@ from question_bank.mathml import render_math
 from question_bank.text import fold
 from question_bank.types.base import (
     Ids,
+    Inverse,
     Problems,
     QuestionType,
     ResponseError,
@@ -36,6 +37,14 @@ def right_side(payload: dict) -> dict[str, str]:
     sides = {pair["id"]: pair["right_html"] for pair in payload["pairs"]}
     sides.update({f"x{n}": html for n, html in enumerate(payload["distractors"], start=1)})
     return sides
+
+
+def right_column(payload: dict, ids: Ids) -> list[tuple[str, str, str]]:
+    """(stored id, shown id, HTML) of the right-hand column in display order; without an
+    ids map the shown ids are 'r1', 'r2', … so they never equal the pair ids."""
+    rights = sorted(right_side(payload).items(), key=lambda item: (text_order(item[1]), item[0]))
+    return [(rid, ids(f"right:{rid}", default=f"r{n}"), html)
+            for n, (rid, html) in enumerate(rights, start=1)]
 
 
 class Matching(QuestionType):
@@ -77,14 +86,25 @@ class Matching(QuestionType):
         return read_html({"html": value}, "html", problems, join("distractors", index), True)
 
     def student_fields(self, payload: dict, ids: Ids) -> dict:
-        rights = sorted(right_side(payload).items(), key=lambda item: (text_order(item[1]),
-                                                                        item[0]))
         return {
             "left": [{"id": ids(pair["id"]), "text_html": render_math(pair["left_html"])}
                      for pair in payload["pairs"]],
-            "right": [{"id": ids(f"right:{rid}", default=f"r{n}"), "text_html": render_math(html)}
-                      for n, (rid, html) in enumerate(rights, start=1)],
+            "right": [{"id": shown, "text_html": render_math(html)}
+                      for _, shown, html in right_column(payload, ids)],
         }
+
+    def public_keys(self, payload: dict) -> list[str]:
+        return [pair["id"] for pair in payload["pairs"]] + \
+            [f"right:{rid}" for rid in right_side(payload)]
+
+    def translate(self, response: dict, back: Inverse, payload: dict) -> dict:
+        shown = {shown: rid for rid, shown, _ in right_column(payload, Ids(back.ids_map))}
+        chosen = back.mapping(response["pairs"], "pairs")
+        for value in chosen.values():
+            if value is not None and value not in shown:
+                raise ResponseError(f"mã không tồn tại: {value!r}")
+        return {"pairs": {back(left): None if right is None else shown[right]
+                          for left, right in chosen.items()}}
 
     def check_response(self, payload: dict, response: dict) -> dict:
         chosen = response["pairs"]
@@ -154,3 +174,9 @@ class Ordering(QuestionType):
 
     def key_texts(self, payload: dict) -> list[str]:
         return [item["text_html"] for item in payload["items"]]
+
+    def public_keys(self, payload: dict) -> list[str]:
+        return [item["id"] for item in payload["items"]]
+
+    def translate(self, response: dict, back: Inverse, payload: dict) -> dict:
+        return {"order": [back(value) for value in back.sequence(response["order"], "order")]}

@@ -243,6 +243,31 @@ class Ids:
         return self.ids_map.get(key, key if default is None else default)
 
 
+class Inverse:
+    """Per-attempt ids back to stored keys; an id the attempt never showed is refused."""
+
+    def __init__(self, ids_map: Mapping[str, str] | None, keys: list[str]):
+        self.ids_map = ids_map
+        ids = Ids(ids_map)
+        self.keys = {ids(key): key for key in keys}
+
+    def __call__(self, value: Any, prefix: str = "") -> str:
+        key = self.keys.get(value) if isinstance(value, str) else None
+        if key is None or not key.startswith(prefix):
+            raise ResponseError(f"mã không tồn tại: {value!r}")
+        return key[len(prefix):]
+
+    def mapping(self, value: Any, what: str) -> dict:
+        if not isinstance(value, Mapping):
+            raise ResponseError(f"{what} phải là một đối tượng JSON")
+        return dict(value)
+
+    def sequence(self, value: Any, what: str) -> list:
+        if not isinstance(value, list):
+            raise ResponseError(f"{what} phải là một danh sách")
+        return value
+
+
 class QuestionType:
     """One question type: validation, the two views, response checking and scoring."""
 
@@ -314,6 +339,23 @@ class QuestionType:
 
     def score_response(self, payload: dict, response: dict) -> Decimal:
         raise NotImplementedError
+
+    def public_keys(self, payload: dict) -> list[str]:
+        """The keys an attempt's ``ids_map`` covers: stored ids, prefixed where two lists of
+        one question may share ids ('right:<pair id>', '<gap id>/<option id>')."""
+        return []
+
+    def response_from_public(self, payload: dict, response: Any,
+                             ids_map: Mapping | None = None) -> dict | None:
+        """A response written with the ids of ``student_view(payload, ids_map)``, translated
+        back to stored ids (then checked by validate_response as usual)."""
+        data = response_object(response, self.response_keys)
+        if data is None:
+            return None
+        return self.translate(data, Inverse(ids_map, self.public_keys(payload)), payload)
+
+    def translate(self, response: dict, back: Inverse, payload: dict) -> dict:
+        return response
 
     def key_texts(self, payload: dict) -> list[str]:
         """HTML texts besides the stem that make a question what it is (for duplicates)."""

@@ -6,6 +6,7 @@ from decimal import Decimal
 from question_bank.mathml import render_math
 from question_bank.types.base import (
     Ids,
+    Inverse,
     Problems,
     QuestionType,
     ResponseError,
@@ -83,6 +84,9 @@ class ChoiceType(QuestionType):
     def key_texts(self, payload: dict) -> list[str]:
         return [option["text_html"] for option in payload["options"]]
 
+    def public_keys(self, payload: dict) -> list[str]:
+        return self.option_ids(payload)
+
     def option_ids(self, payload: dict) -> list[str]:
         return [option["id"] for option in payload["options"]]
 
@@ -100,6 +104,9 @@ class SingleChoice(ChoiceType):
 
     def check_response(self, payload: dict, response: dict) -> dict:
         return {"choice": known_id(response["choice"], self.option_ids(payload))}
+
+    def translate(self, response: dict, back: Inverse, payload: dict) -> dict:
+        return {"choice": back(response["choice"])}
 
     def score_response(self, payload: dict, response: dict) -> Decimal:
         return Decimal(1) if response["choice"] in correct_ids(payload) else Decimal(0)
@@ -125,6 +132,10 @@ class MultipleResponse(ChoiceType):
         if len(set(picked)) != len(picked):
             raise ResponseError("một phương án được chọn hai lần")
         return {"choices": picked}
+
+    def translate(self, response: dict, back: Inverse, payload: dict) -> dict:
+        return {"choices": [back(value) for value in back.sequence(response["choices"],
+                                                                   "choices")]}
 
     def score_response(self, payload: dict, response: dict) -> Decimal:
         correct = correct_ids(payload)
@@ -203,3 +214,10 @@ class TrueFalse4(QuestionType):
 
     def key_texts(self, payload: dict) -> list[str]:
         return [s["text_html"] for s in payload["statements"]]
+
+    def public_keys(self, payload: dict) -> list[str]:
+        return [s["id"] for s in payload["statements"]]
+
+    def translate(self, response: dict, back: Inverse, payload: dict) -> dict:
+        judged = back.mapping(response["statements"], "statements")
+        return {"statements": {back(key): value for key, value in judged.items()}}

@@ -14,6 +14,7 @@ from question_bank.types.answers import (
 )
 from question_bank.types.base import (
     Ids,
+    Inverse,
     Problems,
     QuestionType,
     ResponseError,
@@ -150,6 +151,20 @@ class Cloze(QuestionType):
                       for gap in payload["gaps"] if given.get(gap["id"]) is not None),
                      Decimal(0))
         return earned / sum(Decimal(gap["points"]) for gap in payload["gaps"])
+
+    def public_keys(self, payload: dict) -> list[str]:
+        return [key for gap in payload["gaps"]
+                for key in [gap["id"], *(f"{gap['id']}/{o['id']}" for o in gap.get("options", []))]]
+
+    def translate(self, response: dict, back: Inverse, payload: dict) -> dict:
+        kinds = {gap["id"]: gap["kind"] for gap in payload["gaps"]}
+        translated = {}
+        for shown, value in back.mapping(response["gaps"], "gaps").items():
+            gap_id = back(shown)
+            if kinds.get(gap_id) == "dropdown" and value is not None:
+                value = back(value, prefix=f"{gap_id}/")
+            translated[gap_id] = value
+        return {"gaps": translated}
 
     def key_texts(self, payload: dict) -> list[str]:
         return [o["text"] for gap in payload["gaps"] for o in gap.get("options", [])]

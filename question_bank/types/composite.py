@@ -7,6 +7,7 @@ from typing import Any
 
 from question_bank.types.base import (
     Ids,
+    Inverse,
     PayloadError,
     Problems,
     QuestionType,
@@ -136,6 +137,15 @@ class Stimulus(QuestionType):
             raise ResponseError(f"children phải là danh sách tối đa {len(children)} câu trả lời")
         return {"children": [self.child_type(child).validate_response(child, answer)
                              for child, answer in zip(children, given, strict=False)]}
+
+    def translate(self, response: dict, back: Inverse, payload: dict) -> dict:
+        maps = back.ids_map or {}
+        given = back.sequence(response["children"], "children")
+        return {"children": [
+            self.child_type(child).response_from_public(child, answer, maps.get(index))
+            for index, (child, answer) in enumerate(zip(payload["children"], given,
+                                                        strict=False))
+        ] + list(given[len(payload["children"]):])}
 
     def score_children(self, payload: dict, responses: Sequence | None) -> list[Decimal | None]:
         """One score per child, in order; a missing response counts as unanswered."""
