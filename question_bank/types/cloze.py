@@ -80,6 +80,8 @@ def check_markers(text_html: str, gap_ids: list[str], problems: Problems) -> Non
                                       f"đang có {markers.count(gap_id)}")
     for marker in sorted(set(markers) - set(gap_ids)):
         problems.add("text_html", f"ô trống [[{marker}]] không có trong gaps")
+    for marker in sorted(set(markers) - set(MARKER.findall(render_math(text_html)))):
+        problems.add("text_html", f"ô trống [[{marker}]] không được nằm trong công thức")
 
 
 def gap_fraction(gap: dict, value: str) -> Decimal:

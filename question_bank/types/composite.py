@@ -121,12 +121,17 @@ class Stimulus(QuestionType):
             media.append({"kind": item.get("kind"), "key": read_text(item, "key", problems, at)})
         return media
 
+    @staticmethod
+    def child_map(ids_map: Mapping | None, index: int) -> Mapping | None:
+        """A child's ids map, keyed by its index as an int or (after a JSON trip) a string."""
+        maps = ids_map or {}
+        return maps.get(index, maps.get(str(index)))
+
     def student_view(self, payload: dict, ids_map: Mapping | None = None) -> dict:
         view = super().student_view(payload)
-        maps = ids_map or {}
         view["media"] = [dict(item) for item in payload["media"]]
-        view["children"] = [self.child_type(child).student_view(child, maps.get(index))
-                            for index, child in enumerate(payload["children"])]
+        view["children"] = [self.child_type(child).student_view(child, self.child_map(ids_map, i))
+                            for i, child in enumerate(payload["children"])]
         return view
 
     def check_response(self, payload: dict, response: dict) -> dict:
@@ -139,10 +144,10 @@ class Stimulus(QuestionType):
                              for child, answer in zip(children, given, strict=False)]}
 
     def translate(self, response: dict, back: Inverse, payload: dict) -> dict:
-        maps = back.ids_map or {}
         given = back.sequence(response["children"], "children")
         return {"children": [
-            self.child_type(child).response_from_public(child, answer, maps.get(index))
+            self.child_type(child).response_from_public(child, answer,
+                                                        self.child_map(back.ids_map, index))
             for index, (child, answer) in enumerate(zip(payload["children"], given,
                                                         strict=False))
         ] + list(given[len(payload["children"]):])}

@@ -79,6 +79,8 @@ def test_stimulus_children_use_their_own_maps():
     response = response_from_public(stored, {"children": [
         {"choice": maps[0]["b"]}, full_marks("true_false_4", maps[1])]}, maps)
     assert score_children(stored, response["children"]) == [1, 1]
+    from_json = {str(index): ids_map for index, ids_map in maps.items()}
+    assert student_view(stored, from_json) == view
 
 
 def _ids(value) -> set[str]:

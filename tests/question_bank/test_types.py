@@ -276,6 +276,7 @@ def test_validation_reports_every_problem_with_its_path():
     ({**RAW["ordering"], "items": [{"id": "a", "text_html": "x"}]}, "items", "ít nhất 2"),
     ({**RAW["cloze"], "text_html": "[[g1]] [[g2]] [[g4]]"}, "text_html", "[[g3]]"),
     ({**RAW["cloze"], "text_html": "[[g1]] [[g2]] [[g3]] [[g4]]"}, "text_html", "[[g4]]"),
+    ({**RAW["cloze"], "text_html": r"\([[g1]] + 1\) [[g2]] [[g3]]"}, "text_html", "công thức"),
     ({**RAW["cloze"], "gaps": [{**RAW["cloze"]["gaps"][0], "kind": "essay"}],
       "text_html": "[[g1]]"}, "gaps[0].kind", "loại ô trống"),
     ({**RAW["essay"], "min_words": 600}, "max_words", "min_words"),
