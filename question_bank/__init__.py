@@ -3,7 +3,33 @@
 Usable without HTTP. Other packages use only the names exported here.
 """
 
+from question_bank.duplicates import is_near_duplicate, normalise_text_key, similarity
+from question_bank.html import html_to_text, sanitise_html
+from question_bank.mathml import render_math, render_math_with_warnings
 from question_bank.search import SearchError, SearchIndex, SearchResult, vietnamese_analyzer
 from question_bank.text import fold, nfc
+from question_bank.types import (
+    QUESTION_TYPES,
+    PayloadError,
+    Problem,
+    ResponseError,
+    UnknownQuestionType,
+    get_type,
+    public_keys,
+    response_from_public,
+    score,
+    score_children,
+    student_view,
+    teacher_view,
+    validate_payload,
+    validate_response,
+)
 
-__all__ = ["SearchError", "SearchIndex", "SearchResult", "fold", "nfc", "vietnamese_analyzer"]
+__all__ = [
+    "SearchError", "SearchIndex", "SearchResult", "vietnamese_analyzer",
+    "QUESTION_TYPES", "fold", "get_type", "html_to_text", "is_near_duplicate", "nfc",
+    "normalise_text_key", "PayloadError", "Problem", "public_keys", "render_math",
+    "render_math_with_warnings", "response_from_public", "ResponseError", "sanitise_html", "score",
+    "score_children", "similarity", "student_view", "teacher_view", "UnknownQuestionType",
+    "validate_payload", "validate_response",
+]

@@ -17,8 +17,13 @@ def nfc(text: str | None) -> str:
     return unicodedata.normalize("NFC", str(text)).translate(_ETH_AS_DJ).strip()
 
 
-def fold(text: str) -> str:
-    """Search key: lower case, no combining marks, đ→d. 'Đường tròn' → 'duong tron'."""
+def strip_diacritics(text: str) -> str:
+    """Remove combining marks and map đ→d, keeping case. 'Đường Tròn' → 'Duong Tron'."""
     decomposed = unicodedata.normalize("NFD", text.translate(_LETTERS))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", bare).casefold()
+    return unicodedata.normalize("NFC", bare)
+
+
+def fold(text: str) -> str:
+    """Search key: lower case, no combining marks, đ→d. 'Đường tròn' → 'duong tron'."""
+    return strip_diacritics(text).casefold()
