@@ -2,3 +2,23 @@
 
 Knows nothing of questions or lessons. Other packages use only the names exported here.
 """
+
+from media.archive import (
+    DEFAULT_LIMITS,
+    ArchiveLimits,
+    PackageError,
+    ZipEntry,
+    ZipInspection,
+    extract_zip,
+    inspect_zip,
+)
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "ArchiveLimits",
+    "PackageError",
+    "ZipEntry",
+    "ZipInspection",
+    "extract_zip",
+    "inspect_zip",
+]
