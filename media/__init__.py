@@ -12,6 +12,13 @@ from media.archive import (
     extract_zip,
     inspect_zip,
 )
+from media.scorm import (
+    ScormManifest,
+    TocEntry,
+    add_parameters,
+    parse_manifest,
+    read_package,
+)
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -21,4 +28,9 @@ __all__ = [
     "ZipInspection",
     "extract_zip",
     "inspect_zip",
+    "ScormManifest",
+    "TocEntry",
+    "add_parameters",
+    "parse_manifest",
+    "read_package",
 ]

@@ -111,7 +111,8 @@ def _printable(name: str) -> str:
 
 
 @contextmanager
-def _open_zip(source: str | os.PathLike | BinaryIO | zipfile.ZipFile) -> Iterator[zipfile.ZipFile]:
+def open_zip(source: str | os.PathLike | BinaryIO | zipfile.ZipFile) -> Iterator[zipfile.ZipFile]:
+    """Open a path, file object or already-open ZipFile; a non-zip becomes ``bad_zip``."""
     if isinstance(source, zipfile.ZipFile):
         yield source
         return
@@ -228,7 +229,7 @@ def nested_archive_kind(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | Non
 
 def inspect_zip(source, limits: ArchiveLimits = DEFAULT_LIMITS) -> ZipInspection:
     """Check EVERY entry (names, types, declared sizes, collisions, nesting) before extraction."""
-    with _open_zip(source) as zf:
+    with open_zip(source) as zf:
         infos = zf.infolist()
         if len(infos) > limits.max_entries:
             raise _fail("too_many_entries", None,
@@ -291,7 +292,7 @@ def extract_zip(source, dest_dir: str | os.PathLike,
     if dest.exists():
         raise FileExistsError(f"{dest} already exists")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with _open_zip(source) as zf:
+    with open_zip(source) as zf:
         inspection = inspect_zip(zf, limits)
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
         try:
