@@ -19,12 +19,12 @@ from media.scorm import (
     parse_manifest,
     read_package,
 )
+from media.transcode import TranscodeResult, confined, run_ffmpeg, transcode
 from media.video import (
     ALLOWED_FORMATS,
     DEFAULT_VIDEO_LIMITS,
     MediaInfo,
     Rendition,
-    TranscodeResult,
     VideoError,
     VideoLimits,
     check_content,
@@ -34,8 +34,6 @@ from media.video import (
     parse_ffmpeg_banner,
     plan_renditions,
     probe,
-    run_ffmpeg,
-    transcode,
     transcode_args,
 )
 
@@ -69,4 +67,5 @@ __all__ = [
     "run_ffmpeg",
     "transcode",
     "transcode_args",
+    "confined",
 ]

@@ -14,6 +14,7 @@ from media import (
     MediaInfo,
     Rendition,
     VideoError,
+    VideoLimits,
     find_ffmpeg,
     inspect_video,
     parse_ffmpeg_banner,
@@ -40,6 +41,18 @@ def generate(path: Path, size: str = "640x360", seconds: int = 3) -> Path:
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     return generate(tmp_path_factory.mktemp("video") / "clip.mp4")
+
+
+@pytest.fixture(scope="module")
+def phone_clip(tmp_path_factory) -> Path:
+    """A 720p recording held sideways: stored 1280x720 with a 90° display rotation."""
+    folder = tmp_path_factory.mktemp("phone")
+    stored = generate(folder / "stored.mp4", size="1280x720", seconds=2)
+    rotated = folder / "phone.mp4"
+    subprocess.run([find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(stored),
+                    "-c", "copy", "-metadata:s:v:0", "rotate=90", str(rotated)],
+                   check=True, timeout=60)
+    return rotated
 
 
 def top_level_boxes(path: Path) -> list[str]:
@@ -76,6 +89,20 @@ def test_rerun_with_outputs_present_finishes_without_rewriting(clip, tmp_path):
     stamp = first.renditions["360p"].stat().st_mtime_ns
     second = transcode(clip, tmp_path)
     assert second.renditions["360p"].stat().st_mtime_ns == stamp
+
+
+def test_portrait_phone_video_gets_upright_360p_and_720p(phone_clip, tmp_path):
+    result = transcode(phone_clip, tmp_path)
+    sizes = {name: (probe(path).width, probe(path).height, probe(path).rotation)
+             for name, path in result.renditions.items()}
+    assert sizes == {"360p": (360, 640, 0), "720p": (720, 1280, 0)}
+
+
+def test_memory_cap_fails_the_job_cleanly(phone_clip, tmp_path):
+    with pytest.raises(VideoError) as caught:
+        transcode(phone_clip, tmp_path, limits=VideoLimits(memory_bytes=256 * 1024**2))
+    assert caught.value.code == "transcode_failed" and caught.value.detail
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(("size", "expected"), [
