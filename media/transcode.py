@@ -8,7 +8,6 @@ a rerun that finds them all present does nothing but report 100 %.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -22,6 +21,7 @@ from media.video import (
     Rendition,
     VideoError,
     VideoLimits,
+    confined,
     find_ffmpeg,
     inspect_video,
     plan_renditions,
@@ -29,26 +29,12 @@ from media.video import (
     transcode_args,
 )
 
-NICE = 10
-
 
 @dataclass(frozen=True)
 class TranscodeResult:
     info: MediaInfo
     renditions: dict[str, Path] = field(default_factory=dict)
     poster: Path | None = None
-
-
-def confined(args: list[str], memory_bytes: int | None = None) -> list[str]:
-    """Run below the web process's priority (autosaves stay fast during a transcode) and,
-    when ``prlimit`` exists, with a bounded address space so a hostile file cannot eat RAM."""
-    nice = shutil.which("nice")
-    prlimit = shutil.which("prlimit")
-    if nice:
-        args = [nice, "-n", str(NICE), *args]
-    if prlimit and memory_bytes:
-        args = [prlimit, f"--as={memory_bytes}", "--", *args]
-    return args
 
 
 def parse_progress(line: str, duration: float) -> int | None:
@@ -86,7 +72,8 @@ def run_ffmpeg(args: list[str], duration: float, timeout: float,
                memory_bytes: int | None = None) -> None:
     """Run ffmpeg confined, stream its progress to ``on_progress``, enforce a wall-time limit."""
     with tempfile.TemporaryFile() as errors:
-        with (subprocess.Popen(confined(args, memory_bytes), stdout=subprocess.PIPE, stderr=errors,  # noqa: S603
+        with (subprocess.Popen(confined(args, memory_bytes),  # noqa: S603
+                               stdout=subprocess.PIPE, stderr=errors,
                                stdin=subprocess.DEVNULL, text=True) as proc,
               _Watchdog(proc, timeout) as watchdog):
             try:

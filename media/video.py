@@ -26,6 +26,10 @@ from media.archive import PackageError
 ALLOWED_FORMATS = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm",
                              "avi", "mpegts", "flv"})
 RENDITIONS = (360, 720)
+NICE = 10
+#: magic-byte family -> the demuxer probing must agree on
+_SNIFFED_DEMUXER = {"mp4": "mov", "mov": "mov", "matroska": "matroska", "avi": "avi",
+                    "flv": "flv", "mpegts": "mpegts"}
 
 
 class VideoError(PackageError):
@@ -149,6 +153,18 @@ def check_content(path: str | os.PathLike) -> str:
                      "(MP4, MOV, MKV/WebM, AVI, MPEG-TS, FLV).")
 
 
+def confined(args: list[str], memory_bytes: int | None = None) -> list[str]:
+    """Run below the web process's priority (autosaves stay fast during a transcode) and,
+    when ``prlimit`` exists, with a bounded address space so a hostile file cannot eat RAM."""
+    nice = shutil.which("nice")
+    prlimit = shutil.which("prlimit")
+    if nice:
+        args = [nice, "-n", str(NICE), *args]
+    if prlimit and memory_bytes:
+        args = [prlimit, f"--as={memory_bytes}", "--", *args]
+    return args
+
+
 # --- probing ----------------------------------------------------------------------------
 
 def ffprobe_args(ffprobe: str, src: str | os.PathLike) -> list[str]:
@@ -216,24 +232,31 @@ def probe(src: str | os.PathLike, limits: VideoLimits = DEFAULT_VIDEO_LIMITS,
     ffprobe = ffprobe if ffprobe is not None else find_ffprobe()
     if ffprobe:
         out = _run_probe(ffprobe_args(ffprobe, src), limits)
+        if out.returncode != 0:
+            raise _unreadable(src, out.stderr)
         try:
             return parse_ffprobe(json.loads(out.stdout or "{}"))
         except (ValueError, TypeError) as exc:
-            raise _unreadable(src) from exc
+            raise _unreadable(src, out.stdout) from exc
     out = _run_probe(ffmpeg_probe_args(ffmpeg or find_ffmpeg(), src), limits)
+    if "Input #0" not in out.stderr:  # ffmpeg -i always exits 1 (no output named)
+        raise _unreadable(src, out.stderr)
     return parse_ffmpeg_banner(out.stderr)
 
 
 def _run_probe(args: list[str], limits: VideoLimits) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(args, capture_output=True, text=True, errors="replace",  # noqa: S603
+        return subprocess.run(confined(args, limits.memory_bytes),  # noqa: S603
+                              capture_output=True, text=True, errors="replace",
                               timeout=limits.probe_timeout, check=False)
     except subprocess.TimeoutExpired as exc:
         raise VideoError("probe_timeout", "Đọc thông tin video quá lâu, đã dừng.") from exc
 
 
-def _unreadable(src) -> VideoError:
-    return VideoError("not_video", f"Không đọc được «{Path(src).name}» như một video.")
+def _unreadable(src, output: str) -> VideoError:
+    error = VideoError("unreadable", f"Không đọc được «{Path(src).name}» như một video.")
+    error.detail = output.strip()[-300:]
+    return error
 
 
 def check_info(info: MediaInfo, name: str, limits: VideoLimits = DEFAULT_VIDEO_LIMITS) -> None:
@@ -256,9 +279,12 @@ def inspect_video(src: str | os.PathLike, limits: VideoLimits = DEFAULT_VIDEO_LI
                   ffprobe: str | None = None, ffmpeg: str | None = None) -> MediaInfo:
     """Local file, magic bytes, probe, allow-list: the gate before any transcode."""
     input_url(src)
-    check_content(src)
+    sniffed = check_content(src)
     info = probe(src, limits, ffprobe, ffmpeg)
     check_info(info, Path(src).name, limits)
+    if info.demuxer != _SNIFFED_DEMUXER[sniffed]:
+        raise VideoError("format_mismatch", f"Tệp «{Path(src).name}» có phần đầu kiểu "
+                         f"{sniffed} nhưng ffmpeg đọc ra «{info.format_name}».")
     return info
 
 

@@ -2,10 +2,14 @@
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from media import DEFAULT_LIMITS, ArchiveLimits, PackageError, extract_zip, inspect_zip
+from media.archive import check_entry_name
 from tests.media.zipbuild import build_zip, patch_declared_size, patch_name, symlink_info
 
 SMALL = ArchiveLimits(max_entries=20, max_total_size=64 * 1024, max_ratio=50,
@@ -117,3 +121,16 @@ def test_nested_archive_refused_unless_allowed(tmp_path):
 
 def test_not_a_zip_refused(tmp_path):
     assert refused(b"<html>not a zip</html>", tmp_path).code == "bad_zip"
+
+
+@given(st.lists(st.sampled_from(["..", ".", "", "a", "B", "é", "\\", ":", "C:", "\x00", "\n",
+                                 "\u202e", " ", "~", "%2e%2e"]), min_size=1, max_size=6))
+def test_every_accepted_name_stays_inside_the_target(parts):
+    name = "/".join(parts)
+    try:
+        path = check_entry_name(name)
+    except PackageError:
+        return
+    root = Path("/srv/pkg")
+    assert (root / path).resolve().is_relative_to(root)
+    assert "\\" not in path and not any(ord(c) < 32 for c in path)

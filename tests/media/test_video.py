@@ -98,11 +98,23 @@ def test_portrait_phone_video_gets_upright_360p_and_720p(phone_clip, tmp_path):
     assert sizes == {"360p": (360, 640, 0), "720p": (720, 1280, 0)}
 
 
-def test_memory_cap_fails_the_job_cleanly(phone_clip, tmp_path):
+def test_time_limit_fails_the_job_cleanly(clip, tmp_path):
     with pytest.raises(VideoError) as caught:
-        transcode(phone_clip, tmp_path, limits=VideoLimits(memory_bytes=256 * 1024**2))
-    assert caught.value.code == "transcode_failed" and caught.value.detail
-    assert list(tmp_path.iterdir()) == []
+        transcode(clip, tmp_path, limits=VideoLimits(time_allowance=0.5, time_factor=0))
+    assert caught.value.code == "timeout"
+    assert list(tmp_path.iterdir()) == []  # no rendition, no poster, no temporary file
+
+
+@pytest.mark.parametrize(("cap", "fails"), [(256 * 1024**2, True), (2 * 1024**3, False)])
+def test_memory_cap_is_enforced(cap, fails):
+    encode = [find_ffmpeg(), "-hide_banner", "-f", "lavfi", "-i", "testsrc=size=1280x720",
+              "-frames:v", "5", "-c:v", "libx264", "-preset", "veryfast", "-f", "null", "-"]
+    if fails:
+        with pytest.raises(VideoError) as caught:
+            run_ffmpeg(encode, duration=0, timeout=60, memory_bytes=cap)
+        assert caught.value.code == "transcode_failed" and caught.value.detail
+    else:
+        run_ffmpeg(encode, duration=0, timeout=60, memory_bytes=cap)
 
 
 @pytest.mark.parametrize(("size", "expected"), [
@@ -165,10 +177,13 @@ def test_playlist_with_network_reference_reaches_nothing(tmp_path, http_server):
     concat = tmp_path / "list.mp4"
     concat.write_text(f"ffconcat version 1.0\nfile '{base}/x.mp4'\nfile '/etc/passwd'\n")
     for path in (playlist, concat):
-        info = probe(path)  # past the magic-byte gate: the whitelist alone must hold
-        assert info.video_codec is None
-        with pytest.raises(VideoError):
+        for no_ffprobe in (None, ""):  # past the magic-byte gate: the whitelist must hold
+            with pytest.raises(VideoError) as caught:
+                probe(path, ffprobe=no_ffprobe)
+            assert caught.value.code == "unreadable"
+        with pytest.raises(VideoError) as caught:
             inspect_video(path)
+        assert caught.value.code == "not_video"  # and the gate itself refuses text
     assert hits == []
 
 
@@ -183,13 +198,6 @@ def test_banner_parsing_matches_ffprobe(clip):
     assert banner.duration == pytest.approx(probe(clip).duration, abs=0.05)
     bundled = imageio_ffmpeg.get_ffmpeg_exe()  # what a machine without Debian's ffmpeg uses
     assert probe(clip, ffprobe="", ffmpeg=bundled) == banner  # "" = no ffprobe: fallback
-
-
-def test_wall_time_limit_kills_ffmpeg():
-    endless = [find_ffmpeg(), "-f", "lavfi", "-i", "testsrc", "-f", "null", "-"]
-    with pytest.raises(VideoError) as caught:
-        run_ffmpeg(endless, duration=0, timeout=1)
-    assert caught.value.code == "timeout"
 
 
 @pytest.mark.parametrize("source", ["http://127.0.0.1:9/x.mp4", "concat:/etc/hosts|/etc/hosts",
