@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from media import PackageError, add_parameters, parse_manifest, read_package
+from media import PackageError, add_parameters, extract_zip, parse_manifest, read_package
 from tests.media.zipbuild import build_zip
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "scorm-invalid"
@@ -184,3 +184,21 @@ def test_xxe_manifest_inside_a_package_refused():
     with pytest.raises(PackageError) as caught:
         read_package(io.BytesIO(data))
     assert caught.value.code == "xml_forbidden"
+
+
+def test_built_scorm12_package_reads_then_extracts(tmp_path):
+    files = {"pkg/res/one/index.html": b"<html>1</html>", "pkg/res/two/start.html": b"2",
+             "pkg/res/doc a.pdf": b"%PDF-1.4", "pkg/res/two/gone.js": b""}
+    data = build_zip({"imsmanifest.xml": MULTI_SCO_12, **files})
+    inspection, manifest = read_package(io.BytesIO(data))
+    assert manifest.missing_files == ()
+    extract_zip(io.BytesIO(data), tmp_path / "pkg")
+    launch = manifest.launchable[0].launch.split("?")[0]
+    assert (tmp_path / "pkg" / launch).read_bytes() == b"<html>1</html>"
+
+
+def test_hostile_entry_refused_before_the_manifest_is_read():
+    data = build_zip({"imsmanifest.xml": b"<not xml", "../../evil.html": b"x"})
+    with pytest.raises(PackageError) as caught:
+        read_package(io.BytesIO(data))
+    assert caught.value.code == "unsafe_path"
