@@ -352,7 +352,13 @@ def _check_launch(entry: TocEntry, files: frozenset[str] | set[str] | None) -> N
                        f"«{entry.identifier}» nằm ngoài gói.")
     if files is not None and path not in files:
         raise _invalid("launch_file_missing", f"tệp khởi chạy «{path}» của mục "
-                       f"«{entry.identifier}» không có trong gói.")
+                       f"«{entry.identifier}» không có trong gói.{_case_hint(path, files)}")
+
+
+def _case_hint(path: str, files: frozenset[str] | set[str]) -> str:
+    """Packages made on Windows often differ only in letter case; say so."""
+    same = [f for f in files if f.casefold() == path.casefold()]
+    return f" Gói có «{same[0]}» (khác chữ hoa/thường)." if same else ""
 
 
 def read_package(source, limits: ArchiveLimits = DEFAULT_LIMITS

@@ -128,6 +128,8 @@ def sniff_container(head: bytes) -> str | None:
         return "flv"
     if len(head) > 376 and head[0] == head[188] == head[376] == 0x47:
         return "mpegts"
+    if len(head) > 388 and head[4] == head[196] == head[388] == 0x47:
+        return "mpegts"  # M2TS/AVCHD (.mts from camcorders): 192-byte packets
     return None
 
 

@@ -44,6 +44,8 @@ def test_missing_launch_file_rejected_against_package_listing():
     error = rejected(xml, files={"imsmanifest.xml", "content/other.html"})
     assert error.code == "launch_file_missing"
     assert "content/nonexistent.html" in error.message
+    hinted = rejected(xml, files={"imsmanifest.xml", "Content/NonExistent.html"})
+    assert "Gói có «Content/NonExistent.html» (khác chữ hoa/thường)" in hinted.message
 
 
 def test_minimal_valid_2004_package_reads_from_a_built_zip():

@@ -206,3 +206,14 @@ def test_only_existing_local_files_become_ffmpeg_inputs(source):
     with pytest.raises(VideoError) as caught:
         inspect_video(source)
     assert caught.value.code == "not_found"
+
+
+@pytest.mark.parametrize(("suffix", "muxer", "demuxer"), [
+    ("mkv", "matroska", "matroska"), ("ts", "mpegts", "mpegts"), ("flv", "flv", "flv"),
+    ("avi", "avi", "avi"), ("mov", "mov", "mov"),
+])
+def test_allowed_containers_pass_the_gate(clip, tmp_path, suffix, muxer, demuxer):
+    remuxed = tmp_path / f"clip.{suffix}"
+    subprocess.run([find_ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", str(clip),
+                    "-c", "copy", "-f", muxer, str(remuxed)], check=True, timeout=60)
+    assert inspect_video(remuxed).demuxer == demuxer
