@@ -27,6 +27,7 @@ from media.archive import (
 
 MANIFEST = "imsmanifest.xml"
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 32  #: nesting of <item>s; real courses use 2 or 3
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 _NS_2004 = ("imscp_v1p1", "adlcp_v1p3", "imsss", "adlseq", "adlnav")
 _NS_12 = ("imscp_rootv1p1p2", "adlcp_rootv1p2")
@@ -281,6 +282,8 @@ class _TocBuilder:
         self.entries: list[TocEntry] = []
 
     def walk(self, parent: Element, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise _invalid("manifest_invalid", f"mục lục lồng sâu quá {MAX_DEPTH} cấp.")
         for item in _children(parent, "item"):
             self.entries.append(self.entry(item, depth))
             self.walk(item, depth + 1)

@@ -204,3 +204,10 @@ def test_hostile_entry_refused_before_the_manifest_is_read():
     with pytest.raises(PackageError) as caught:
         read_package(io.BytesIO(data))
     assert caught.value.code == "unsafe_path"
+
+
+def test_deeply_nested_items_rejected_not_crashing():
+    nested = b"<item identifier='i'><title>t</title>" * 5000 + b"</item>" * 5000
+    xml = SCORM_2004.replace(b"<item identifier=\"i2\"", nested + b"<item identifier=\"i2\"")
+    error = rejected(xml)
+    assert error.code == "manifest_invalid" and "32" in error.message
