@@ -4,6 +4,7 @@ Pure parsing: bytes in, payloads (docs/question-payloads.md) out, with per-quest
 and warnings located by line; nothing touches the database.
 """
 
+from question_bank.formats.aiken import export_aiken, parse_aiken
 from question_bank.formats.gift import parse_gift
 from question_bank.formats.result import (
     Attachment,
@@ -21,5 +22,7 @@ __all__ = [
     "ImportResult",
     "ParsedQuestion",
     "Problem",
+    "export_aiken",
+    "parse_aiken",
     "parse_gift",
 ]
