@@ -6,6 +6,7 @@ and warnings located by line; nothing touches the database.
 
 from question_bank.formats.aiken import export_aiken, parse_aiken
 from question_bank.formats.gift import parse_gift
+from question_bank.formats.moodlexml import parse_moodlexml
 from question_bank.formats.result import (
     Attachment,
     Category,
@@ -25,4 +26,5 @@ __all__ = [
     "export_aiken",
     "parse_aiken",
     "parse_gift",
+    "parse_moodlexml",
 ]
