@@ -5,8 +5,11 @@ and warnings located by line; nothing touches the database.
 """
 
 from question_bank.formats.aiken import export_aiken, parse_aiken
+from question_bank.formats.detect import detect_format
 from question_bank.formats.gift import parse_gift
+from question_bank.formats.gift_export import export_gift
 from question_bank.formats.moodlexml import parse_moodlexml
+from question_bank.formats.moodlexml_export import export_moodlexml
 from question_bank.formats.result import (
     Attachment,
     Category,
@@ -23,7 +26,10 @@ __all__ = [
     "ImportResult",
     "ParsedQuestion",
     "Problem",
+    "detect_format",
     "export_aiken",
+    "export_gift",
+    "export_moodlexml",
     "parse_aiken",
     "parse_gift",
     "parse_moodlexml",

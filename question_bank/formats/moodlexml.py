@@ -20,6 +20,8 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 import defusedxml.ElementTree as safe_et
 from defusedxml.common import DefusedXmlException
 
+from question_bank.text import nfc
+
 from . import payloads
 from .cloze import ClozeError, parse_cloze
 from .gift import category_path
@@ -223,8 +225,7 @@ def _truefalse(element, files) -> Outcome:
 
 
 def _graded_answers(element) -> tuple[list[tuple[str, Decimal]], tuple[str, str] | None]:
-    answers = [(html_to_text(a.findtext("text") or ""), _fraction(a))
-               for a in element.findall("answer")]
+    answers = [(nfc(a.findtext("text")), _fraction(a)) for a in element.findall("answer")]
     fractions = [f for _, f in answers]
     if not answers:
         return answers, ("noanswers", "Câu hỏi không có đáp án nào (<answer>).")
@@ -281,7 +282,11 @@ def _matching(element, files) -> Outcome:
 def _essay(element, files) -> Outcome:
     text, general = _common(element, files)
     reference = _rich_html(element.find("graderinfo"), "html", files)
-    return Outcome(payload=payloads.essay(text, general, reference))
+    payload = payloads.essay(text, general, reference)
+    for field, tag in (("min_words", "minwordlimit"), ("max_words", "maxwordlimit")):
+        limit = (element.findtext(tag) or "").strip()
+        payload[field] = int(limit) if limit.isdigit() else 0
+    return Outcome(payload=payload)
 
 
 def _description(element, files) -> Outcome:

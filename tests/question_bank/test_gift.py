@@ -9,9 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from question_bank.formats import parse_gift
+from question_bank.formats import (
+    ExportError,
+    ParsedQuestion,
+    detect_format,
+    export_gift,
+    parse_gift,
+)
 
 from .fixtures import FIXTURES, fixture_bytes
+from .payload_strategies import GIFT_TYPES, questions
 
 
 def by_title(result):
@@ -226,3 +233,46 @@ def peg_numbers(choices):
         else:
             out.append((Decimal(str(spec["number"])), Decimal(str(spec.get("range", 0)))))
     return out
+
+
+# --- export ----------------------------------------------------------------------------------
+
+def as_parsed(items):
+    return [ParsedQuestion(payload=p, title=t, category=c, tags=tags, idnumber=i)
+            for p, t, c, tags, i in items]
+
+
+@given(questions(GIFT_TYPES))
+@settings(max_examples=120, deadline=None, database=None)
+def test_export_then_import_gives_the_same_questions(items):
+    result = parse_gift(export_gift(as_parsed(items)))
+    assert not result.errors
+    assert [(q.payload, q.title, q.category, q.tags, q.idnumber) for q in result.questions] \
+        == [(p, t, c, tags, i) for p, t, c, tags, i in items]
+
+
+def test_fixture_round_trip_and_unsupported_types():
+    result = parse_gift(fixture_bytes("gift/questions.gift.txt"))
+    again = parse_gift(export_gift(result.questions))
+    assert [q.payload for q in again.questions] == [q.payload for q in result.questions]
+    with pytest.raises(ExportError, match="cloze"):
+        export_gift([{"type": "cloze"}])
+    assert "bỏ qua" in export_gift([{"type": "ordering"}], skip_unsupported=True)
+
+
+def test_missing_word_blank_gets_the_braces_back():
+    (question,) = parse_gift("Grant is {~buried =entombed} in Grant's tomb.").questions
+    assert "[html]Grant is {\n~buried\n=entombed\n} in Grant's tomb." in export_gift(
+        [question.payload])
+
+
+@pytest.mark.parametrize("filename, head, expected", [
+    ("a.gift", b"anything", "gift"),
+    ("a.txt", b"::Q1:: 1+1? {=2 ~3}", "gift"),
+    ("a.txt", b"Q?\nA) x\nB) y\nANSWER: A\n", "aiken"),
+    ("a.xml", b'<?xml version="1.0"?>\n<quiz>', "moodlexml"),
+    ("a.docx", b"PK\x03\x04", "docx"),
+    ("a.bin", b"\x00\x01", None),
+])
+def test_detect_format(filename, head, expected):
+    assert detect_format(filename, head) == expected
