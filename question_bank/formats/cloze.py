@@ -19,7 +19,6 @@ from .markup import decimal_string, html_to_text, parse_decimal
 _START = re.compile(
     r"\{(\d*):(MULTICHOICE(?:_[HVS])?|MC[HVS]?|MULTIRESPONSE(?:_[HS])?|MR[HS]?|NUMERICAL|NM|"
     r"SHORTANSWER(?:_C)?|SAC?|MWC?):")
-_UNESCAPED = r"(?<!\\)"
 
 
 class ClozeError(Exception):
@@ -53,22 +52,45 @@ def parse_cloze(text_html: str) -> tuple[str, list[dict], list[tuple[str, str]]]
 
 
 def _closing_brace(text: str, start: int) -> int:
-    for index in range(start, len(text)):
-        if text[index] == "}" and text[index - 1] != "\\":
+    index = start
+    while index < len(text):
+        if text[index] == "\\":
+            index += 2
+            continue
+        if text[index] == "}":
             return index
+        index += 1
     return -1
+
+
+def _split(text: str, separator: str, limit: int = -1) -> list[str]:
+    """Split on ``separator`` where it is not backslash-escaped (escapes are kept)."""
+    parts, current, index = [], [], 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and index + 1 < len(text):
+            current.append(text[index:index + 2])
+            index += 2
+            continue
+        if char == separator and limit != 0:
+            parts.append("".join(current))
+            current, limit = [], limit - 1
+        else:
+            current.append(char)
+        index += 1
+    return parts + ["".join(current)]
 
 
 def _alternatives(body: str) -> list[tuple[Decimal, str, str]]:
     """'=a#fb~%50%b' → [(1, 'a', 'fb'), (0.5, 'b', '')]."""
     out = []
-    for part in re.split(_UNESCAPED + "~", body):
+    for part in _split(body, "~"):
         fraction = Decimal(0)
         if part.startswith("="):
             fraction, part = Decimal(1), part[1:]
         elif match := re.match(r"%(-?\d+(?:[.,]\d*)?)%", part):
             fraction, part = parse_decimal(match.group(1)) / 100, part[match.end():]
-        answer, *feedback = re.split(_UNESCAPED + "#", part, maxsplit=1)
+        answer, *feedback = _split(part, "#", 1)
         out.append((fraction, _unescape(answer), "".join(feedback)))
     return out
 

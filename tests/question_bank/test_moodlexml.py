@@ -4,9 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from question_bank.formats import parse_moodlexml
+from question_bank.formats import ExportError, ParsedQuestion, export_moodlexml, parse_moodlexml
 
 from .fixtures import fixture_bytes
+from .payload_strategies import XML_TYPES, questions
 
 
 def read(name):
@@ -197,3 +198,38 @@ def test_broken_xml_reports_the_line():
 def test_garbage_never_raises(data):
     result = parse_moodlexml(data)
     assert result.questions or result.errors
+
+
+# --- export ----------------------------------------------------------------------------------
+
+@given(questions(XML_TYPES))
+@settings(max_examples=120, deadline=None, database=None)
+def test_export_then_import_gives_the_same_questions(items):
+    parsed = [ParsedQuestion(payload=p, title=t, category=c, tags=tags, idnumber=i)
+              for p, t, c, tags, i in items]
+    result = parse_moodlexml(export_moodlexml(parsed))
+    assert not result.errors
+    assert [(q.payload, q.title, q.category, q.tags, q.idnumber) for q in result.questions] \
+        == [(p, t, c, tags, i) for p, t, c, tags, i in items]
+
+
+@pytest.mark.parametrize("name", ["multianswer.xml", "gapselect-testquestion.moodle.xml",
+                                  "nested_categories_with_questions.xml", "truefalse.xml",
+                                  "match-testquestion.moodle.xml"])
+def test_fixture_round_trip(name):
+    result = read(name)
+    again = parse_moodlexml(export_moodlexml(result.questions))
+    assert [(q.payload, q.category) for q in again.questions] == [
+        (q.payload, q.category) for q in result.questions]
+
+
+def test_export_escapes_html_characters_in_idnumbers():
+    question = ParsedQuestion(payload={"schema": 1, "type": "description", "text_html": "x",
+                                       "feedback_html": "", "solution_html": ""},
+                              title="T", idnumber="T & F")
+    assert "<idnumber>T &amp; F</idnumber>" in export_moodlexml([question])
+
+
+def test_export_refuses_types_moodle_cannot_express():
+    with pytest.raises(ExportError, match="true_false_4"):
+        export_moodlexml([{"type": "true_false_4"}])
