@@ -73,6 +73,7 @@ def plain_to_html(text: str) -> str:
 
 
 _TAG = re.compile(r"<[^>]*>")
+_MAX_EXPONENT = 20  # 1e999999 would be a million digits once written out
 
 
 def html_to_text(text: str) -> str:
@@ -90,9 +91,11 @@ def decimal_string(value) -> str:
 
 
 def parse_decimal(text: str) -> Decimal | None:
-    """A finite decimal from text ('3,5' accepted), or None."""
+    """A finite decimal of sensible size from text ('3,5' accepted), or None."""
     try:
         number = Decimal(text.strip().replace(",", "."))
     except (InvalidOperation, ValueError):
         return None
-    return number if number.is_finite() else None
+    if not number.is_finite() or (number and abs(number.adjusted()) > _MAX_EXPONENT):
+        return None
+    return number
