@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import string
 
+from question_bank.text import nfc
+
 from . import payloads
 from .markup import decode_text, html_to_text, plain_to_html
 from .result import ExportError, ImportResult, ParsedQuestion, Problem
@@ -77,7 +79,7 @@ def _finish(draft: _Draft, line: str, number: int, result: ImportResult) -> None
     choices = [payloads.Choice(plain_to_html(text), 1 if i == index else 0)
                for i, text in enumerate(draft.options)]
     outcome = payloads.choice_question(plain_to_html(draft.text), choices, single=True)
-    result.questions.append(ParsedQuestion(payload=outcome.payload, title=draft.text[:80],
+    result.questions.append(ParsedQuestion(payload=outcome.payload, title=nfc(draft.text)[:80],
                                            location=f"dòng {draft.line}", line=draft.line))
 
 

@@ -71,8 +71,7 @@ def parse_gift(data: bytes | str) -> ImportResult:
 
 def category_path(raw: str) -> str:
     """'$course$/A/B' → 'A/B': the context prefix Moodle writes is dropped."""
-    path = raw.strip()
-    return re.sub(r"^\$(course|module|system|cat)\$/?", "", path).strip()
+    return nfc(re.sub(r"^\$(course|module|system|cat)\$/?", "", nfc(raw)))
 
 
 def _blocks(text: str):
@@ -105,8 +104,8 @@ def _read_block(block: _Block, body: str, category, result: ImportResult) -> Non
     ids = _ID.findall(comments)
     parsed = ParsedQuestion(
         payload=question, title=title, category=category,
-        tags=[t.strip() for t in _TAG.findall(comments)], location=f"dòng {block.line}",
-        line=block.line, idnumber=ids[0].strip() if ids else None,
+        tags=[nfc(t) for t in _TAG.findall(comments)], location=f"dòng {block.line}",
+        line=block.line, idnumber=nfc(ids[0]) if ids else None,
         warnings=[Problem.at(block.line, code, message, title) for code, message in warnings])
     result.questions.append(parsed)
 
@@ -158,7 +157,7 @@ def parse_question(body: str) -> tuple[str, dict, list[tuple[str, str]]]:
         end = text.find("::", 2)
         if end < 0:
             raise GiftError("notitle", "Thiếu '::' đóng tên câu hỏi (dạng ::tên::).")
-        title = _restore(text[2:end]).strip()
+        title = nfc(_restore(text[2:end]))
         text = text[end + 2:].lstrip()
     start, finish = text.find("{"), text.find("}")
     if start < 0 and finish < 0:
@@ -183,7 +182,7 @@ def parse_question(body: str) -> tuple[str, dict, list[tuple[str, str]]]:
 
 def _title(title: str, stem: str) -> str:
     """The ::title::, or like Moodle the start of the question text."""
-    return title or html_to_text(_restore(stem))[:80] or "Câu hỏi"
+    return title or html_to_text(_restore(stem))[:80] or "Câu hỏi"  # html_to_text is NFC
 
 
 def _answers(stem: str, inner: str, fmt: str) -> Outcome:

@@ -124,7 +124,7 @@ def _read_question(element, kind, line, category, result: ImportResult) -> None:
     result.questions.append(ParsedQuestion(
         payload=outcome.payload, title=name, category=category, line=line,
         location=f"dòng {line}" if line else "", idnumber=_idnumber(element),
-        tags=[t.text.strip() for t in element.findall("tags/tag/text") if t.text],
+        tags=[nfc(t.text) for t in element.findall("tags/tag/text") if t.text],
         attachments=_unique(files),
         warnings=[Problem.at(line, code, message, name) for code, message in outcome.warnings]))
 
@@ -141,11 +141,11 @@ def _unique(files: list[Attachment]) -> list[Attachment]:
 def _text(element: Element | None, path: str) -> str:
     """Text of ``path/text`` under ``element`` ('' when absent)."""
     found = element.find(f"{path}/text") if element is not None else None
-    return (found.text or "").strip() if found is not None else ""
+    return nfc(found.text) if found is not None else ""
 
 
 def _idnumber(element: Element) -> str | None:
-    return (element.findtext("idnumber") or "").strip() or None
+    return nfc(element.findtext("idnumber")) or None
 
 
 def _rich_html(element: Element | None, default: str, files: list[Attachment]) -> str:

@@ -87,8 +87,9 @@ def _essay(question, payload):
     ET.SubElement(question, "responseformat").text = "editor"
     ET.SubElement(question, "responserequired").text = "1"
     ET.SubElement(question, "responsefieldlines").text = "15"
-    ET.SubElement(question, "minwordlimit").text = str(payload.get("min_words") or "")
-    ET.SubElement(question, "maxwordlimit").text = str(payload.get("max_words") or "")
+    for field, tag in (("min_words", "minwordlimit"), ("max_words", "maxwordlimit")):
+        if payload.get(field):
+            ET.SubElement(question, tag).text = str(payload[field])
     ET.SubElement(question, "attachments").text = "0"
     _text_element(question, "graderinfo", payload.get("reference_html", ""))
     return "essay"

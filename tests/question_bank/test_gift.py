@@ -3,6 +3,7 @@
 import html
 import json
 import re
+import unicodedata
 from decimal import Decimal
 
 import pytest
@@ -276,3 +277,13 @@ def test_missing_word_blank_gets_the_braces_back():
 ])
 def test_detect_format(filename, head, expected):
     assert detect_format(filename, head) == expected
+
+
+def test_decomposed_vietnamese_becomes_nfc():
+    text = unicodedata.normalize("NFD", "$CATEGORY: $course$/Toán 10\n\n// [tag:hình học]\n"
+                                 "::Câu 1::Đường tròn có mấy tâm? {=Một ~Hai}")
+    (question,) = parse_gift(text).questions
+    assert question.title == "Câu 1" and question.category == "Toán 10"
+    assert question.tags == ["hình học"]
+    assert question.payload["text_html"] == "Đường tròn có mấy tâm?"
+    assert question.payload["options"][0]["text_html"] == "Một"
