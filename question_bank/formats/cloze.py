@@ -37,7 +37,7 @@ def parse_cloze(text_html: str) -> tuple[str, list[dict], list[tuple[str, str]]]
             continue
         end = _closing_brace(text_html, match.end())
         if end < 0:
-            continue
+            break  # no closing brace for this one means none for any later one either
         gap_id = f"g{len(gaps) + 1}"
         gap, gap_warnings = _gap(gap_id, match.group(1), match.group(2),
                                  text_html[match.end():end])

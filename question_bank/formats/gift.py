@@ -59,8 +59,8 @@ def parse_gift(data: bytes | str) -> ImportResult:
     for block in _blocks(text):
         body = "\n".join(block.lines).strip()
         if body.startswith("$CATEGORY:"):
-            category = category_path(body[len("$CATEGORY:"):])
-            result.categories.append(Category(category))
+            category = category_path(body[len("$CATEGORY:"):]) or None
+            result.categories.append(Category(category or ""))
             continue
         _read_block(block, body, category, result)
     if not result.questions and not result.errors and not result.categories:
@@ -70,8 +70,9 @@ def parse_gift(data: bytes | str) -> ImportResult:
 
 
 def category_path(raw: str) -> str:
-    """'$course$/A/B' → 'A/B': the context prefix Moodle writes is dropped."""
-    return nfc(re.sub(r"^\$(course|module|system|cat)\$/?", "", nfc(raw)))
+    """'$course$/top/A/B' → 'A/B': the context prefix and Moodle's root 'top' are dropped."""
+    path = re.sub(r"^\$(course|module|system|cat)\$/?", "", nfc(raw))
+    return nfc(re.sub(r"^top(/|$)", "", path))
 
 
 def _blocks(text: str):

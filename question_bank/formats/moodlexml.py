@@ -97,12 +97,12 @@ def parse_moodlexml(data: bytes | str) -> ImportResult:
     return result
 
 
-def _read_category(element: Element, result: ImportResult) -> str:
+def _read_category(element: Element, result: ImportResult) -> str | None:
     path = category_path(_text(element, "category"))
     info = element.find("info")
     result.categories.append(Category(path, _rich_html(info, "moodle_auto_format", []),
                                       _idnumber(element)))
-    return path
+    return path or None
 
 
 def _read_question(element, kind, line, category, result: ImportResult) -> None:

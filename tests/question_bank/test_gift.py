@@ -74,6 +74,7 @@ def test_windows_1252_file_is_read_with_a_warning():
     result = parse_gift(fixture_bytes("gift/questions_encoding_windows-1252.gift.txt"))
     assert [w.code for w in result.warnings] == ["notutf8"]
     assert result.warnings[0].line == 15 and "UTF-8" in result.warnings[0].message
+    assert {q.category for q in result.questions} == {"Default for LTTEST"}  # "top/" dropped
     assert any("aödf" in p["left_html"] for q in result.questions
                if q.payload["type"] == "matching" for p in q.payload["pairs"])
 
