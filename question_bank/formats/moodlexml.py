@@ -213,7 +213,7 @@ def _truefalse(element, files) -> Outcome:
     text, general = _common(element, files)
     feedback, answer = {}, None
     for item in element.findall("answer"):
-        value = _text(item, ".").lower() or (item.findtext("text") or "").strip().lower()
+        value = _text(item, ".").lower()
         feedback[value] = _rich_html(item.find("feedback"), "moodle_auto_format", files)
         if _fraction(item) == 1:
             answer = value == "true"

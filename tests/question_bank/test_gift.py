@@ -288,3 +288,9 @@ def test_decomposed_vietnamese_becomes_nfc():
     assert question.tags == ["hình học"]
     assert question.payload["text_html"] == "Đường tròn có mấy tâm?"
     assert question.payload["options"][0]["text_html"] == "Một"
+
+
+def test_true_answer_feedbacks_follow_moodle_wrong_then_right():
+    (question,) = parse_gift("Đúng? {TRUE#Sai rồi#Chính xác}").questions
+    assert question.payload["feedback_false_html"] == "Sai rồi"
+    assert question.payload["feedback_true_html"] == "Chính xác"
