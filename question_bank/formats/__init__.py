@@ -1,0 +1,36 @@
+"""Import and export of question files: GIFT, Aiken, Moodle XML.
+
+Pure parsing: bytes in, payloads (docs/question-payloads.md) out, with per-question errors
+and warnings located by line; nothing touches the database.
+"""
+
+from question_bank.formats.aiken import export_aiken, parse_aiken
+from question_bank.formats.detect import detect_format
+from question_bank.formats.gift import parse_gift
+from question_bank.formats.gift_export import export_gift
+from question_bank.formats.moodlexml import parse_moodlexml
+from question_bank.formats.moodlexml_export import export_moodlexml
+from question_bank.formats.result import (
+    Attachment,
+    Category,
+    ExportError,
+    ImportResult,
+    ParsedQuestion,
+    Problem,
+)
+
+__all__ = [
+    "Attachment",
+    "Category",
+    "ExportError",
+    "ImportResult",
+    "ParsedQuestion",
+    "Problem",
+    "detect_format",
+    "export_aiken",
+    "export_gift",
+    "export_moodlexml",
+    "parse_aiken",
+    "parse_gift",
+    "parse_moodlexml",
+]
