@@ -73,15 +73,15 @@ class LiveServer:
 
     def __init__(self, env: dict[str, str], app_spec: str = "wsgi:app",
                  workers: int = GUNICORN_WORKERS, threads: int = GUNICORN_THREADS,
-                 log_path: Path | None = None):
-        self.env, self.app_spec = env, app_spec
+                 health_path: str = "/healthz", log_path: Path | None = None):
+        self.env, self.app_spec, self.health_path = env, app_spec, health_path
         self.workers, self.threads = workers, threads
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
-    def start(self, health_path: str = "/healthz", timeout: float = 60) -> "LiveServer":
+    def start(self, timeout: float = 60) -> "LiveServer":
         command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
                    "--workers", str(self.workers), "--threads", str(self.threads),
                    "--graceful-timeout", "5", self.app_spec]
@@ -92,7 +92,7 @@ class LiveServer:
         finally:
             if self.log_path:
                 log.close()
-        self._wait_healthy(health_path, timeout)
+        self._wait_healthy(self.health_path, timeout)
         return self
 
     def _wait_healthy(self, path: str, timeout: float) -> None:
