@@ -46,8 +46,11 @@ def live_server(tmp_path_factory):
     _require_chromium()
     try:
         require_vendor_files()
+        missing = None
     except RuntimeError as error:
-        pytest.fail(str(error))
+        missing = str(error)
+    if missing:
+        pytest.fail(missing)
     _require_compiled_catalogue()
     instance = tmp_path_factory.mktemp("e2e-instance")
     env = instance_env(instance)
