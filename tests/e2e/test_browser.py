@@ -69,6 +69,7 @@ def test_language_switches_to_english_and_back(page, screenshot):
     expect(page.get_by_test_id("teacher-classes")).to_contain_text("Classes I teach")
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    screenshot(page, "teacher-dashboard-desktop-en")
 
     page.get_by_test_id("language-vi").click()
     expect(page.get_by_test_id("teacher-classes")).to_contain_text("Lớp tôi dạy")
