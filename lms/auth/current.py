@@ -1,9 +1,12 @@
 """Who is acting in this request: resolved once per request, from the cookie or a Bearer token."""
 
 from flask import current_app, g, request, session
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from lms.auth.models import SessionKind
-from lms.auth.services import AuthPolicy, resolve_session
+from lms.auth.models import AuthSession, SessionKind, User
+from lms.auth.services import AuthPolicy, resolve_session, token_hash
+from lms.extensions import db
 
 SESSION_KEY = "sid"
 
@@ -27,17 +30,39 @@ def bearer_secret() -> str | None:
     return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
 
 
+def _prefetch_session(secret: str) -> AuthSession | None:
+    """The session row with its user and the user's memberships, in ONE query.
+
+    ``resolve_session`` then finds all of them in the identity map instead of issuing two
+    queries of its own (the row joined with its user, then the select-in load of the
+    memberships every page and ``/api/v1/me`` need). The caller must keep the returned object
+    referenced while resolving: the identity map only holds objects weakly.
+    """
+    statement = (select(AuthSession)
+                 .where(AuthSession.token_hash == token_hash(secret))
+                 .options(joinedload(AuthSession.user).joinedload(User.memberships)))
+    return db.session.execute(statement).unique().scalar_one_or_none()
+
+
+def _resolve(secret: str, kind: SessionKind) -> User | None:
+    """The user of a live session of ``kind`` (rules in ``services.resolve_session``)."""
+    prefetched = _prefetch_session(secret)
+    if prefetched is None:
+        return None
+    return resolve_session(policy(), secret, kind)
+
+
 def load_current_user() -> None:
     """Set ``g.user`` (or None) and ``g.auth_kind`` ('bearer', 'cookie' or None)."""
     g.user, g.auth_kind = None, None
     secret = bearer_secret()
     if secret:
-        g.user = resolve_session(policy(), secret, SessionKind.API)
+        g.user = _resolve(secret, SessionKind.API)
         g.auth_kind = "bearer" if g.user else None
         return
     sid = session.get(SESSION_KEY)
     if sid:
-        g.user = resolve_session(policy(), sid, SessionKind.BROWSER)
+        g.user = _resolve(sid, SessionKind.BROWSER)
         if g.user is None:
             session.clear()
         else:

@@ -1,0 +1,46 @@
+"""Who is acting: the session row, its user and memberships come from one query, rules intact."""
+
+from sqlalchemy import event, update
+
+from lms.auth.models import User
+from tests.conftest import api_token, login
+
+
+def _count_queries(db, action) -> int:
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_api_me_costs_one_query_and_still_lists_scopes(client, org, db):
+    token = api_token(client, "teacherx")
+    headers = {"Authorization": f"Bearer {token}"}
+    responses = []
+    queries = _count_queries(db, lambda: responses.append(client.get("/api/v1/me",
+                                                                     headers=headers)))
+    assert responses[0].status_code == 200
+    assert responses[0].get_json()["scopes"][0]["class_name"] == "10A1"
+    assert queries == 1
+
+
+def test_session_rules_still_apply(client, org, db):
+    """A browser cookie secret is no Bearer token; a deactivated user's token stops working."""
+    assert login(client, "teacherx").status_code == 302
+    with client.session_transaction() as browser:
+        secret = browser["sid"]
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}
+                      ).status_code == 401
+
+    token = api_token(client, "teacherx")
+    db.session.execute(update(User).where(User.username == "teacherx").values(active=False))
+    db.session.commit()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+                      ).status_code == 401
