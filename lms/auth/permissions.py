@@ -142,6 +142,18 @@ def _user_manage(user, target) -> bool:
     return all(leads(user, m.unit) for m in target.memberships)
 
 
+@rule("school_year.manage")
+def _school_year_manage(user, _target) -> bool:
+    """School years are shared by every school: admins create them."""
+    return bool(memberships(user, Role.ADMIN))
+
+
+@rule("membership.revoke")
+def _revoke(user, membership: Membership) -> bool:
+    """Removing a role needs the same right as granting it; nobody removes their own role."""
+    return membership.user_id != user.id and _grant(user, membership)
+
+
 @rule("membership.grant")
 def _grant(user, membership: Membership) -> bool:
     """Granting a role: leaders grant school roles in their school; only admins grant the rest."""

@@ -1,0 +1,27 @@
+"""Forms for classes and roster import (Flask-WTF: every POST carries a CSRF token)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange
+
+from lms.org.roster import MAX_BYTES
+
+
+class RosterUploadForm(FlaskForm):
+    file = FileField(_l("Tệp danh sách (.xlsx hoặc .csv)"), validators=[
+        FileRequired(_l("Hãy chọn một tệp.")),
+        FileAllowed(["xlsx", "csv"], _l("Chỉ nhận tệp Excel .xlsx hoặc .csv.")),
+        FileSize(MAX_BYTES, message=_l("Tệp quá lớn: tối đa 5 MB."))])
+    school_year = SelectField(_l("Năm học"), coerce=int)
+
+
+class ClassForm(FlaskForm):
+    name = StringField(_l("Tên lớp"), validators=[DataRequired(), Length(max=40)])
+    grade = IntegerField(_l("Khối"), validators=[NumberRange(min=0, max=12)])
+    school_year = SelectField(_l("Năm học"), coerce=int)
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST (CSRF only): confirm an import, deactivate, reset a password."""
