@@ -174,14 +174,15 @@ def parse_roster(filename: str, data: bytes, grades: range) -> RosterParse:
         raise RosterFileError(f"Tệp có quá nhiều dòng: tối đa {MAX_ROWS} người mỗi lần nhập.")
     seen: dict[str, int] = {}
     for number, cells in body:
+        username = _text(_cell(cells, columns, "username")).lower()
+        duplicate = username in seen
+        if duplicate:
+            result.problem(number, f"Mã “{username}” trùng với dòng {seen[username]}.")
+        elif username:
+            seen[username] = number
         row = _parse_row(number, cells, columns, grades, result)
-        if row is None:
-            continue
-        if row.username in seen:
-            result.problem(number, f"Mã “{row.username}” trùng với dòng {seen[row.username]}.")
-            continue
-        seen[row.username] = number
-        result.rows.append(row)
+        if row is not None and not duplicate:
+            result.rows.append(row)
     if not body:
         result.problem(None, "Tệp không có dòng dữ liệu nào dưới dòng tiêu đề.")
     return result

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from lms.auth.current import policy
 from lms.auth.decorators import login_required
 from lms.auth.models import User
-from lms.auth.permissions import require
+from lms.auth.permissions import can, require
+from lms.auth.services import reset_password as reset_password_service
 from lms.core.errors import DomainError
 from lms.core.errors_views import flash_or_raise
 from lms.extensions import db
@@ -64,7 +65,9 @@ def class_detail(class_id: int):
         select(User).join(Membership, Membership.user_id == User.id)
         .where(Membership.class_id == class_id, Membership.role == Role.STUDENT)
         .order_by(User.name_key)).all()
-    return render_template("org/class_detail.html", school_class=school_class, students=students)
+    resettable = {s.id for s in students if can(g.user, "user.reset_password", s)}
+    return render_template("org/class_detail.html", school_class=school_class, students=students,
+                           resettable=resettable)
 
 
 @bp.route("/<int:school_id>/roster", methods=["GET", "POST"])
@@ -110,3 +113,13 @@ def roster_confirm(school_id: int, import_id: int):
     db.session.commit()
     return render_template("org/roster_slips.html", school=record.school, slips=slips,
                            updated=updated)
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+@login_required
+def reset_password(user_id: int):
+    target = db.get_or_404(User, user_id)
+    require(g.user, "user.reset_password", target)
+    password = reset_password_service(policy(), g.user, target)
+    db.session.commit()
+    return render_template("org/password_reset.html", target=target, password=password)
