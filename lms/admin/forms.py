@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from lms.org.models import Role, SchoolLevel, UnitKind
@@ -27,18 +28,23 @@ ROLE_LABELS = {
 _DATE_MSG = _l("Ngày cần có dạng dd/mm/yyyy.")
 
 
+def options(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs (WTForms 3.3 deprecates bare tuples)."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
 def _dd_mm_yyyy(label):
     return DateField(label, format=DATE, validators=[Optional()],
                      render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
 
 
 class UnitForm(FlaskForm):
-    kind = SelectField(_l("Loại đơn vị"), choices=list(KIND_LABELS.items()))
+    kind = SelectField(_l("Loại đơn vị"), choices=options(KIND_LABELS.items()))
     name = StringField(_l("Tên đơn vị"), validators=[DataRequired(), Length(max=200)])
     parent = SelectField(_l("Trực thuộc"), coerce=int)
     external_code = StringField(_l("Mã đơn vị (CSDL ngành)"), validators=[Length(max=64)])
     school_level = SelectField(_l("Cấp học (chỉ với trường)"),
-                               choices=[("", "—"), *LEVEL_LABELS.items()])
+                               choices=options([("", "—"), *LEVEL_LABELS.items()]))
     valid_from = _dd_mm_yyyy(_l("Hiệu lực từ ngày"))
     valid_to = _dd_mm_yyyy(_l("Hiệu lực đến ngày"))
 
@@ -59,7 +65,7 @@ class SchoolYearForm(FlaskForm):
 
 
 class GrantForm(FlaskForm):
-    role = SelectField(_l("Vai trò"), choices=list(ROLE_LABELS.items()))
+    role = SelectField(_l("Vai trò"), choices=options(ROLE_LABELS.items()))
     unit = SelectField(_l("Đơn vị"), coerce=int)
     school_class = SelectField(_l("Lớp (với học sinh, giáo viên)"), coerce=int)
 
