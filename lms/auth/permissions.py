@@ -111,7 +111,13 @@ def _class_manage(user, school_class: SchoolClass) -> bool:
 
 @rule("user.view")
 def _user_view(user, target) -> bool:
-    return target.id == user.id or _user_reset(user, target)
+    """Oneself; whoever may reset the password; admins over any of the target's units
+    (admins also see accounts that hold no role yet)."""
+    if target.id == user.id or _user_reset(user, target):
+        return True
+    if not target.memberships:
+        return bool(memberships(user, Role.ADMIN))
+    return any(is_admin_over(user, m.unit) for m in target.memberships)
 
 
 @rule("user.reset_password")

@@ -176,7 +176,9 @@ class RosterImport(db.Model):
     """A roster file parsed and checked, waiting for its owner to confirm it.
 
     The confirm request reads the rows from here, never from the client. ``rows`` holds
-    schema 1: ``{"schema": 1, "rows": [RosterRow.to_json(), …], "updates": [row numbers]}``.
+    schema 1: ``{"schema": 1, "rows": [RosterRow.to_json(), …], "updates": [row numbers of
+    people already in the school], "problems": [[row or null, message], …], "new_classes":
+    [class names to create]}``.
     """
 
     __tablename__ = "roster_import"

@@ -53,10 +53,14 @@ def preview_roster(actor, school: Unit, year: SchoolYear, filename: str,
             parsed.problem(row.row, f"Mã “{row.username}” đã được dùng cho một người khác "
                                     "(không thuộc trường này).")
     problems = sorted(parsed.problems, key=lambda p: (p[0] or 0))
+    existing = set(db.session.scalars(select(SchoolClass.name).where(
+        SchoolClass.school_id == school.id, SchoolClass.school_year_id == year.id)))
+    new_classes = sorted({row.class_name for row in parsed.rows} - existing)
     record = RosterImport(school_id=school.id, school_year_id=year.id, owner_id=actor.id,
                           filename=filename[:255], rows={
                               "schema": 1, "rows": [r.to_json() for r in parsed.rows],
-                              "updates": updates, "problems": problems})
+                              "updates": updates, "problems": problems,
+                              "new_classes": new_classes})
     db.session.add(record)
     db.session.flush()
     return record
