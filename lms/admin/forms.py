@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.widgets import TextInput
 
 from lms.org.models import Role, SchoolLevel, UnitKind
 
@@ -33,13 +34,29 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in pairs]
 
 
-def _dd_mm_yyyy(label):
-    return DateField(label, format=DATE, validators=[Optional()],
-                     render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
+#: A text box, not the browser's date picker: that one shows and sends the browser's format.
+_DATE_BOX = {"widget": TextInput(),
+             "render_kw": {"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}}
+
+
+class VnDateField(DateField):
+    """A dd/mm/yyyy date typed as text, with a Vietnamese message when it does not parse."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(_DATE_MSG)) from error
+
+
+def _dd_mm_yyyy(label, required: bool = False):
+    check = DataRequired(_DATE_MSG) if required else Optional()
+    return VnDateField(label, format=DATE, validators=[check], **_DATE_BOX)
 
 
 class UnitForm(FlaskForm):
-    kind = SelectField(_l("Loại đơn vị"), choices=options(KIND_LABELS.items()))
+    kind = SelectField(_l("Loại đơn vị"), choices=options(KIND_LABELS.items()),
+                       default=UnitKind.SCHOOL.value)
     name = StringField(_l("Tên đơn vị"), validators=[DataRequired(), Length(max=200)])
     parent = SelectField(_l("Trực thuộc"), coerce=int)
     external_code = StringField(_l("Mã đơn vị (CSDL ngành)"), validators=[Length(max=64)])
@@ -50,18 +67,15 @@ class UnitForm(FlaskForm):
 
 
 class CloseUnitForm(FlaskForm):
-    on = DateField(_l("Đóng từ ngày"), format=DATE, validators=[DataRequired(_DATE_MSG)],
-                   render_kw={"placeholder": "dd/mm/yyyy"})
+    on = _dd_mm_yyyy(_l("Đóng từ ngày"), required=True)
 
 
 class SchoolYearForm(FlaskForm):
     name = StringField(_l("Năm học"), validators=[
         DataRequired(), Regexp(r"^\d{4}-\d{4}$", message=_l("Tên năm học cần có dạng 2025-2026."))],
         render_kw={"placeholder": "2025-2026"})
-    starts_on = DateField(_l("Ngày bắt đầu"), format=DATE, validators=[DataRequired(_DATE_MSG)],
-                          render_kw={"placeholder": "dd/mm/yyyy"})
-    ends_on = DateField(_l("Ngày kết thúc"), format=DATE, validators=[DataRequired(_DATE_MSG)],
-                        render_kw={"placeholder": "dd/mm/yyyy"})
+    starts_on = _dd_mm_yyyy(_l("Ngày bắt đầu"), required=True)
+    ends_on = _dd_mm_yyyy(_l("Ngày kết thúc"), required=True)
 
 
 class GrantForm(FlaskForm):
