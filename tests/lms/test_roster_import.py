@@ -139,3 +139,21 @@ def test_other_schools_roster_and_imports_are_closed(client, org, db):
     login(client, "teacherx")
     assert client.get(f"/schools/{org.school_x.id}/roster").status_code == 403
     assert db.session.scalar(select(func.count()).select_from(Membership)) == 8
+
+
+def test_xlsx_with_teachers_puts_each_person_in_the_class_with_their_role(client, org, db):
+    from datetime import datetime
+
+    from tests.lms.test_roster_parse import xlsx
+
+    login(client, "admin1")  # an admin above the school may import too
+    data = xlsx([["Vai trò", "Lớp", "Họ và tên", "Tên đăng nhập", "Ngày sinh"],
+                 ["Giáo viên", "11A1", "Cô Hoa", "gv.hoa", None],
+                 ["học sinh", "11A1", "Em Nam", "hs500", datetime(2008, 2, 29)]])
+    preview = upload(client, org.school_x.id, data, "lop11.xlsx")
+    confirm(client, preview.location)
+    roles = dict(db.session.execute(
+        select(User.username, Membership.role).join(Membership, Membership.user_id == User.id)
+        .join(SchoolClass, SchoolClass.id == Membership.class_id)
+        .where(SchoolClass.name == "11A1")).all())
+    assert roles == {"gv.hoa": Role.TEACHER, "hs500": Role.STUDENT}
