@@ -3,8 +3,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
-from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length
 
 from lms.org.roster import MAX_BYTES
 
@@ -19,7 +19,7 @@ class RosterUploadForm(FlaskForm):
 
 class ClassForm(FlaskForm):
     name = StringField(_l("Tên lớp"), validators=[DataRequired(), Length(max=40)])
-    grade = IntegerField(_l("Khối"), validators=[NumberRange(min=0, max=12)])
+    grade = SelectField(_l("Khối"), coerce=int)
     school_year = SelectField(_l("Năm học"), coerce=int)
 
 

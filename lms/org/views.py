@@ -41,6 +41,7 @@ def school_classes(school_id: int):
     require(g.user, "school.manage_people", school)
     form = ClassForm()
     _year_choices(form.school_year)
+    form.grade.choices = [(grade, str(grade)) for grade in school.school_level.grades()]
     if form.validate_on_submit():
         try:
             year = db.get_or_404(SchoolYear, form.school_year.data)
@@ -52,8 +53,7 @@ def school_classes(school_id: int):
             flash_or_raise(error)
     classes = db.session.scalars(select(SchoolClass).where(SchoolClass.school_id == school.id)
                                  .order_by(SchoolClass.grade, SchoolClass.name)).all()
-    return render_template("org/school_classes.html", school=school, classes=classes, form=form,
-                           grades=list(school.school_level.grades()))
+    return render_template("org/school_classes.html", school=school, classes=classes, form=form)
 
 
 @bp.get("/classes/<int:class_id>")

@@ -6,7 +6,7 @@ import pytest
 
 from lms.core.errors import DomainError, Forbidden
 from lms.org.models import Role, SchoolLevel, UnitKind
-from lms.org.services import add_school_year, edit_unit, grant_membership
+from lms.org.services import add_class, add_school_year, edit_unit, grant_membership
 
 
 def _edit(actor, unit, **changes):
@@ -50,3 +50,13 @@ def test_grants_check_scope_and_rule(org):
         grant_membership(org.leader_x, org.leader_x, Role.ADMIN, org.school_x)
     assert grant_membership(org.admin, org.leader_x, Role.UNIT_REVIEWER, org.district).role == \
         Role.UNIT_REVIEWER
+
+
+def test_a_class_grade_must_be_taught_by_the_school(org):
+    year = org.class_x.school_year
+    with pytest.raises(DomainError, match="không dạy khối 6"):
+        add_class(org.leader_x, org.school_x, year, "6A", 6)
+    with pytest.raises(DomainError, match="đã có"):
+        add_class(org.leader_x, org.school_x, year, "10a1", 10)
+    with pytest.raises(Forbidden):
+        add_class(org.leader_x, org.school_y, year, "8A2", 8)
