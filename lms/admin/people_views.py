@@ -31,15 +31,18 @@ def users():
                            total=total, roles=ROLE_LABELS)
 
 
-def _grant_form() -> GrantForm:
-    """Units and classes under the actor's managed units (the rule decides the rest)."""
+def _grant_form(target: User) -> GrantForm:
+    """Units under the actor's managed units; classes of the schools the target or the acting
+    leader belongs to (a province has too many classes for one list). The rule decides."""
     form = GrantForm()
     units = []
     for root in managed_units(g.user):
         units += db.session.scalars(select(Unit).where(Unit.path.startswith(root.path))
                                     .order_by(Unit.path)).all()
-    form.unit.choices = [(u.id, u.name) for u in dict.fromkeys(units)]
-    schools = [u.id for u in units]
+    units = list(dict.fromkeys(units))
+    form.unit.choices = [(u.id, u.name) for u in units]
+    near = {m.unit_id for m in target.memberships} | {u.id for u in managed_units(g.user)}
+    schools = [u.id for u in units if u.id in near]
     classes = db.session.scalars(select(SchoolClass).where(SchoolClass.school_id.in_(schools))
                                  .order_by(SchoolClass.name)).all() if schools else []
     form.school_class.choices = [(0, "—")] + [
@@ -51,7 +54,7 @@ def _grant_form() -> GrantForm:
 def user_detail(user_id: int):
     target = db.get_or_404(User, user_id)
     require(g.user, "user.view", target)
-    return render_template("admin/user_detail.html", target=target, form=_grant_form(),
+    return render_template("admin/user_detail.html", target=target, form=_grant_form(target),
                            roles=ROLE_LABELS, action_form=ConfirmForm(),
                            can_manage=can(g.user, "user.manage", target))
 
@@ -60,7 +63,7 @@ def user_detail(user_id: int):
 def user_grant(user_id: int):
     target = db.get_or_404(User, user_id)
     require(g.user, "user.view", target)
-    form = _grant_form()
+    form = _grant_form(target)
     if not form.validate_on_submit():
         flash(_("Dữ liệu không hợp lệ: hãy chọn vai trò và đơn vị trong danh sách."), "error")
         return redirect(url_for("admin.user_detail", user_id=target.id))

@@ -90,8 +90,8 @@ def _read_csv(data: bytes):
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise RosterFileError("Tệp CSV phải được lưu với bảng mã UTF-8.") from error
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+    head = "\n".join(text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS])
+    delimiter = ";" if head.count(";") > head.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     return [(number, row) for number, row in enumerate(reader, start=1)]
 
