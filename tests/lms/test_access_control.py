@@ -120,3 +120,14 @@ def test_leader_resets_within_the_school_only(client, org, db):
     assert post(client, f"/schools/users/{org.admin.id}/reset-password", {}).status_code == 403
     assert db.session.scalar(select(func.count()).select_from(User).where(
         User.must_change_password.is_(True))) == 1
+
+
+def test_leader_cannot_edit_units_or_create_school_years(client, org, db):
+    login(client, "leaderx")
+    assert client.get(f"/admin/units/{org.school_x.id}").status_code == 403
+    assert post(client, f"/admin/units/{org.school_x.id}/close",
+                {"on": "01/01/2026"}).status_code == 403
+    assert post(client, "/admin/school-years", {"name": "2030-2031", "starts_on": "05/09/2030",
+                                                "ends_on": "31/05/2031"}).status_code == 403
+    db.session.refresh(org.school_x)
+    assert org.school_x.valid_to is None
