@@ -88,4 +88,4 @@ def flash_or_raise(error: DomainError) -> None:
     if error.status in (403, 404):
         raise error
     db.session.rollback()
-    flash(_(error.message), "error")
+    flash(str(error.message), "error")

@@ -1,5 +1,6 @@
 """Editing the curriculum: subject names and grades, and the chapter/topic tree per grade."""
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from lms.auth.permissions import require
@@ -14,9 +15,9 @@ def edit_subject(actor, subject: Subject, name: str, grades: list[int]) -> Subje
     require(actor, "curriculum.manage")
     name = nfc(name)
     if not name:
-        raise DomainError("Tên môn không được để trống.", code="invalid_subject")
+        raise DomainError(_l("Tên môn không được để trống."), code="invalid_subject")
     if not grades or any(g < 0 or g > 12 for g in grades):
-        raise DomainError("Khối phải từ 1 đến 12 (0 cho mầm non).", code="invalid_grades")
+        raise DomainError(_l("Khối phải từ 1 đến 12 (0 cho mầm non)."), code="invalid_grades")
     subject.name = name
     subject.grades_csv = ",".join(str(g) for g in sorted(set(grades)))
     db.session.flush()
@@ -35,12 +36,13 @@ def add_topic(actor, subject: Subject, grade: int, name: str, parent: Topic | No
     require(actor, "curriculum.manage")
     name = nfc(name)
     if grade not in subject.grades:
-        raise DomainError(f"Môn {subject.name} không dạy ở khối {grade}.", code="invalid_grade")
+        raise DomainError(_l("Môn %(subject)s không dạy ở khối %(grade)d.", subject=subject.name,
+                             grade=grade), code="invalid_grade")
     if not name:
-        raise DomainError("Tên không được để trống.", code="invalid_topic")
+        raise DomainError(_l("Tên không được để trống."), code="invalid_topic")
     if parent is not None and (parent.subject_id != subject.id or parent.grade != grade
                                or parent.kind != TopicKind.CHAPTER):
-        raise DomainError("Chủ đề phải nằm trong một chương của cùng môn và khối.",
+        raise DomainError(_l("Chủ đề phải nằm trong một chương của cùng môn và khối."),
                           code="invalid_parent")
     last = db.session.scalar(select(func.max(Topic.position)).where(
         Topic.subject_id == subject.id, Topic.grade == grade,
@@ -59,7 +61,7 @@ def rename_topic(actor, topic: Topic, name: str) -> Topic:
     require(actor, "curriculum.manage")
     name = nfc(name)
     if not name:
-        raise DomainError("Tên không được để trống.", code="invalid_topic")
+        raise DomainError(_l("Tên không được để trống."), code="invalid_topic")
     topic.name = name
     db.session.flush()
     return topic
@@ -84,7 +86,7 @@ def delete_topic(actor, topic: Topic) -> None:
     """Delete a node that has nothing below it."""
     require(actor, "curriculum.manage")
     if topic.children:
-        raise DomainError("Chỉ xóa được chương không còn chủ đề nào bên trong.",
+        raise DomainError(_l("Chỉ xóa được chương không còn chủ đề nào bên trong."),
                           code="topic_not_empty")
     db.session.delete(topic)
     db.session.flush()

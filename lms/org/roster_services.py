@@ -7,6 +7,7 @@ Preview and confirm are two requests; the confirm request reads the checked rows
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from lms.auth import passwords
@@ -80,7 +81,7 @@ def load_import(actor, import_id: int) -> RosterImport:
     """An import only its owner may see or confirm (others get 404, nothing leaked)."""
     record = db.session.get(RosterImport, import_id)
     if record is None or record.owner_id != actor.id:
-        raise NotFound("Không tìm thấy lần nhập danh sách này.")
+        raise NotFound(_l("Không tìm thấy lần nhập danh sách này."))
     require(actor, "school.manage_people", record.school)
     return record
 
@@ -93,14 +94,14 @@ def confirm_roster(actor, policy: AuthPolicy, record: RosterImport) -> tuple[lis
     """
     require(actor, "school.manage_people", record.school)
     if record.rows["problems"]:
-        raise DomainError("Tệp còn lỗi, chưa thể lưu. Hãy sửa tệp và tải lên lại.",
+        raise DomainError(_l("Tệp còn lỗi, chưa thể lưu. Hãy sửa tệp và tải lên lại."),
                           code="roster_has_errors")
     claimed = db.session.execute(
         update(RosterImport).where(RosterImport.id == record.id,
                                    RosterImport.confirmed_at.is_(None))
         .values(confirmed_at=utcnow()))
     if claimed.rowcount != 1:
-        raise Conflict("Danh sách này đã được lưu rồi.", code="already_confirmed")
+        raise Conflict(_l("Danh sách này đã được lưu rồi."), code="already_confirmed")
     slips, updated = [], 0
     classes: dict[str, SchoolClass] = {}
     for data in record.rows["rows"]:

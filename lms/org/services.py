@@ -3,6 +3,7 @@
 import secrets
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from lms.auth.models import User
@@ -35,21 +36,9 @@ def add_unit(kind: UnitKind, name: str, parent: Unit | None, *, external_code: s
              school_level: SchoolLevel | None = None, valid_from: date | None = None,
              valid_to: date | None = None) -> Unit:
     """Create a unit under ``parent``; the tree shape and school level are checked."""
-    name = nfc(name)
-    if not name:
-        raise DomainError("Tên đơn vị không được để trống.", code="invalid_unit")
-    parent_kind = parent.kind if parent else None
-    if parent_kind not in ALLOWED_PARENTS[kind]:
-        raise DomainError("Đơn vị loại này không thể trực thuộc đơn vị đã chọn.",
-                          code="invalid_parent")
-    if (kind == UnitKind.SCHOOL) != (school_level is not None):
-        raise DomainError("Chỉ trường học có cấp học, và trường học phải có cấp học.",
-                          code="invalid_level")
-    if valid_from and valid_to and valid_to < valid_from:
-        raise DomainError("Ngày kết thúc hiệu lực phải sau ngày bắt đầu.", code="invalid_dates")
-    code = nfc(external_code) or None
-    if code and db.session.scalar(select(Unit.id).where(Unit.external_code == code)):
-        raise DomainError(f"Mã đơn vị {code} đã được dùng.", code="duplicate_code")
+    name = _unit_name(name)
+    _check_shape(kind, parent, school_level, valid_from, valid_to)
+    code = _free_code(external_code)
     unit = Unit(kind=kind, name=name, name_key=fold(name), parent_id=parent.id if parent else None,
                 external_code=code, school_level=school_level, valid_from=valid_from,
                 valid_to=valid_to)
@@ -75,19 +64,14 @@ def edit_unit(actor, unit: Unit, *, kind: UnitKind, name: str, parent: Unit | No
     if parent is not None and parent.id != unit.parent_id:
         require(actor, "unit.manage", parent)
         if unit.contains(parent):
-            raise DomainError("Không thể chuyển đơn vị vào bên trong chính nó.",
+            raise DomainError(_l("Không thể chuyển đơn vị vào bên trong chính nó."),
                               code="invalid_parent")
-    name = nfc(name)
-    if not name:
-        raise DomainError("Tên đơn vị không được để trống.", code="invalid_unit")
+    name = _unit_name(name)
     _check_shape(kind, parent, school_level, valid_from, valid_to)
     if any(kind not in ALLOWED_PARENTS[child.kind] for child in unit.children):
-        raise DomainError("Đơn vị con hiện có không thể trực thuộc loại đơn vị này.",
+        raise DomainError(_l("Đơn vị con hiện có không thể trực thuộc loại đơn vị này."),
                           code="invalid_kind")
-    code = nfc(external_code) or None
-    if code and db.session.scalar(select(Unit.id).where(Unit.external_code == code,
-                                                        Unit.id != unit.id)):
-        raise DomainError(f"Mã đơn vị {code} đã được dùng.", code="duplicate_code")
+    code = _free_code(external_code, unit)
     unit.kind, unit.name, unit.name_key, unit.external_code = kind, name, fold(name), code
     unit.school_level, unit.valid_from, unit.valid_to = school_level, valid_from, valid_to
     if parent is not None and parent.id != unit.parent_id:
@@ -96,16 +80,35 @@ def edit_unit(actor, unit: Unit, *, kind: UnitKind, name: str, parent: Unit | No
     return unit
 
 
+def _unit_name(name: str) -> str:
+    name = nfc(name)
+    if not name:
+        raise DomainError(_l("Tên đơn vị không được để trống."), code="invalid_unit")
+    return name
+
+
+def _free_code(external_code: str | None, unit: Unit | None = None) -> str | None:
+    """The NFC external code, or None; it must not belong to another unit."""
+    code = nfc(external_code) or None
+    taken = select(Unit.id).where(Unit.external_code == code)
+    if unit is not None:
+        taken = taken.where(Unit.id != unit.id)
+    if code and db.session.scalar(taken):
+        raise DomainError(_l("Mã đơn vị %(code)s đã được dùng.", code=code),
+                          code="duplicate_code")
+    return code
+
+
 def _check_shape(kind, parent, school_level, valid_from, valid_to) -> None:
     """ALLOWED_PARENTS, a level exactly for schools, and valid-to after valid-from."""
     if (parent.kind if parent else None) not in ALLOWED_PARENTS[kind]:
-        raise DomainError("Đơn vị loại này không thể trực thuộc đơn vị đã chọn.",
+        raise DomainError(_l("Đơn vị loại này không thể trực thuộc đơn vị đã chọn."),
                           code="invalid_parent")
     if (kind == UnitKind.SCHOOL) != (school_level is not None):
-        raise DomainError("Chỉ trường học có cấp học, và trường học phải có cấp học.",
+        raise DomainError(_l("Chỉ trường học có cấp học, và trường học phải có cấp học."),
                           code="invalid_level")
     if valid_from and valid_to and valid_to < valid_from:
-        raise DomainError("Ngày kết thúc hiệu lực phải sau ngày bắt đầu.", code="invalid_dates")
+        raise DomainError(_l("Ngày kết thúc hiệu lực phải sau ngày bắt đầu."), code="invalid_dates")
 
 
 def _move(unit: Unit, parent: Unit) -> None:
@@ -120,7 +123,7 @@ def close_unit(actor, unit: Unit, on: date) -> Unit:
     """Close a unit (merged away or dissolved): it keeps its history but gets a valid-to date."""
     require(actor, "unit.manage", unit)
     if unit.valid_from and on < unit.valid_from:
-        raise DomainError("Ngày đóng phải sau ngày bắt đầu hiệu lực.", code="invalid_dates")
+        raise DomainError(_l("Ngày đóng phải sau ngày bắt đầu hiệu lực."), code="invalid_dates")
     unit.valid_to = on
     db.session.flush()
     return unit
@@ -132,11 +135,11 @@ def add_school_year(actor, name: str, starts_on: date, ends_on: date) -> SchoolY
     name = nfc(name)
     first, _, second = name.partition("-")
     if not (first.isdigit() and second.isdigit() and int(second) == int(first) + 1):
-        raise DomainError("Tên năm học cần có dạng 2025-2026.", code="invalid_year")
+        raise DomainError(_l("Tên năm học cần có dạng 2025-2026."), code="invalid_year")
     if ends_on <= starts_on:
-        raise DomainError("Ngày kết thúc năm học phải sau ngày bắt đầu.", code="invalid_dates")
+        raise DomainError(_l("Ngày kết thúc năm học phải sau ngày bắt đầu."), code="invalid_dates")
     if db.session.scalar(select(SchoolYear.id).where(SchoolYear.name == name)):
-        raise DomainError(f"Năm học {name} đã có.", code="duplicate_year")
+        raise DomainError(_l("Năm học %(name)s đã có.", name=name), code="duplicate_year")
     year = SchoolYear(name=name, starts_on=starts_on, ends_on=ends_on)
     db.session.add(year)
     db.session.flush()
@@ -162,14 +165,15 @@ def ensure_class(school: Unit, year: SchoolYear, name: str, grade: int,
     """The class ``name`` of this school and year, created when missing."""
     name = nfc(name).upper()
     if not name or len(name) > 40:
-        raise DomainError("Tên lớp cần từ 1 đến 40 ký tự.", code="invalid_class")
+        raise DomainError(_l("Tên lớp cần từ 1 đến 40 ký tự."), code="invalid_class")
     if grade not in school.school_level.grades():
-        raise DomainError(f"Trường không dạy khối {grade}.", code="invalid_grade")
+        raise DomainError(_l("Trường không dạy khối %(grade)d.", grade=grade), code="invalid_grade")
     existing = db.session.scalar(select(SchoolClass).where(
         SchoolClass.school_id == school.id, SchoolClass.school_year_id == year.id,
         SchoolClass.name == name))
     if existing and create_only:
-        raise DomainError(f"Lớp {name} đã có trong năm học {year.name}.", code="duplicate_class")
+        raise DomainError(_l("Lớp %(name)s đã có trong năm học %(year)s.", name=name,
+                             year=year.name), code="duplicate_class")
     if existing:
         return existing
     school_class = SchoolClass(school_id=school.id, school_year_id=year.id, name=name,
@@ -188,20 +192,20 @@ def grant_membership(actor, target, role: Role, unit: Unit,
     """Give ``target`` a role at a unit (and class); the rule is ``membership.grant``."""
     if role in CLASS_ROLES:
         if unit.kind != UnitKind.SCHOOL or (school_class and school_class.school_id != unit.id):
-            raise DomainError("Vai trò này cần một trường và một lớp của trường đó.",
+            raise DomainError(_l("Vai trò này cần một trường và một lớp của trường đó."),
                               code="invalid_scope")
         if role == Role.STUDENT and school_class is None:
-            raise DomainError("Học sinh phải thuộc một lớp.", code="invalid_scope")
+            raise DomainError(_l("Học sinh phải thuộc một lớp."), code="invalid_scope")
     elif school_class is not None:
-        raise DomainError("Vai trò này không gắn với lớp.", code="invalid_scope")
+        raise DomainError(_l("Vai trò này không gắn với lớp."), code="invalid_scope")
     if role in {Role.SCHOOL_LEADER} and unit.kind != UnitKind.SCHOOL:
-        raise DomainError("Ban giám hiệu phải thuộc một trường.", code="invalid_scope")
+        raise DomainError(_l("Ban giám hiệu phải thuộc một trường."), code="invalid_scope")
     membership = Membership(user_id=target.id, role=role, unit_id=unit.id, unit=unit,
                             class_id=school_class.id if school_class else None)
     require(actor, "membership.grant", membership)
     if any(m.role == role and m.unit_id == unit.id and m.class_id == membership.class_id
            for m in target.memberships):
-        raise DomainError("Người này đã có vai trò đó.", code="duplicate_membership")
+        raise DomainError(_l("Người này đã có vai trò đó."), code="duplicate_membership")
     target.memberships.append(membership)
     db.session.flush()
     return membership

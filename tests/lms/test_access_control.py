@@ -57,6 +57,7 @@ def test_mass_assignment_of_fields_not_in_the_form_is_ignored(client, org, db):
     post(client, f"/admin/units/{org.school_y.id}", {
         "kind": "school", "name": "Trường THCS Y mới", "parent": org.district.id,
         "school_level": "lower_secondary", "path": "/", "id": 999, "name_key": "hacked"})
+    db.session.expire_all()
     school = db.session.get(Unit, org.school_y.id)
     assert school.name == "Trường THCS Y mới"
     assert (school.id, school.path, school.name_key) == (
@@ -64,7 +65,7 @@ def test_mass_assignment_of_fields_not_in_the_form_is_ignored(client, org, db):
     post(client, f"/admin/users/{org.student_b.id}/memberships", {
         "role": "teacher", "unit": org.school_x.id, "school_class": org.class_x.id,
         "user_id": org.admin.id, "active": "false", "username": "root"})
-    db.session.refresh(org.student_b)
+    db.session.expire_all()
     assert (org.student_b.username, org.student_b.active) == ("hsb", True)
     assert [m.role for m in org.admin.memberships] == [Role.ADMIN]
 
@@ -106,6 +107,7 @@ def test_teacher_resets_passwords_only_in_own_class(client, org, db):
                 {}).status_code == 403
     assert post(client, f"/schools/users/{org.leader_x.id}/reset-password",
                 {}).status_code == 403
+    db.session.expire_all()
     assert db.session.get(User, org.student_y.id).password_hash == old_hash
     post(client, "/logout", {})
     assert login(client, "hsa", password).status_code == 302

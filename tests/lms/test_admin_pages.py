@@ -108,8 +108,10 @@ def test_leader_grants_and_revokes_a_school_role(client, org, db):
     granted = db.session.scalar(select(Membership).where(
         Membership.user_id == org.student_b.id, Membership.role == Role.TEACHER))
     assert granted.class_id == org.class_x.id
-    assert post(client, f"{url}/memberships/{granted.id}/revoke", {}, url).status_code == 302
-    assert db.session.get(Membership, granted.id) is None
+    granted_id = granted.id
+    assert post(client, f"{url}/memberships/{granted_id}/revoke", {}, url).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Membership, granted_id) is None
 
 
 def test_deactivate_ends_sessions(client, org, db):
@@ -145,11 +147,12 @@ def test_curriculum_subject_and_topic_tree(client, org, db):
     refused = post(client, f"/admin/curriculum/topics/{first.id}/delete", {}, url)
     assert refused.status_code == 302 and db.session.get(Topic, first.id) is not None
     post(client, f"/admin/curriculum/topics/{second.id}/rename", {"name": "BPT bậc hai"}, url)
-    post(client, f"/admin/curriculum/topics/{second.id}/delete", {}, url)
+    second_id, math_id = second.id, math.id
+    post(client, f"/admin/curriculum/topics/{second_id}/delete", {}, url)
     db.session.expire_all()
-    assert db.session.get(Topic, second.id) is None
-    assert client.get(f"/admin/curriculum/subjects/{math.id}/grades/3").status_code == 404
+    assert db.session.get(Topic, second_id) is None
+    assert client.get(f"/admin/curriculum/subjects/{math_id}/grades/3").status_code == 404
 
     login(client, "leaderx")
-    assert post(client, f"/admin/curriculum/subjects/{math.id}",
+    assert post(client, f"/admin/curriculum/subjects/{math_id}",
                 {"name": "X", "grades": "1"}).status_code == 403
