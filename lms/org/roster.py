@@ -248,3 +248,22 @@ def _grade(number: int, class_name: str, grades: range, result: RosterParse) -> 
         result.problem(number, f"Lớp “{class_name}” thuộc khối {grade}, trường không dạy "
                                "khối này.")
     return grade
+
+
+TEMPLATE_HEADERS = ["Mã học sinh", "Họ và tên", "Ngày sinh", "Lớp", "Vai trò", "Email"]
+
+
+def template_xlsx() -> bytes:
+    """An empty roster workbook with the expected headers and one example row."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Danh sách"
+    sheet.append(TEMPLATE_HEADERS)
+    sheet.append(["hs2025001", "Nguyễn Văn An", "05/09/2010", "10A1", "học sinh", ""])
+    for column, width in zip("ABCDEF", (16, 28, 14, 8, 12, 24), strict=True):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

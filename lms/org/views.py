@@ -1,6 +1,8 @@
 """School pages: classes of a school, a class roster, roster import."""
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+import io
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -15,8 +17,10 @@ from lms.extensions import db
 from lms.org import roster_services, services
 from lms.org.forms import ClassForm, ConfirmForm, RosterUploadForm
 from lms.org.models import Membership, Role, SchoolClass, SchoolYear, Unit, UnitKind
+from lms.org.roster import template_xlsx
 
 bp = Blueprint("org", __name__, url_prefix="/schools")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _school_or_404(school_id: int) -> Unit:
@@ -89,6 +93,15 @@ def roster_upload(school_id: int):
             flash_or_raise(error)
     status = 400 if form.errors or form.is_submitted() else 200
     return render_template("org/roster_upload.html", school=school, form=form), status
+
+
+@bp.get("/<int:school_id>/roster/template.xlsx")
+@login_required
+def roster_template(school_id: int):
+    school = _school_or_404(school_id)
+    require(g.user, "school.manage_people", school)
+    return send_file(io.BytesIO(template_xlsx()), as_attachment=True,
+                     download_name="mau-danh-sach.xlsx", mimetype=XLSX)
 
 
 @bp.get("/<int:school_id>/roster/<int:import_id>")

@@ -157,3 +157,14 @@ def test_xlsx_with_teachers_puts_each_person_in_the_class_with_their_role(client
         .join(SchoolClass, SchoolClass.id == Membership.class_id)
         .where(SchoolClass.name == "11A1")).all())
     assert roles == {"gv.hoa": Role.TEACHER, "hs500": Role.STUDENT}
+
+
+def test_the_template_download_is_a_roster_the_parser_accepts(client, org):
+    from lms.org.roster import parse_roster
+
+    login(client, "leaderx")
+    response = client.get(f"/schools/{org.school_x.id}/roster/template.xlsx")
+    assert response.status_code == 200
+    parsed = parse_roster("mau.xlsx", response.get_data(), range(10, 13))
+    assert parsed.problems == [] and parsed.rows[0].username == "hs2025001"
+    assert client.get(f"/schools/{org.school_y.id}/roster/template.xlsx").status_code == 403
