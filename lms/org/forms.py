@@ -13,7 +13,8 @@ class RosterUploadForm(FlaskForm):
     file = FileField(_l("Tệp danh sách (.xlsx hoặc .csv)"), validators=[
         FileRequired(_l("Hãy chọn một tệp.")),
         FileAllowed(["xlsx", "csv"], _l("Chỉ nhận tệp Excel .xlsx hoặc .csv.")),
-        FileSize(MAX_BYTES, message=_l("Tệp quá lớn: tối đa 5 MB."))])
+        FileSize(MAX_BYTES, message=_l("Tệp quá lớn: tối đa 5 MB."))],
+        render_kw={"accept": ".xlsx,.csv"})
     school_year = SelectField(_l("Năm học"), coerce=int)
 
 

@@ -24,8 +24,9 @@ HEADERS = {
     "ma hoc sinh": "username", "ma hs": "username", "ten dang nhap": "username",
     "ma giao vien": "username", "ma gv": "username",
     "ho va ten": "full_name", "ho ten": "full_name",
-    "ngay sinh": "birth_date",
-    "lop": "class_name",
+    "ho va ten hoc sinh": "full_name", "ho ten hoc sinh": "full_name",
+    "ngay sinh": "birth_date", "ngay thang nam sinh": "birth_date",
+    "lop": "class_name", "ten lop": "class_name",
     "vai tro": "role",
     "email": "email", "e-mail": "email",
 }
