@@ -98,6 +98,13 @@ def _school_people(user, school: Unit) -> bool:
     return leads(user, school)
 
 
+@rule("roster_import.use")
+def _roster_import_use(user, record) -> bool:
+    """A checked roster file is seen and confirmed only by whoever uploaded it, while they
+    still manage that school's people."""
+    return record.owner_id == user.id and leads(user, record.school)
+
+
 @rule("class.view")
 def _class_view(user, school_class: SchoolClass) -> bool:
     return (teaches(user, school_class) or leads(user, school_class.school)

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from lms.auth import passwords
 from lms.auth.models import User
-from lms.auth.permissions import require
+from lms.auth.permissions import can, require
 from lms.auth.services import AuthPolicy, create_user
 from lms.core.errors import Conflict, DomainError, NotFound
 from lms.core.models import utcnow
@@ -78,11 +78,10 @@ def _school_of_usernames(usernames: list[str]) -> dict[str, set[int]]:
 
 
 def load_import(actor, import_id: int) -> RosterImport:
-    """An import only its owner may see or confirm (others get 404, nothing leaked)."""
+    """An import its owner may use; to anyone else it does not exist (nothing leaked)."""
     record = db.session.get(RosterImport, import_id)
-    if record is None or record.owner_id != actor.id:
+    if record is None or not can(actor, "roster_import.use", record):
         raise NotFound(_l("Không tìm thấy lần nhập danh sách này."))
-    require(actor, "school.manage_people", record.school)
     return record
 
 
@@ -92,7 +91,7 @@ def confirm_roster(actor, policy: AuthPolicy, record: RosterImport) -> tuple[lis
     Applied at most once (a conditional update claims the import); refused while any problem
     remains.
     """
-    require(actor, "school.manage_people", record.school)
+    require(actor, "roster_import.use", record)
     if record.rows["problems"]:
         raise DomainError(_l("Tệp còn lỗi, chưa thể lưu. Hãy sửa tệp và tải lên lại."),
                           code="roster_has_errors")

@@ -168,3 +168,16 @@ def test_the_template_download_is_a_roster_the_parser_accepts(client, org):
     parsed = parse_roster("mau.xlsx", response.get_data(), range(10, 13))
     assert parsed.problems == [] and parsed.rows[0].username == "hs2025001"
     assert client.get(f"/schools/{org.school_y.id}/roster/template.xlsx").status_code == 403
+
+
+def test_a_leader_removed_after_upload_cannot_confirm(client, org, db):
+    from sqlalchemy import delete
+
+    login(client, "leaderx")
+    preview = upload(client, org.school_x.id, (HEADER + "hs600;An;;10A1\n").encode())
+    token = csrf_token_from(client.get(preview.location).get_data(as_text=True))
+    db.session.execute(delete(Membership).where(Membership.user_id == org.leader_x.id))
+    db.session.commit()
+    response = client.post(preview.location + "/confirm", data={"csrf_token": token})
+    assert response.status_code == 404
+    assert db.session.scalar(select(User).where(User.username == "hs600")) is None
