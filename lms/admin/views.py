@@ -70,10 +70,10 @@ def unit_new():
     form = _unit_form()
     if form.validate_on_submit():
         parent = db.get_or_404(Unit, form.parent.data)
-        require(g.user, "unit.manage", parent)
         try:
             fields = _unit_fields(form)
-            unit = services.add_unit(fields.pop("kind"), fields.pop("name"), parent, **fields)
+            unit = services.create_unit(g.user, fields.pop("kind"), fields.pop("name"), parent,
+                                        **fields)
             db.session.commit()
             flash(_("Đã tạo đơn vị %(name)s.", name=unit.name), "success")
             return redirect(url_for("admin.units"))

@@ -19,7 +19,7 @@ from lms.core.models import utcnow
 from lms.extensions import db
 from lms.org.models import Membership, Role, RosterImport, SchoolClass, SchoolYear, Unit
 from lms.org.roster import RosterFileError, RosterRow, parse_roster
-from lms.org.services import ensure_class
+from lms.org.services import ensure_class, ensure_open
 
 ROLE_OF = {"student": Role.STUDENT, "teacher": Role.TEACHER}
 _CHUNK = 500
@@ -39,6 +39,7 @@ def preview_roster(actor, school: Unit, year: SchoolYear, filename: str,
                    data: bytes) -> RosterImport:
     """Parse and check a roster file for ``school`` and store the result for confirmation."""
     require(actor, "school.manage_people", school)
+    ensure_open(school)
     try:
         parsed = parse_roster(filename, data, school.school_level.grades())
     except RosterFileError as error:

@@ -48,6 +48,16 @@ def add_unit(kind: UnitKind, name: str, parent: Unit | None, *, external_code: s
     return unit
 
 
+def create_unit(actor, kind: UnitKind, name: str, parent: Unit, **fields) -> Unit:
+    """An admin above ``parent`` adds a unit under it; a closed parent takes no new units.
+
+    (``add_unit`` itself also records history, e.g. schools of a district office since merged.)
+    """
+    require(actor, "unit.manage", parent)
+    ensure_open(parent)
+    return add_unit(kind, name, parent, **fields)
+
+
 def new_join_code() -> str:
     """A fresh class join code of unambiguous letters and digits."""
     while True:
@@ -63,6 +73,7 @@ def edit_unit(actor, unit: Unit, *, kind: UnitKind, name: str, parent: Unit | No
     require(actor, "unit.manage", unit)
     if parent is not None and parent.id != unit.parent_id:
         require(actor, "unit.manage", parent)
+        ensure_open(parent)
         if unit.contains(parent):
             raise DomainError(_l("Không thể chuyển đơn vị vào bên trong chính nó."),
                               code="invalid_parent")
@@ -78,6 +89,13 @@ def edit_unit(actor, unit: Unit, *, kind: UnitKind, name: str, parent: Unit | No
         _move(unit, parent)
     db.session.flush()
     return unit
+
+
+def ensure_open(unit: Unit | None, today: date | None = None) -> None:
+    """A unit that is closed (or not yet open) takes no new children, classes or roles."""
+    if unit is not None and not unit.is_valid_on(today or date.today()):
+        raise DomainError(_l("Đơn vị %(name)s không còn hiệu lực: không thể thêm dữ liệu mới.",
+                             name=unit.name), code="unit_closed")
 
 
 def _unit_name(name: str) -> str:
@@ -163,6 +181,7 @@ def add_class(actor, school: Unit, year: SchoolYear, name: str, grade: int) -> S
 def ensure_class(school: Unit, year: SchoolYear, name: str, grade: int,
                  create_only: bool = False) -> SchoolClass:
     """The class ``name`` of this school and year, created when missing."""
+    ensure_open(school)
     name = nfc(name).upper()
     if not name or len(name) > 40:
         raise DomainError(_l("Tên lớp cần từ 1 đến 40 ký tự."), code="invalid_class")
@@ -200,6 +219,7 @@ def grant_membership(actor, target, role: Role, unit: Unit,
         raise DomainError(_l("Vai trò này không gắn với lớp."), code="invalid_scope")
     if role in {Role.SCHOOL_LEADER} and unit.kind != UnitKind.SCHOOL:
         raise DomainError(_l("Ban giám hiệu phải thuộc một trường."), code="invalid_scope")
+    ensure_open(unit)
     membership = Membership(user_id=target.id, role=role, unit_id=unit.id, unit=unit,
                             class_id=school_class.id if school_class else None)
     require(actor, "membership.grant", membership)

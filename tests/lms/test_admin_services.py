@@ -6,7 +6,13 @@ import pytest
 
 from lms.core.errors import DomainError, Forbidden
 from lms.org.models import Role, SchoolLevel, UnitKind
-from lms.org.services import add_class, add_school_year, edit_unit, grant_membership
+from lms.org.services import (
+    add_class,
+    add_school_year,
+    create_unit,
+    edit_unit,
+    grant_membership,
+)
 
 
 def _edit(actor, unit, **changes):
@@ -60,3 +66,14 @@ def test_a_class_grade_must_be_taught_by_the_school(org):
         add_class(org.leader_x, org.school_x, year, "10a1", 10)
     with pytest.raises(Forbidden):
         add_class(org.leader_x, org.school_y, year, "8A2", 8)
+
+
+def test_a_closed_unit_takes_no_new_units_classes_or_roles(org):
+    org.school_x.valid_to = org.district.valid_to = date(2020, 1, 1)
+    with pytest.raises(DomainError, match="không còn hiệu lực"):
+        add_class(org.admin, org.school_x, org.class_x.school_year, "10A5", 10)
+    with pytest.raises(DomainError, match="không còn hiệu lực"):
+        grant_membership(org.admin, org.student_b, Role.TEACHER, org.school_x, org.class_x)
+    with pytest.raises(DomainError, match="không còn hiệu lực"):
+        create_unit(org.admin, UnitKind.SCHOOL, "Trường mới", org.district,
+                    school_level=SchoolLevel.PRIMARY)
