@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import format_datetime, get_locale
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
@@ -11,7 +11,12 @@ LANGUAGE_COOKIE = "hoclieu_lang"
 
 
 def select_locale() -> str:
-    """The user's saved choice, else the language cookie, else the platform default (vi)."""
+    """The user's saved choice, else the language cookie, else the platform default (vi).
+
+    Outside a request (CLI, Celery, a service test) messages come in the default language.
+    """
+    if not has_request_context():
+        return current_app.config["DEFAULT_LANGUAGE"]
     user = getattr(g, "user", None)
     if user is not None and user.language in LANGUAGES:
         return user.language

@@ -100,6 +100,13 @@ def _school_people(user, school: Unit) -> bool:
     return leads(user, school)
 
 
+@rule("roster_import.use")
+def _roster_import_use(user, record) -> bool:
+    """A checked roster file is seen and confirmed only by whoever uploaded it, while they
+    still manage that school's people."""
+    return record.owner_id == user.id and leads(user, record.school)
+
+
 @rule("class.view")
 def _class_view(user, school_class: SchoolClass) -> bool:
     return (teaches(user, school_class) or leads(user, school_class.school)
@@ -113,7 +120,13 @@ def _class_manage(user, school_class: SchoolClass) -> bool:
 
 @rule("user.view")
 def _user_view(user, target) -> bool:
-    return target.id == user.id or _user_reset(user, target)
+    """Oneself; whoever may reset the password; admins over any of the target's units
+    (admins also see accounts that hold no role yet)."""
+    if target.id == user.id or _user_reset(user, target):
+        return True
+    if not target.memberships:
+        return bool(memberships(user, Role.ADMIN))
+    return any(is_admin_over(user, m.unit) for m in target.memberships)
 
 
 @rule("user.reset_password")
@@ -142,6 +155,18 @@ def _user_manage(user, target) -> bool:
     if any(m.role in {Role.ADMIN, *REVIEWER_ROLES} for m in target.memberships):
         return all(_strictly_above(user, m.unit) for m in target.memberships)
     return all(leads(user, m.unit) for m in target.memberships)
+
+
+@rule("school_year.manage")
+def _school_year_manage(user, _target) -> bool:
+    """School years are shared by every school: admins create them."""
+    return bool(memberships(user, Role.ADMIN))
+
+
+@rule("membership.revoke")
+def _revoke(user, membership: Membership) -> bool:
+    """Removing a role needs the same right as granting it; nobody removes their own role."""
+    return membership.user_id != user.id and _grant(user, membership)
 
 
 @rule("membership.grant")

@@ -28,6 +28,7 @@ def login():
         return render_template("auth/login.html", form=form), error.status
     services.end_session(session.get(SESSION_KEY))
     session.clear()  # a fresh session id at every login (no fixation)
+    g.pop("csrf_token", None)  # the cached CSRF token belonged to the cleared session
     session[SESSION_KEY] = services.start_session(
         user, SessionKind.BROWSER, client_address(), request.user_agent.string)
     session.permanent = True
@@ -40,6 +41,7 @@ def logout():
     services.end_session(session.get(SESSION_KEY))
     db.session.commit()
     session.clear()
+    g.pop("csrf_token", None)
     return redirect(url_for("auth.login"))
 
 

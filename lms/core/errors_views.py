@@ -5,7 +5,7 @@ Under /api: ``{"error": {"code", "message", "details"}}``; elsewhere an error pa
 
 import logging
 
-from flask import render_template, request
+from flask import flash, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -81,3 +81,11 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)
+
+
+def flash_or_raise(error: DomainError) -> None:
+    """In a form view: show a broken rule next to the form, but let 403/404 be what they are."""
+    if error.status in (403, 404):
+        raise error
+    db.session.rollback()
+    flash(str(error.message), "error")

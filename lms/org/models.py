@@ -5,11 +5,12 @@ may or may not exist, provinces merge, and none of that is hard-coded.
 """
 
 import enum
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.core.models import utcnow
 from lms.extensions import db, db_enum
 
 
@@ -161,3 +162,28 @@ class Guardianship(db.Model):
                                            primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
                                             primary_key=True)
+
+
+class RosterImport(db.Model):
+    """A roster file parsed and checked, waiting for its owner to confirm it.
+
+    The confirm request reads the rows from here, never from the client. ``rows`` holds
+    schema 1: ``{"schema": 1, "rows": [RosterRow.to_json(), …], "updates": [row numbers of
+    people already in the school], "problems": [[row or null, message], …], "new_classes":
+    [class names to create]}``.
+    """
+
+    __tablename__ = "roster_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    school_year_id: Mapped[int] = mapped_column(ForeignKey("school_year.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    rows: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set once, by a conditional update, when the import is applied.
+    confirmed_at: Mapped[datetime | None]
+
+    school = relationship("Unit")
+    school_year = relationship("SchoolYear")
