@@ -1,7 +1,5 @@
 """The progress-bar component in Debian's Chromium against the real app on a loopback port."""
 
-import os
-import shutil
 import threading
 
 import pytest
@@ -13,7 +11,6 @@ from lms.core.services import start_task
 from lms.core.tasks import report_progress
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
 PAGE = """{% from "macros/progress.html" import progress_bar, progress_script %}
 <div id="mine">{{ progress_bar(mine, "Nhập danh sách") }}</div>
 <div id="theirs">{{ progress_bar(theirs) }}</div>
@@ -21,7 +18,7 @@ PAGE = """{% from "macros/progress.html" import progress_bar, progress_script %}
 
 
 @pytest.fixture
-def live_server(app, db):
+def in_process_server(app, db):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -33,25 +30,16 @@ def live_server(app, db):
 
 
 @pytest.fixture
-def browser_page():
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but /usr/bin/chromium is missing (apt-get install chromium)")
-        pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        context = browser.new_context()
-        try:
-            yield context, context.new_page()
-        finally:
-            context.close()
-            browser.close()
+def browser_page(browser):
+    context = browser.new_context()
+    try:
+        yield context, context.new_page()
+    finally:
+        context.close()
 
 
 def test_progress_bar_follows_the_job_survives_offline_and_hides_others_jobs(
-        app, db, org, live_server, browser_page):
+        app, db, org, in_process_server, browser_page):
     from playwright.sync_api import expect
 
     context, page = browser_page
@@ -62,11 +50,11 @@ def test_progress_bar_follows_the_job_survives_offline_and_hides_others_jobs(
         html = render_template_string(PAGE, mine=mine.id, theirs=theirs.id)
     assert "<script>" not in html and "style=" not in html
 
-    page.goto(f"{live_server}/login")
+    page.goto(f"{in_process_server}/login")
     page.fill("input[name=username]", "teacherx")
     page.fill("input[name=password]", "secret-pass")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/")
+    page.wait_for_url(f"{in_process_server}/")
     page.set_content(html)
 
     bar = page.locator("#mine [role=progressbar]")

@@ -100,7 +100,7 @@ def test_portrait_phone_video_gets_upright_360p_and_720p(phone_clip, tmp_path):
 
 def test_time_limit_fails_the_job_cleanly(clip, tmp_path):
     with pytest.raises(VideoError) as caught:
-        transcode(clip, tmp_path, limits=VideoLimits(time_allowance=0.5, time_factor=0))
+        transcode(clip, tmp_path, limits=VideoLimits(time_allowance=0.02, time_factor=0))
     assert caught.value.code == "timeout"
     assert list(tmp_path.iterdir()) == []  # no rendition, no poster, no temporary file
 
