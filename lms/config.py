@@ -92,6 +92,8 @@ def finalise(config: dict) -> None:
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["SESSION_COOKIE_NAME"] = "hoclieu_session"
+    # Idle expiry is decided server-side (auth_session.last_seen_at): no cookie re-signing.
+    config["SESSION_REFRESH_EACH_REQUEST"] = False
     config["BABEL_DEFAULT_LOCALE"] = config["DEFAULT_LANGUAGE"]
     config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]
     config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")

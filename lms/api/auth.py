@@ -8,6 +8,7 @@ from lms.api import require_user
 from lms.auth import services
 from lms.auth.current import bearer_secret, client_address, policy
 from lms.auth.models import SessionKind
+from lms.core.models import utcnow
 from lms.extensions import db
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Đăng nhập và tài khoản")
@@ -64,6 +65,19 @@ def revoke_token():
     require_user()
     services.end_session(bearer_secret())
     db.session.commit()
+
+
+class HeartbeatSchema(Schema):
+    server_time = fields.String(metadata={"description": "UTC, ISO 8601, for clock drift"})
+    user_id = fields.Integer()
+
+
+@blp.get("/heartbeat")
+@blp.response(200, HeartbeatSchema)
+def heartbeat():
+    """The lightest authenticated call: proves the token works and gives the server's clock."""
+    user = require_user()
+    return {"server_time": utcnow().isoformat() + "Z", "user_id": user.id}
 
 
 @blp.get("/me")

@@ -31,17 +31,16 @@ def bearer_secret() -> str | None:
 
 
 def _prefetch_session(secret: str) -> AuthSession | None:
-    """The session row with its user and the user's memberships, in ONE query.
+    """The session row with its user, in ONE query.
 
-    ``resolve_session`` then finds all of them in the identity map instead of issuing two
-    queries of its own (the row joined with its user, then the select-in load of the
-    memberships every page and ``/api/v1/me`` need). The caller must keep the returned object
-    referenced while resolving: the identity map only holds objects weakly.
+    ``resolve_session`` then finds both in the identity map. Memberships are loaded only when
+    a permission is checked. The caller must keep the returned object referenced while
+    resolving: the identity map only holds objects weakly.
     """
     statement = (select(AuthSession)
                  .where(AuthSession.token_hash == token_hash(secret))
-                 .options(joinedload(AuthSession.user).joinedload(User.memberships)))
-    return db.session.execute(statement).unique().scalar_one_or_none()
+                 .options(joinedload(AuthSession.user)))
+    return db.session.execute(statement).scalar_one_or_none()
 
 
 def _resolve(secret: str, kind: SessionKind) -> User | None:

@@ -37,8 +37,10 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships = relationship(
-        "Membership", back_populates="user", lazy="selectin", cascade="all, delete-orphan"
+        "Membership", back_populates="user", lazy="select", cascade="all, delete-orphan"
     )
+    #: Loaded on first use (one query per request that checks a permission), so requests
+    #: that only need to know who is calling — the heartbeat, autosaves — skip it.
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"

@@ -1,4 +1,4 @@
-"""Who is acting: the session row, its user and memberships come from one query, rules intact."""
+"""Who is acting: one query for the session and its user; memberships only when needed."""
 
 from sqlalchemy import event, update
 
@@ -20,15 +20,17 @@ def _count_queries(db, action) -> int:
     return len(statements)
 
 
-def test_api_me_costs_one_query_and_still_lists_scopes(client, org, db):
+def test_heartbeat_costs_one_query_and_me_two(client, org, db):
     token = api_token(client, "teacherx")
     headers = {"Authorization": f"Bearer {token}"}
     responses = []
-    queries = _count_queries(db, lambda: responses.append(client.get("/api/v1/me",
-                                                                     headers=headers)))
-    assert responses[0].status_code == 200
-    assert responses[0].get_json()["scopes"][0]["class_name"] == "10A1"
-    assert queries == 1
+    beat = _count_queries(db, lambda: responses.append(client.get("/api/v1/heartbeat",
+                                                                  headers=headers)))
+    me = _count_queries(db, lambda: responses.append(client.get("/api/v1/me", headers=headers)))
+    assert responses[0].get_json()["user_id"] == org.teacher_x.id
+    assert responses[0].get_json()["server_time"].endswith("Z")
+    assert responses[1].get_json()["scopes"][0]["class_name"] == "10A1"
+    assert (beat, me) == (1, 2)
 
 
 def test_session_rules_still_apply(client, org, db):
