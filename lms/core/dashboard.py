@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from lms.auth.permissions import can, memberships
 from lms.extensions import db
-from lms.org.models import Membership, Role, SchoolClass, Unit
+from lms.org.models import Membership, Role, SchoolClass, Unit, UnitKind
 
 
 @dataclass
@@ -94,17 +94,37 @@ def _reviewer(user) -> list[Section]:
                     testid="reviewer-queue")]
 
 
+def _subtree_counts(root: Unit) -> dict[str, int]:
+    """Schools, classes and people (by role) under ``root``, in three grouped queries."""
+    inside = Unit.path.startswith(root.path)
+    schools = db.session.scalar(select(func.count()).select_from(Unit)
+                                .where(inside, Unit.kind == UnitKind.SCHOOL))
+    classes = db.session.scalar(select(func.count()).select_from(SchoolClass)
+                                .join(Unit, Unit.id == SchoolClass.school_id).where(inside))
+    people = dict(db.session.execute(
+        select(Membership.role, func.count(func.distinct(Membership.user_id)))
+        .join(Unit, Unit.id == Membership.unit_id).where(inside)
+        .group_by(Membership.role)).all())
+    return {"schools": schools, "classes": classes,
+            "students": people.get(Role.STUDENT, 0),
+            "teachers": people.get(Role.TEACHER, 0) + people.get(Role.HOMEROOM_TEACHER, 0)}
+
+
 def _admin(user) -> list[Section]:
-    rows = []
+    sections = []
     for m in memberships(user, Role.ADMIN):
-        inside = select(Unit).where(Unit.path.startswith(m.unit.path))
-        count = db.session.scalar(select(func.count()).select_from(inside.subquery()))
-        rows.append((m.unit.name, _("%(count)d đơn vị", count=count), url_for("admin.units")))
-    return [Section(_("Quản trị hệ thống"), "", rows,
-                    [(_("Đơn vị"), url_for("admin.units")),
-                     (_("Người dùng"), url_for("admin.users")),
-                     (_("Năm học"), url_for("admin.school_years")),
-                     (_("Chương trình"), url_for("admin.curriculum"))], testid="admin")]
+        counts = _subtree_counts(m.unit)
+        rows = [(_("Trường học"), str(counts["schools"]), url_for("admin.units")),
+                (_("Lớp"), str(counts["classes"]), None),
+                (_("Học sinh"), str(counts["students"]), url_for("admin.users")),
+                (_("Giáo viên"), str(counts["teachers"]), url_for("admin.users"))]
+        sections.append(Section(m.unit.name, "", rows,
+                                [(_("Đơn vị"), url_for("admin.units")),
+                                 (_("Người dùng"), url_for("admin.users")),
+                                 (_("Năm học"), url_for("admin.school_years")),
+                                 (_("Chương trình"), url_for("admin.curriculum"))],
+                                testid="admin"))
+    return sections
 
 
 def _parent(user) -> list[Section]:

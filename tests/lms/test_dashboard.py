@@ -1,0 +1,31 @@
+"""Each role's dashboard shows its own facts, with an empty state when there is nothing."""
+
+import re
+
+from tests.conftest import login
+
+
+def test_admin_sees_counts_of_their_subtree(client, org):
+    login(client, "admin1")
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-testid="admin"' in page
+    # Two schools, two classes, three students, two teachers in the test province.
+    for label, value in (("Trường học", 2), ("Lớp", 2), ("Học sinh", 3), ("Giáo viên", 2)):
+        row = rf'>{label}</(a|span)>\s*<span class="text-muted small">{value}</span>'
+        assert re.search(row, page), label
+
+
+def test_teacher_sees_class_with_student_count_and_student_sees_empty_todo(client, org):
+    login(client, "teacherx")
+    page = client.get("/").get_data(as_text=True)
+    assert "10A1" in page and "2 học sinh" in page
+    client.post("/logout", data={"csrf_token": _token(page)})
+    login(client, "hsa")
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-testid="student-todo"' in page and "empty-state" in page
+
+
+def _token(page: str) -> str:
+    from tests.conftest import csrf_token_from
+
+    return csrf_token_from(page)
