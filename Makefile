@@ -8,7 +8,8 @@ PORT   ?= 5000
 VENDOR := lms/static/vendor
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: install install-test run test lint importlint pytest bench e2e-deps translations clean
+.PHONY: install install-test run test lint importlint pytest bench e2e-deps translations \
+        translations-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,14 @@ $(VENDOR)/.copied: node_modules/.package-lock.json scripts/vendor.sh
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d lms/translations
+
+# Re-extract the _()/_l() strings and merge them into every catalogue; then translate the
+# new and fuzzy entries (docs/translations.md). Leaves no .pot file behind.
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -F lms/babel.cfg -k lazy_gettext -k _l \
+		-o lms/translations/messages.pot lms
+	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations
+	rm -f lms/translations/messages.pot
 
 install: $(VENV)/.installed $(VENDOR)/.copied translations
 
