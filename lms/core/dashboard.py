@@ -50,18 +50,26 @@ def _student(user) -> list[Section]:
     ]
 
 
+def _duty(m: Membership) -> str:
+    if m.role == Role.HOMEROOM_TEACHER:
+        return _("Chủ nhiệm")
+    return m.subject.name if m.subject else _("Giảng dạy")
+
+
 def _teacher(user) -> list[Section]:
-    taught = memberships(user, Role.TEACHER, Role.HOMEROOM_TEACHER)
-    sizes = _class_sizes([m.class_id for m in taught if m.class_id])
-    rows = []
-    for m in taught:
-        if m.school_class is None:
-            continue
-        subject = m.subject.name if m.subject else _("Chủ nhiệm")
-        detail = _("%(subject)s · %(count)d học sinh", subject=subject,
-                   count=sizes.get(m.class_id, 0))
-        rows.append((m.school_class.name, detail, url_for("org.class_detail",
-                                                          class_id=m.class_id)))
+    """One row per class, naming every role held in it (subjects taught, homeroom)."""
+    taught = [m for m in memberships(user, Role.TEACHER, Role.HOMEROOM_TEACHER)
+              if m.school_class is not None]
+    sizes = _class_sizes([m.class_id for m in taught])
+    duties: dict[int, list[str]] = {}
+    for m in sorted(taught, key=lambda m: (m.school_class.name, m.role != Role.TEACHER)):
+        duties.setdefault(m.class_id, []).append(_duty(m))
+    classes = {m.class_id: m.school_class for m in taught}
+    rows = [(classes[class_id].name,
+             _("%(subject)s · %(count)d học sinh", subject=", ".join(names),
+               count=sizes.get(class_id, 0)),
+             url_for("org.class_detail", class_id=class_id))
+            for class_id, names in duties.items()]
     return [Section(_("Lớp tôi dạy"), _("Bạn chưa được phân công lớp nào."), rows,
                     testid="teacher-classes")]
 

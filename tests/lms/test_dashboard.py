@@ -16,9 +16,16 @@ def test_admin_sees_counts_of_their_subtree(client, org):
 
 
 def test_teacher_sees_class_with_student_count_and_student_sees_empty_todo(client, org):
+    from lms.extensions import db
+    from lms.org.models import Membership, Role
+
+    db.session.add(Membership(user_id=org.teacher_x.id, role=Role.HOMEROOM_TEACHER,
+                              unit_id=org.school_x.id, class_id=org.class_x.id))
+    db.session.commit()
     login(client, "teacherx")
     page = client.get("/").get_data(as_text=True)
-    assert "10A1" in page and "2 học sinh" in page
+    assert page.count(">10A1</a>") == 1  # one row per class, every duty named in it
+    assert "Chủ nhiệm · 2 học sinh" in page
     client.post("/logout", data={"csrf_token": _token(page)})
     login(client, "hsa")
     page = client.get("/").get_data(as_text=True)
