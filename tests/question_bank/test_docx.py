@@ -1,0 +1,237 @@
+"""Word (.docx) import: files are built here with python-docx, plus raw XML for what
+python-docx cannot write (numbering, equations, highlight, legacy fonts, MathType)."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import docx
+import pytest
+from docx.enum.text import WD_COLOR_INDEX
+from docx.oxml import parse_xml
+from docx.shared import RGBColor
+
+from question_bank import validate_payload
+from question_bank.formats import detect_format, read_docx
+from question_bank.formats.legacy_vn import tcvn3_to_unicode, vni_to_unicode
+
+W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+M_NS = 'xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math"'
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7"
+       b"\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def build(*paragraphs) -> bytes:
+    """A .docx whose paragraphs are strings or lists of (text, format) runs; a callable
+    receives the Document to add anything else."""
+    document = docx.Document()
+    for item in paragraphs:
+        if callable(item):
+            item(document)
+        elif isinstance(item, str):
+            document.add_paragraph(item)
+        else:
+            paragraph = document.add_paragraph()
+            for text, fmt in item:
+                add_run(paragraph, text, fmt)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def add_run(paragraph, text: str, fmt: str = ""):
+    run = paragraph.add_run(text)
+    if "u" in fmt:
+        run.underline = True
+    if "r" in fmt:
+        run.font.color.rgb = RGBColor(0xFF, 0x00, 0x00)
+    if "b" in fmt:
+        run.bold = True
+    if "h" in fmt:
+        run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    return run
+
+
+def only(result):
+    assert result.errors == [], [str(e) for e in result.errors]
+    assert len(result.questions) == 1
+    return result.questions[0].payload
+
+
+def correct_ids(payload) -> list[str]:
+    return [o["id"] for o in payload["options"] if o["correct"]]
+
+
+def choice(mark: str, fmt: str) -> bytes:
+    """Question with options on separate lines; option ``mark`` formatted with ``fmt``."""
+    lines = [[(f"{letter}. {text}", fmt if letter == mark else "")]
+             for letter, text in zip("ABCD", ("Hà Nội", "Huế", "Đà Nẵng", "Cần Thơ"),
+                                     strict=True)]
+    return build("Câu 1. Thủ đô của Việt Nam là", *lines)
+
+
+@pytest.mark.parametrize("fmt", ["u", "r", "h"])
+def test_correct_option_marked_by_underline_red_or_highlight(fmt):
+    payload = only(read_docx(choice("A", fmt), "de.docx"))
+    assert payload["type"] == "single_choice"
+    assert payload["text_html"] == "Thủ đô của Việt Nam là"
+    assert [o["text_html"] for o in payload["options"]] == ["Hà Nội", "Huế", "Đà Nẵng",
+                                                            "Cần Thơ"]
+    assert correct_ids(payload) == ["a"]
+    validate_payload(payload)
+
+
+def test_bold_marks_only_when_exactly_one_option_is_bold():
+    assert correct_ids(only(read_docx(choice("C", "b"), ""))) == ["c"]
+    all_bold = build("Câu 1. Chọn", [("A. 1", "b")], [("B. 2", "b")], [("C. 3", "b")])
+    result = read_docx(all_bold, "")
+    assert result.questions == []
+    assert "không xác định được đáp án đúng" in result.errors[0].message
+    assert result.errors[0].location == "câu 1 (đoạn 1)"
+
+
+def test_several_options_per_line_with_spaces_and_tabs():
+    data = build("Câu 5: 1 + 1 bằng", [("A. 1    B. ", ""), ("2", "u"), ("\tC. 3\tD. 4", "")],
+                 "Question 6. Pick", [("A) x   ", ""), ("B) y", "r")])
+    result = read_docx(data, "")
+    first, second = (q.payload for q in result.questions)
+    assert [o["text_html"] for o in first["options"]] == ["1", "2", "3", "4"]
+    assert correct_ids(first) == ["b"]
+    assert correct_ids(second) == ["b"]
+
+
+@pytest.mark.parametrize("start", ["Câu 3", "Câu 3.", "Câu 3:", "Bài 3.", "Question 3", "3."])
+def test_question_starts(start):
+    data = build(f"{start} Đề bài", "*A. đúng", "B. sai")
+    payload = only(read_docx(data, ""))
+    assert payload["text_html"] == "Đề bài"
+    assert correct_ids(payload) == ["a"]
+
+
+def test_answer_line_and_solution_and_end_marker():
+    data = build("Câu 1. Tính 2 + 2", "A. 3", "B. 4", "C. 5", "D. 6", "Đáp án: B",
+                 "Lời giải", "Ta có 2 + 2 = 4.", "Chọn B.", "Câu 2. Hai", "A. x", "B. y",
+                 "Hướng dẫn giải: Chọn A", "----- HẾT -----", "Câu 3. bỏ qua", "A. 1", "B. 2")
+    result = read_docx(data, "")
+    assert result.errors == []
+    one, two = (q.payload for q in result.questions)
+    assert correct_ids(one) == ["b"]
+    assert one["solution_html"] == "Ta có 2 + 2 = 4.<br>Chọn B."
+    assert correct_ids(two) == ["a"]
+
+
+def test_answer_line_with_two_letters_is_multiple_response():
+    payload = only(read_docx(build("Câu 1. Số chẵn", "A. 2", "B. 3", "C. 4",
+                                   "Đáp án: A, C"), ""))
+    assert payload["type"] == "multiple_response"
+    assert correct_ids(payload) == ["a", "c"]
+
+
+def add_key_table(document):
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "1-A"
+    table.rows[0].cells[1].text = "2.C"
+
+
+def test_answer_table_after_heading():
+    questions = []
+    for number in range(1, 5):
+        questions += [f"Câu {number}. Câu hỏi {number}", "A. a", "B. b", "C. c", "D. d"]
+    data = build(*questions, "HẾT", "BẢNG ĐÁP ÁN", add_key_table, "3a   4. D")
+    result = read_docx(data, "")
+    assert result.errors == []
+    assert [correct_ids(q.payload) for q in result.questions] == [["a"], ["c"], ["a"], ["d"]]
+
+
+def test_unmarked_and_doubly_marked_questions_are_located_errors():
+    data = build("Giới thiệu", "Câu 1. Không đánh dấu", "A. 1", "B. 2",
+                 "Câu 2. Hai gạch chân", [("A. 1", "u")], [("B. 2", "u")],
+                 "Câu 3. Đáp án sai", "A. 1", "B. 2", "Đáp án: E",
+                 "Câu 4. Không phương án")
+    result = read_docx(data, "")
+    assert result.questions == []
+    by_location = {e.location: e for e in result.errors}
+    assert set(by_location) == {"câu 1 (đoạn 2)", "câu 2 (đoạn 5)", "câu 3 (đoạn 8)",
+                                "câu 4 (đoạn 12)"}
+    assert "gạch chân, chữ đỏ, in đậm" in by_location["câu 1 (đoạn 2)"].message
+    assert by_location["câu 2 (đoạn 5)"].code == "multiplecorrect"
+    assert "'E'" in by_location["câu 3 (đoạn 8)"].message
+    assert "A. B. C. D." in by_location["câu 4 (đoạn 12)"].message
+
+
+def test_not_a_docx_and_empty_document():
+    assert read_docx(b"hello", "de.docx").errors[0].code == "bad_zip"
+    empty = read_docx(build("Chỉ có tiêu đề"), "")
+    assert empty.errors[0].code == "noquestionsinfile"
+
+
+def test_detect_format_by_content():
+    data = build("Câu 1. x", "*A. 1", "B. 2")
+    assert detect_format("de.docx", data[:4096]) == "docx"
+    assert detect_format("upload.bin", data[:4096]) == "docx"
+
+
+def test_2025_layout_parts_true_false_4_and_short_answers():
+    data = build(
+        "PHẦN I. Câu trắc nghiệm nhiều phương án lựa chọn",
+        "Câu 1. Chọn", "A. 1", [("B. 2", "u")], "C. 3", "D. 4",
+        "PHẦN II. Câu trắc nghiệm đúng sai",
+        "Câu 1. Cho hàm số y = x².",
+        [("a) Hàm số chẵn.", "r")], "b) Hàm số lẻ.", [("c) ", ""), ("Đồ thị qua gốc.", "u")],
+        "d) Đồ thị là đường thẳng.",
+        "Câu 2. Xét dãy số", "a) một", "b) hai", "c) ba", "d) bốn", "Đáp án: a) Đ, b) S, c) S, d) Đ",
+        "Phần 3",
+        "Câu 1. Tính 1/4.", "Đáp án: 0,25",
+        "Câu 2. Thủ đô?", "Đáp án: Hà Nội",
+        "Câu 3. Số lớn", "Đáp án: 12345",
+        "Câu 4. Âm", "Đáp án: -1,5",
+    )
+    result = read_docx(data, "")
+    assert result.errors == [], [str(e) for e in result.errors]
+    kinds = [q.payload["type"] for q in result.questions]
+    assert kinds == ["single_choice", "true_false_4", "true_false_4", "short_numeric",
+                     "short_text", "short_text", "short_numeric"]
+    tf_marked, tf_line = result.questions[1].payload, result.questions[2].payload
+    assert [s["answer"] for s in tf_marked["statements"]] == [True, False, True, False]
+    assert tf_marked["statements"][2]["text_html"] == "Đồ thị qua gốc."
+    assert [s["answer"] for s in tf_line["statements"]] == [True, False, False, True]
+    numeric = result.questions[3].payload
+    assert numeric["answers"][0]["value"] == "0.25" and numeric["format_2025"] is True
+    assert result.questions[4].payload["answers"][0]["text"] == "Hà Nội"
+    assert result.questions[6].payload["answers"][0]["value"] == "-1.5"
+    assert result.questions[1].location == "phần II, câu 1 (đoạn 8)"
+    for question in result.questions:
+        validate_payload(question.payload)
+
+
+def test_part_key_table_and_compact_true_false_answers():
+    data = build("PHẦN I", "Câu 1. x", "A. 1", "B. 2", "PHẦN II", "Câu 1. y", "a) p", "b) q",
+                 "c) r", "d) s", "HẾT", "ĐÁP ÁN", "PHẦN I", "1-B", "PHẦN II", "1. Đ S S Đ")
+    result = read_docx(data, "")
+    assert result.errors == [], [str(e) for e in result.errors]
+    assert correct_ids(result.questions[0].payload) == ["b"]
+    statements = result.questions[1].payload["statements"]
+    assert [s["answer"] for s in statements] == [True, False, False, True]
+
+
+def test_true_false_4_problems():
+    data = build("PHẦN II", "Câu 1. Thiếu ý", "a) p", "b) q", "c) r",
+                 "Câu 2. Không đánh dấu", "a) p", "b) q", "c) r", "d) s",
+                 "PHẦN III", "Câu 1. Không có đáp án")
+    result = read_docx(data, "")
+    assert result.questions == []
+    messages = [e.message for e in result.errors]
+    assert "cần đủ 4 ý a) b) c) d); tìm thấy 3" in messages[0]
+    assert "không xác định được ý nào đúng" in messages[1]
+    assert "dòng 'Đáp án: …'" in messages[2]
+
+
+def test_essay_part_and_bai_without_options():
+    data = build("II. TỰ LUẬN", "Bài 1. Giải phương trình x + 1 = 0.",
+                 "Hướng dẫn giải", "x = -1")
+    payload = only(read_docx(data, ""))
+    assert payload["type"] == "essay"
+    assert payload["solution_html"] == "x = -1"
