@@ -235,3 +235,184 @@ def test_essay_part_and_bai_without_options():
     payload = only(read_docx(data, ""))
     assert payload["type"] == "essay"
     assert payload["solution_html"] == "x = -1"
+
+
+def numbering(document):
+    """Lists: 101 'Câu %1.' decimal; 102/103 'A.' upperLetter (103 restarts); 104 'a)'."""
+    part = document.part.numbering_part.element
+    levels = {1: ("decimal", "Câu %1."), 2: ("upperLetter", "%1."), 3: ("lowerLetter", "%1)")}
+    for abstract, (fmt, text) in levels.items():
+        part.append(parse_xml(
+            f'<w:abstractNum {W_NS} w:abstractNumId="{abstract}"><w:lvl w:ilvl="0">'
+            f'<w:start w:val="1"/><w:numFmt w:val="{fmt}"/><w:lvlText w:val="{text}"/>'
+            '</w:lvl></w:abstractNum>'))
+    for num, abstract in ((101, 1), (102, 2), (103, 2), (104, 3)):
+        override = ('<w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride>'
+                    if num == 103 else "")
+        part.append(parse_xml(f'<w:num {W_NS} w:numId="{num}"><w:abstractNumId '
+                              f'w:val="{abstract}"/>{override}</w:num>'))
+
+
+def numbered(num: int, text: str, fmt: str = ""):
+    def add(document):
+        paragraph = document.add_paragraph()
+        paragraph._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {W_NS}><w:ilvl w:val="0"/><w:numId w:val="{num}"/></w:numPr>'))
+        add_run(paragraph, text, fmt)
+    return add
+
+
+def test_word_automatic_numbering_is_resolved():
+    data = build(numbering,
+                 numbered(101, "Thủ đô?"), numbered(102, "Huế"), numbered(102, "Hà Nội", "u"),
+                 numbered(101, "Số chẵn?"), numbered(103, "3"), numbered(103, "4", "r"),
+                 numbered(101, "Hàm số"), numbered(104, "chẵn", "u"), numbered(104, "lẻ"),
+                 numbered(104, "tăng", "u"), numbered(104, "giảm"))
+    result = read_docx(data, "")
+    assert result.errors == [], [str(e) for e in result.errors]
+    first, second, third = (q.payload for q in result.questions)
+    assert [q.location for q in result.questions] == ["câu 1 (đoạn 1)", "câu 2 (đoạn 4)",
+                                                      "câu 3 (đoạn 7)"]
+    assert first["text_html"] == "Thủ đô?" and correct_ids(first) == ["b"]
+    assert [o["text_html"] for o in second["options"]] == ["3", "4"]
+    assert correct_ids(second) == ["b"]
+    assert third["type"] == "true_false_4"
+    assert [s["answer"] for s in third["statements"]] == [True, False, True, False]
+
+
+def omml(body: str):
+    def add(paragraph):
+        paragraph._p.append(parse_xml(f"<m:oMath {M_NS}>{body}</m:oMath>"))
+    return add
+
+
+def r(text: str) -> str:
+    return f"<m:r><m:t>{text}</m:t></m:r>"
+
+
+def paragraph_with(*parts):
+    """A paragraph of strings (runs) and callables (raw XML appended to the paragraph)."""
+    def add(document):
+        paragraph = document.add_paragraph()
+        for part in parts:
+            if callable(part):
+                part(paragraph)
+            else:
+                add_run(paragraph, *part) if isinstance(part, tuple) else add_run(paragraph, part)
+    return add
+
+
+EQUATIONS = [
+    (f"<m:f><m:num>{r('1')}</m:num><m:den>{r('2')}</m:den></m:f>{r('+')}"
+     f"<m:sSup><m:e>{r('x')}</m:e><m:sup>{r('2')}</m:sup></m:sSup>", r"\frac{1}{2}+{x}^{2}"),
+    (f"<m:rad><m:radPr><m:degHide m:val='1'/></m:radPr><m:deg/><m:e>{r('x')}</m:e></m:rad>"
+     f"<m:rad><m:deg>{r('3')}</m:deg><m:e>{r('y')}</m:e></m:rad>", r"\sqrt{x}\sqrt[3]{y}"),
+    (f"<m:d><m:e>{r('x+1')}</m:e></m:d><m:d><m:dPr><m:begChr m:val='['/><m:endChr m:val=')'/>"
+     f"</m:dPr><m:e>{r('0')}</m:e><m:e>{r('1')}</m:e></m:d>",
+     r"\left( x+1 \right) \left[ 0 | 1 \right)"),
+    (f"<m:nary><m:naryPr><m:chr m:val='∑'/></m:naryPr><m:sub>{r('i=1')}</m:sub>"
+     f"<m:sup>{r('n')}</m:sup><m:e>{r('i')}</m:e></m:nary>{r('≤')}"
+     f"<m:nary><m:sub>{r('0')}</m:sub><m:sup>{r('1')}</m:sup><m:e>{r('f')}</m:e></m:nary>",
+     r"\sum_{i=1}^{n} i\le \int_{0}^{1} f"),
+    (f"<m:func><m:fName>{r('sin')}</m:fName><m:e>{r('x')}</m:e></m:func>"
+     f"<m:sSub><m:e>{r('a')}</m:e><m:sub>{r('n')}</m:sub></m:sSub>"
+     f"<m:sSubSup><m:e>{r('b')}</m:e><m:sub>{r('1')}</m:sub><m:sup>{r('2')}</m:sup></m:sSubSup>",
+     r"\sin x{a}_{n}{b}_{1}^{2}"),
+    (f"<m:bar><m:barPr><m:pos m:val='top'/></m:barPr><m:e>{r('AB')}</m:e></m:bar>"
+     f"<m:acc><m:accPr><m:chr m:val='\u20d7'/></m:accPr><m:e>{r('u')}</m:e></m:acc>"
+     f"<m:acc><m:e>{r('α')}</m:e></m:acc>",
+     r"\overline{AB}\vec{u}\hat{\alpha }"),
+]
+
+
+@pytest.mark.parametrize(("body", "latex"), EQUATIONS)
+def test_native_equations_become_latex(body, latex):
+    data = build(paragraph_with("Câu 1. Tính ", omml(body)),
+                 paragraph_with("*A. ", omml(f"<m:f><m:num>{r('1')}</m:num><m:den>{r('3')}"
+                                             "</m:den></m:f>")), "B. 0")
+    result = read_docx(data, "")
+    payload = only(result)
+    assert payload["text_html"] == f"Tính \\({latex}\\)"
+    assert payload["options"][0]["text_html"] == r"\(\frac{1}{3}\)"
+    assert result.warnings == []
+
+
+def test_unknown_equation_element_keeps_its_text_with_a_warning():
+    data = build(paragraph_with("Câu 1. ", omml(f"<m:mystery>{r('x&lt;y')}</m:mystery>")),
+                 "*A. 1", "B. 2")
+    result = read_docx(data, "")
+    assert only(result)["text_html"] == r"\(x&lt;y\)"
+    assert [(w.location, w.code) for w in result.warnings] == [("đoạn 1", "ommlunsupported")]
+    assert "mystery" in result.warnings[0].message
+
+
+def png() -> bytes:
+    """A valid 1×1 PNG."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
+def picture(paragraph):
+    paragraph.add_run().add_picture(io.BytesIO(png()))
+
+
+def mathtype(paragraph):
+    rel_id, _ = paragraph.part.get_or_add_image(io.BytesIO(png()))
+    paragraph.add_run()._r.append(parse_xml(
+        f'<w:object {W_NS} xmlns:v="urn:schemas-microsoft-com:vml" '
+        'xmlns:o="urn:schemas-microsoft-com:office:office" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<v:shape id="_x0000_i1025" style="width:30pt;height:15pt">'
+        f'<v:imagedata r:id="{rel_id}" o:title=""/></v:shape>'
+        '<o:OLEObject Type="Embed" ProgID="Equation.DSMT4" ShapeID="_x0000_i1025" '
+        'DrawAspect="Content" ObjectID="_1"/></w:object>'))
+
+
+def test_images_become_attachments_and_mathtype_keeps_its_preview_with_a_warning():
+    data = build(paragraph_with("Câu 1. Hình vẽ ", picture), "*A. một", "B. hai",
+                 "Câu 2. Công thức", paragraph_with("*A. ", mathtype), "B. 0")
+    result = read_docx(data, "")
+    assert result.errors == []
+    first, second = result.questions
+    assert len(first.attachments) == 1
+    name = first.attachments[0].name
+    assert first.attachments[0].data == png()
+    assert first.payload["text_html"] == f'Hình vẽ <img src="@@PLUGINFILE@@/{name}" alt="">'
+    assert len(second.attachments) == 1
+    assert second.attachments[0].name != name
+    assert "@@PLUGINFILE@@/" in second.payload["options"][0]["text_html"]
+    assert [(w.location, w.code) for w in result.warnings] == [("đoạn 5", "mathtype")]
+
+
+def test_legacy_character_maps():
+    assert tcvn3_to_unicode("Tr\u00adêng häc") == "Trường học"
+    assert tcvn3_to_unicode("§Ò thi", capitals=False) == "Đề thi"
+    assert tcvn3_to_unicode("tr\u00adêng", capitals=True) == "TRƯỜNG"
+    assert vni_to_unicode("Tröôøng hoïc") == "Trường học"
+    assert vni_to_unicode("Ñeà thi thöû") == "Đề thi thử"
+    assert vni_to_unicode("Vieät Nam") == "Việt Nam"
+    assert vni_to_unicode("TRÖÔØNG") == "TRƯỜNG"
+
+
+def legacy_run(text: str, font: str):
+    def add(paragraph):
+        paragraph.add_run(text).font.name = font
+    return add
+
+
+def test_tcvn3_and_vni_text_is_converted_with_a_warning():
+    data = build(paragraph_with("Câu 1. ", legacy_run("Tr\u00adêng häc", ".VnTime")),
+                 paragraph_with("*A. ", legacy_run("Tröôøng", "VNI-Times")), "B. 0")
+    result = read_docx(data, "")
+    payload = only(result)
+    assert payload["text_html"] == "Trường học"
+    assert payload["options"][0]["text_html"] == "Trường"
+    assert {w.code for w in result.warnings} == {"legacyencoding"}
+    assert len(result.warnings) == 2
