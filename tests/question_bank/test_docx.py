@@ -19,9 +19,6 @@ from question_bank.formats.legacy_vn import tcvn3_to_unicode, vni_to_unicode
 
 W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 M_NS = 'xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math"'
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
-       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7"
-       b"\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
 
 
 def build(*paragraphs) -> bytes:
@@ -182,7 +179,8 @@ def test_2025_layout_parts_true_false_4_and_short_answers():
         "Câu 1. Cho hàm số y = x².",
         [("a) Hàm số chẵn.", "r")], "b) Hàm số lẻ.", [("c) ", ""), ("Đồ thị qua gốc.", "u")],
         "d) Đồ thị là đường thẳng.",
-        "Câu 2. Xét dãy số", "a) một", "b) hai", "c) ba", "d) bốn", "Đáp án: a) Đ, b) S, c) S, d) Đ",
+        "Câu 2. Xét dãy số", "a) một", "b) hai", "c) ba", "d) bốn",
+        "Đáp án: a) Đ, b) S, c) S, d) Đ",
         "Phần 3",
         "Câu 1. Tính 1/4.", "Đáp án: 0,25",
         "Câu 2. Thủ đô?", "Đáp án: Hà Nội",
@@ -416,3 +414,60 @@ def test_tcvn3_and_vni_text_is_converted_with_a_warning():
     assert payload["options"][0]["text_html"] == "Trường"
     assert {w.code for w in result.warnings} == {"legacyencoding"}
     assert len(result.warnings) == 2
+
+
+def rewrite(data: bytes, replace: dict[str, bytes] | None = None,
+            add: tuple[tuple[str, bytes], ...] = ()) -> bytes:
+    """The same .docx with some entries replaced and others added."""
+    replace = replace or {}
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, replace.get(info.filename, source.read(info)))
+        for name, body in add:
+            target.writestr(name, body)
+    return out.getvalue()
+
+
+XXE = ('<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+       f'<w:document {W_NS}><w:body><w:p><w:r><w:t>Câu 1. &e;</w:t></w:r></w:p></w:body>'
+       '</w:document>').encode()
+
+
+@pytest.mark.parametrize(("hostile", "code"), [
+    ({"add": (("word/media/bomb.bin", b"\0" * (20 * 1024 * 1024)),)}, "compression_ratio"),
+    ({"add": (("../../evil.txt", b"x"),)}, "unsafe_path"),
+    ({"replace": {"word/document.xml": XXE}}, "xmlunsafe"),
+    ({"replace": {"word/document.xml": b"<w:document"}}, "xmlinvalid"),
+])
+def test_hostile_docx_is_refused_cleanly(hostile, code):
+    data = rewrite(build("Câu 1. x", "*A. 1", "B. 2"), **hostile)
+    result = read_docx(data, "de.docx")
+    assert result.questions == []
+    assert [(e.location, e.code) for e in result.errors] == [("tệp", code)]
+    assert "«de.docx»" in result.errors[0].message
+
+
+def test_zip_without_document_is_not_a_docx():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<x/>")
+    assert read_docx(out.getvalue(), "").errors[0].code == "notdocx"
+
+
+def test_a_thousand_question_docx():
+    document = docx.Document()
+    for number in range(1, 1001):
+        document.add_paragraph(f"Câu {number}. Tính {number} + 1 bằng bao nhiêu?")
+        paragraph = document.add_paragraph(f"A. {number}\tB. ")
+        add_run(paragraph, str(number + 1), "u")
+        paragraph.add_run(f"\tC. {number + 2}\tD. {number + 3}")
+        document.add_paragraph(f"Lời giải: {number} + 1 = {number + 1}.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    started = time.perf_counter()
+    result = read_docx(buffer.getvalue(), "lon.docx")
+    print(f"1000-question docx imported in {time.perf_counter() - started:.2f} s")
+    assert result.errors == []
+    assert len(result.questions) == 1000
