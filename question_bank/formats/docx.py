@@ -158,6 +158,8 @@ class _Parser:
         self.key: dict[tuple[int, int], str] = {}
         self.key_part = 0
         self.key_has_parts = False
+        #: (key part, table) → {(row, column): text} for answer tables laid out as a grid
+        self.key_cells: dict[tuple[int, int], dict[tuple[int, int], str]] = {}
 
     def feed(self, line: Line) -> None:
         text = line.text.strip()
@@ -168,6 +170,9 @@ class _Parser:
             self.mode = "key"
             return
         if self.mode == "key":
+            if line.cell is not None:
+                table, row, col = line.cell
+                self.key_cells.setdefault((self.key_part, table), {})[(row, col)] = text
             self._key_line(text)
             return
         if _END.match(text):
@@ -185,6 +190,9 @@ class _Parser:
 
     def close(self) -> None:
         self._close()
+        for (part, _table), cells in self.key_cells.items():
+            for number, value in _grid_key(cells):
+                self.key.setdefault((part, number), value)
 
     def _close(self) -> None:
         if self.current is not None:
@@ -307,6 +315,23 @@ class _Parser:
         if self.key_has_parts:
             return self.key.get((draft.part, draft.number))
         return self.key.get((0, draft.number))
+
+
+def _grid_key(cells: dict[tuple[int, int], str]):
+    """(number, answer) pairs of an answer table: a row of question numbers above a row of
+    answers ("Câu | 1 | 2" / "Đáp án | A | C"), or rows of "number | answer" cells."""
+    for (row, col), text in cells.items():
+        if not re.fullmatch(r"\d{1,4}", text.strip()):
+            continue
+        for neighbour in ((row + 1, col), (row, col + 1)):
+            value = cells.get(neighbour, "").strip()
+            compact = _TF_COMPACT.match(value.upper())
+            if re.fullmatch(r"[A-H]", value):
+                yield int(text), value
+                break
+            if compact:
+                yield int(text), "".join(compact.groups())
+                break
 
 
 def _is_key_heading(text: str) -> bool:

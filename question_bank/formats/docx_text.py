@@ -60,6 +60,8 @@ class Line:
     pieces: list[Piece] = field(default_factory=list)
     in_table: bool = False
     attachments: list[Attachment] = field(default_factory=list)
+    #: (table number, row, column) for a paragraph inside a table cell
+    cell: tuple[int, int, int] | None = None
 
     @property
     def text(self) -> str:
@@ -112,6 +114,8 @@ class BodyReader:
         self.out = Extraction()
         self.para = 0
         self.names: set[str] = set()
+        self.tables = 0
+        self.cell: tuple[int, int, int] | None = None
 
     def read(self) -> Extraction:
         """All lines of the body, in document order."""
@@ -125,14 +129,22 @@ class BodyReader:
             if child.tag == f"{W}p":
                 self._paragraph(child, in_table)
             elif child.tag == f"{W}tbl":
-                for cell in child.iter(f"{W}tc"):
-                    self._block(cell, in_table=True)
+                self._table(child)
             elif child.tag in (f"{W}sdt", f"{W}sdtContent", f"{W}customXml"):
                 self._block(child, in_table)
 
+    def _table(self, table: Element) -> None:
+        self.tables += 1
+        number, outer = self.tables, self.cell
+        for row_index, row in enumerate(table.findall(f"{W}tr")):
+            for col_index, cell in enumerate(row.findall(f"{W}tc")):
+                self.cell = (number, row_index, col_index)
+                self._block(cell, in_table=True)
+        self.cell = outer
+
     def _paragraph(self, p: Element, in_table: bool) -> None:
         self.para += 1
-        line = Line(self.para, in_table=in_table)
+        line = Line(self.para, in_table=in_table, cell=self.cell)
         lines = [line]
         label = self._label(p)
         if label:
@@ -142,7 +154,8 @@ class BodyReader:
                 first, *rest = piece.text.split("\n")
                 lines[-1].pieces.append(replace(piece, text=first))
                 for part in rest:
-                    lines.append(Line(self.para, [replace(piece, text=part)], in_table))
+                    lines.append(Line(self.para, [replace(piece, text=part)], in_table,
+                                      cell=self.cell))
                 continue
             lines[-1].pieces.append(piece)
             if attachment:

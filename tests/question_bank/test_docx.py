@@ -471,3 +471,30 @@ def test_a_thousand_question_docx():
     print(f"1000-question docx imported in {time.perf_counter() - started:.2f} s")
     assert result.errors == []
     assert len(result.questions) == 1000
+
+
+def grid_key(document):
+    """'Câu | 1 | 2' over 'Đáp án | C | B', then rows '3 | D'."""
+    table = document.add_table(rows=3, cols=3)
+    for col, text in enumerate(("Câu", "1", "2")):
+        table.rows[0].cells[col].text = text
+    for col, text in enumerate(("Đáp án", "C", "B")):
+        table.rows[1].cells[col].text = text
+    table.rows[2].cells[0].text = "3"
+    table.rows[2].cells[1].text = "D"
+
+
+def test_answer_table_laid_out_as_a_grid():
+    questions = []
+    for number in range(1, 4):
+        questions += [f"Câu {number}. Hỏi {number}", "A. a", "B. b", "C. c", "D. d"]
+    result = read_docx(build(*questions, "ĐÁP ÁN", grid_key), "")
+    assert result.errors == [], [str(e) for e in result.errors]
+    assert [correct_ids(q.payload) for q in result.questions] == [["c"], ["b"], ["d"]]
+
+
+def test_markup_in_text_stays_text():
+    payload = only(read_docx(build("Câu 1. <script>alert(1)</script> x<y", "*A. <b>1</b>",
+                                   "B. 2"), ""))
+    assert payload["text_html"] == "&lt;script&gt;alert(1)&lt;/script&gt; x&lt;y"
+    assert payload["options"][0]["text_html"] == "&lt;b&gt;1&lt;/b&gt;"
