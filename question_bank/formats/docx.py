@@ -3,7 +3,9 @@
 Grammar, line by line (a paragraph, or one line of it after a manual break):
 
 - a question starts with "Câu N", "Bài N", "Question N" (optionally followed by ".", ":" or
-  ")") or "N." / "N)"; inside a solution only the worded forms start a new question;
+  ")") or "N."; a bare "N." only when it is the first question, the next number or a restart
+  at 1 — inside a solution only when it does not continue the solution's own "1.", "2." steps
+  (numbered steps and lists stay in the question);
 - options "A." … "H." (or "A)"), one per line or several per line separated by spaces/tabs;
   true/false statements "a)" … "d)";
 - a part heading ("PHẦN I…", "Phần 2", "I. …") sets the expected type: by its words
@@ -36,7 +38,7 @@ from .markup import clean_html, decimal_string, html_to_text, parse_decimal
 from .result import Attachment, ImportResult, ParsedQuestion, Problem
 
 _QUESTION_WORD = re.compile(r"^(?:câu|bài|question)\s*(\d{1,4})\s*[.:)]?\s*", re.I)
-_QUESTION_NUMBER = re.compile(r"^(\d{1,4})\s*[.)](?=\s|$)\s*")
+_QUESTION_NUMBER = re.compile(r"^(\d{1,4})\s*\.(?=\s|$)\s*")
 _PART = re.compile(r"^(?:phần|phan)\s+([IVX]+|\d+)\b\s*[.:\-–]?\s*(.*)$", re.I)
 _ROMAN_PART = re.compile(r"^([IVX]+)\s*[.:]\s+(.*)$")
 _OPTION = re.compile(r"(\*?)\s*([A-H])\s*[.)]")
@@ -92,6 +94,8 @@ class _Draft:
     solution: list[list[Piece]] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     in_solution: bool = False
+    #: last "N." step number seen in the solution (so "N+1." there is a step, not a question)
+    solution_step: int | None = None
 
     @property
     def location(self) -> str:
@@ -215,9 +219,7 @@ class _Parser:
         return True
 
     def _question_line(self, line: Line, text: str) -> bool:
-        match = _QUESTION_WORD.match(text)
-        if not match and (self.current is None or not self.current.in_solution):
-            match = _QUESTION_NUMBER.match(text)
+        match = _QUESTION_WORD.match(text) or self._bare_number(text)
         if not match:
             return False
         self._close()
@@ -231,6 +233,21 @@ class _Parser:
             draft.stem.append(rest)
         draft.attachments.extend(line.attachments)
         return True
+
+    def _bare_number(self, text: str) -> re.Match | None:
+        """'N.' starts a question outside a solution when it is the first, the next number or
+        a restart at 1; other numbered lines belong to the current question."""
+        match = _QUESTION_NUMBER.match(text)
+        current = self.current
+        if match is None or current is None:
+            return match
+        number = int(match.group(1))
+        step = current.solution_step
+        if current.in_solution and step is not None and number == step + 1:
+            return None
+        if number not in (1, current.number + 1) or (current.in_solution and number == 1):
+            return None
+        return match
 
     def _inside(self, draft: _Draft, line: Line, text: str) -> None:
         draft.attachments.extend(line.attachments)
@@ -253,6 +270,9 @@ class _Parser:
                 draft.solution.append(line.slice(offset))
             return
         if draft.in_solution:
+            step = _QUESTION_NUMBER.match(text)
+            if step:
+                draft.solution_step = int(step.group(1))
             draft.solution.append(line.slice(offset))
             return
         if self._options(draft, line, offset):

@@ -498,3 +498,14 @@ def test_markup_in_text_stays_text():
                                    "B. 2"), ""))
     assert payload["text_html"] == "&lt;script&gt;alert(1)&lt;/script&gt; x&lt;y"
     assert payload["options"][0]["text_html"] == "&lt;b&gt;1&lt;/b&gt;"
+
+
+def test_numbered_lines_inside_a_question_do_not_start_questions():
+    data = build("1. Cho các mệnh đề:", "3. mệnh đề ba", "A. một", "*B. hai",
+                 "Lời giải", "1. Bước một", "2. Câu sau đó", "2. Câu hai", "*A. x", "B. y")
+    result = read_docx(data, "")
+    assert result.errors == []
+    first, second = result.questions
+    assert first.payload["text_html"] == "Cho các mệnh đề:<br>3. mệnh đề ba"
+    assert first.payload["solution_html"] == "1. Bước một<br>2. Câu sau đó"
+    assert second.payload["text_html"] == "Câu hai"
