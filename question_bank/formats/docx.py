@@ -449,7 +449,9 @@ def _correct_options(draft: _Draft, answer: str | None, fail) -> set[int] | None
     options = draft.options
     letters = [o.letter for o in options]
     if answer:
-        named = re.findall(r"(?<![A-Za-z])([A-H])(?![a-z])", answer.upper())
+        single = answer.strip().rstrip(".").strip()
+        named = ([single.upper()] if re.fullmatch(r"[a-h]", single)
+                 else re.findall(r"(?<![^\W\d_])([A-H])(?![^\W\d_])", answer))
         chosen = {letters.index(x) for x in named if x in letters}
         missing = [x for x in named if x not in letters]
         if missing or not named:

@@ -66,6 +66,8 @@ class Numbering:
 
     levels: dict[str, dict[int, Level]] = field(default_factory=dict)
     counters: dict[tuple[str, int], int] = field(default_factory=dict)
+    #: paragraph style id → (numId, ilvl) for lists applied through a style ("List Number")
+    styles: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def label(self, num_id: str, ilvl: int) -> str:
         """The label Word shows for the next paragraph of this list ('Câu 3.', 'B.', 'c)');
@@ -201,5 +203,34 @@ def open_docx(data: bytes) -> DocxPackage:
     relationships = {} if rels is None else {
         item.get("Id", ""): item.get("Target", "") for item in rels.findall(f"{REL}Relationship")
         if item.get("TargetMode") != "External"}
-    return DocxPackage(part("word/document.xml"), relationships,
-                       _read_numbering(part("word/numbering.xml")), zf, files)
+    numbering = _read_numbering(part("word/numbering.xml"))
+    numbering.styles = _style_numbering(part("word/styles.xml"))
+    return DocxPackage(part("word/document.xml"), relationships, numbering, zf, files)
+
+
+def _style_numbering(root: Element | None) -> dict[str, tuple[str, int]]:
+    """Paragraph styles that carry a list (directly or through ``basedOn``)."""
+    if root is None:
+        return {}
+    own: dict[str, tuple[str, int]] = {}
+    parents: dict[str, str] = {}
+    for style in root.findall(f"{W}style"):
+        style_id = style.get(f"{W}styleId", "")
+        based = style.find(f"{W}basedOn")
+        if based is not None:
+            parents[style_id] = based.get(f"{W}val", "")
+        num = style.find(f"{W}pPr/{W}numPr")
+        num_id = num.find(f"{W}numId") if num is not None else None
+        if num_id is not None:
+            ilvl = num.find(f"{W}ilvl")
+            own[style_id] = (num_id.get(f"{W}val", ""),
+                             _int(ilvl.get(f"{W}val") if ilvl is not None else "0", 0))
+    resolved = {}
+    for style_id in set(own) | set(parents):
+        current, seen = style_id, set()
+        while current and current not in own and current not in seen:
+            seen.add(current)
+            current = parents.get(current, "")
+        if current in own:
+            resolved[style_id] = own[current]
+    return resolved

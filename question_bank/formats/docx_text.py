@@ -163,15 +163,17 @@ class BodyReader:
         self.out.lines.extend(lines)
 
     def _label(self, p: Element) -> str:
+        """Word's list label for the paragraph: direct numPr, else its style's list."""
+        numbering = self.package.numbering
+        style = p.find(f"{W}pPr/{W}pStyle")
+        num_id, level = numbering.styles.get(
+            style.get(f"{W}val", "") if style is not None else "", ("", 0))
         num = p.find(f"{W}pPr/{W}numPr")
-        if num is None:
-            return ""
-        num_id = num.find(f"{W}numId")
-        ilvl = num.find(f"{W}ilvl")
-        if num_id is None:
-            return ""
-        level = int(ilvl.get(f"{W}val", "0")) if ilvl is not None else 0
-        return self.package.numbering.label(num_id.get(f"{W}val", ""), level)
+        if num is not None:
+            direct_id, ilvl = num.find(f"{W}numId"), num.find(f"{W}ilvl")
+            num_id = direct_id.get(f"{W}val", "") if direct_id is not None else num_id
+            level = int(ilvl.get(f"{W}val", "0")) if ilvl is not None else level
+        return numbering.label(num_id, level) if num_id and num_id != "0" else ""
 
     def _content(self, element: Element):
         """(piece, attachment or None) for everything visible in a paragraph, in order."""

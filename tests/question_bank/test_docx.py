@@ -509,3 +509,32 @@ def test_numbered_lines_inside_a_question_do_not_start_questions():
     assert first.payload["text_html"] == "Cho các mệnh đề:<br>3. mệnh đề ba"
     assert first.payload["solution_html"] == "1. Bước một<br>2. Câu sau đó"
     assert second.payload["text_html"] == "Câu hai"
+
+
+def test_numbering_through_a_paragraph_style():
+    def styled(document):
+        numbering(document)
+        styles = document.styles.element
+        styles.append(parse_xml(
+            f'<w:style {W_NS} w:type="paragraph" w:styleId="CauHoi"><w:name w:val="Cau hoi"/>'
+            '<w:pPr><w:numPr><w:numId w:val="101"/></w:numPr></w:pPr></w:style>'))
+        styles.append(parse_xml(
+            f'<w:style {W_NS} w:type="paragraph" w:styleId="CauHoi2"><w:name w:val="Cau 2"/>'
+            '<w:basedOn w:val="CauHoi"/></w:style>'))
+        for style_id, text in (("CauHoi", "Một?"), ("CauHoi2", "Hai?")):
+            paragraph = document.add_paragraph(text)
+            paragraph._p.get_or_add_pPr().append(parse_xml(
+                f'<w:pStyle {W_NS} w:val="{style_id}"/>'))
+            document.add_paragraph("*A. x")
+            document.add_paragraph("B. y")
+    result = read_docx(build(styled), "")
+    assert result.errors == []
+    assert [q.location for q in result.questions] == ["câu 1 (đoạn 1)", "câu 2 (đoạn 4)"]
+    assert [q.payload["text_html"] for q in result.questions] == ["Một?", "Hai?"]
+
+
+def test_answer_line_forms():
+    for line, expected in (("Đáp án: c", ["c"]), ("Chọn D.", ["d"]),
+                           ("Đáp án: Chọn B (vì 2 > 1)", ["b"])):
+        payload = only(read_docx(build("Câu 1. x", "A. 1", "B. 2", "C. 3", "D. 4", line), ""))
+        assert correct_ids(payload) == expected, line
