@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass, field
 
 from question_bank.text import nfc
+from question_bank.types import PayloadError, validate_payload
 
 from . import payloads
 from .docx_package import DocxError, open_docx
@@ -413,6 +414,13 @@ def _build(draft: _Draft, key: str | None, result: ImportResult) -> None:
     if draft.solution:
         payload["solution_html"] = clean_html(
             "<br>".join(pieces_html(line) for line in draft.solution))
+    try:
+        validate_payload(payload)
+    except PayloadError as exc:
+        result.errors.extend(Problem(draft.location, f"Câu {draft.number}: {problem.message} "
+                                     f"({problem.path}).", draft.para, "invalidquestion", title)
+                             for problem in exc.problems)
+        return
     result.questions.append(ParsedQuestion(
         payload=payload, title=title, location=draft.location, line=draft.para,
         warnings=warnings, attachments=list(draft.attachments)))

@@ -538,3 +538,24 @@ def test_answer_line_forms():
                            ("Đáp án: Chọn B (vì 2 > 1)", ["b"])):
         payload = only(read_docx(build("Câu 1. x", "A. 1", "B. 2", "C. 3", "D. 4", line), ""))
         assert correct_ids(payload) == expected, line
+
+
+def options_table(document):
+    document.add_paragraph("Câu 1. Bảng phương án")
+    table = document.add_table(rows=2, cols=2)
+    for cell, text in zip((c for row in table.rows for c in row.cells),
+                          ("A. một", "B. *hai", "C. ba", "D. bốn"), strict=True):
+        cell.text = text
+
+
+def test_options_in_a_table_and_star_after_the_letter():
+    payload = only(read_docx(build(options_table), ""))
+    assert [o["text_html"] for o in payload["options"]] == ["một", "hai", "ba", "bốn"]
+    assert correct_ids(payload) == ["b"]
+
+
+def test_invalid_payload_is_reported_not_returned():
+    result = read_docx(build("Câu 1. Trống", "A. ", "*B. x"), "")
+    assert result.questions == []
+    assert result.errors[0].code == "invalidquestion"
+    assert result.errors[0].location == "câu 1 (đoạn 1)"
