@@ -116,9 +116,12 @@ def read_docx(data: bytes, filename: str = "") -> ImportResult:
     try:
         package = open_docx(data)
         extraction = BodyReader(package).read()
+    except RecursionError:
+        exc = DocxError("toodeep", "Tệp Word lồng nhau quá sâu (bảng trong bảng, công thức "
+                        "trong công thức…) để đọc an toàn.")
+        return _refused(exc, filename)
     except DocxError as exc:
-        name = f"«{filename}»: " if filename else ""
-        return ImportResult(errors=[Problem("tệp", name + exc.message, None, exc.code)])
+        return _refused(exc, filename)
     parser = _Parser()
     for line in extraction.lines:
         parser.feed(line)
@@ -132,6 +135,11 @@ def read_docx(data: bytes, filename: str = "") -> ImportResult:
             "'Question 1' hoặc '1.' ở đầu đoạn, các phương án 'A.' … 'D.'.", None,
             "noquestionsinfile"))
     return result
+
+
+def _refused(exc: DocxError, filename: str) -> ImportResult:
+    name = f"«{filename}»: " if filename else ""
+    return ImportResult(errors=[Problem("tệp", name + exc.message, None, exc.code)])
 
 
 def _file_warnings(extraction: Extraction) -> list[Problem]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element, ParseError
 
@@ -173,8 +174,12 @@ class DocxPackage:
 def _read(zf: zipfile.ZipFile, name: str) -> bytes:
     """An entry's bytes, refusing more than the declared (already checked) size."""
     info = zf.getinfo(name)
-    with zf.open(info) as handle:
-        data = handle.read(info.file_size + 1)
+    try:
+        with zf.open(info) as handle:
+            data = handle.read(info.file_size + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise DocxError("bad_zip", f"Mục «{name}» trong tệp Word bị hỏng hoặc khai báo sai "
+                        f"kích thước ({exc}).") from exc
     if len(data) > info.file_size:
         raise DocxError("too_large", f"Mục «{name}» trong tệp Word lớn hơn kích thước khai báo "
                         "(nghi là bom nén).")

@@ -440,6 +440,10 @@ XXE = ('<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY e SYSTEM "file:///et
     ({"add": (("../../evil.txt", b"x"),)}, "unsafe_path"),
     ({"replace": {"word/document.xml": XXE}}, "xmlunsafe"),
     ({"replace": {"word/document.xml": b"<w:document"}}, "xmlinvalid"),
+    ({"replace": {"word/document.xml": (
+        f'<w:document {W_NS} {M_NS}><w:body><w:p><m:oMath>'
+        + "<m:f><m:num>" * 3000 + "</m:num></m:f>" * 3000
+        + '</m:oMath></w:p></w:body></w:document>').encode()}}, "toodeep"),
 ])
 def test_hostile_docx_is_refused_cleanly(hostile, code):
     data = rewrite(build("Câu 1. x", "*A. 1", "B. 2"), **hostile)
@@ -559,3 +563,17 @@ def test_invalid_payload_is_reported_not_returned():
     assert result.questions == []
     assert result.errors[0].code == "invalidquestion"
     assert result.errors[0].location == "câu 1 (đoạn 1)"
+
+
+def test_entry_larger_than_declared_is_refused():
+    """The central directory says document.xml has 10 bytes; reading must not trust it."""
+    data = bytearray(build("Câu 1. x", "*A. 1", "B. 2"))
+    position = data.find(b"PK\x01\x02")
+    while position != -1:
+        name_length = int.from_bytes(data[position + 28:position + 30], "little")
+        if data[position + 46:position + 46 + name_length] == b"word/document.xml":
+            data[position + 24:position + 28] = (10).to_bytes(4, "little")
+        position = data.find(b"PK\x01\x02", position + 4)
+    result = read_docx(bytes(data), "")
+    assert result.questions == []
+    assert result.errors[0].code in ("bad_zip", "too_large", "corrupt_entry")
