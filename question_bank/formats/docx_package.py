@@ -91,6 +91,20 @@ class Numbering:
         return text
 
 
+@dataclass
+class Fonts:
+    """Fonts from styles.xml: per style (basedOn followed) and the document default, so
+    legacy-encoded text set in the Normal style (.VnTime) is recognised too."""
+
+    by_style: dict[str, str] = field(default_factory=dict)
+    default: str = ""
+
+    def font(self, direct: str, run_style: str, paragraph_style: str) -> str:
+        """The font a run is drawn in: direct, character style, paragraph style, default."""
+        return (direct or self.by_style.get(run_style, "")
+                or self.by_style.get(paragraph_style, "") or self.default)
+
+
 def format_number(value: int, fmt: str) -> str:
     """A list counter in Word's format: decimal, upperLetter, lowerLetter, roman."""
     if fmt in ("upperLetter", "lowerLetter"):
@@ -157,6 +171,7 @@ class DocxPackage:
     numbering: Numbering
     zf: zipfile.ZipFile
     files: frozenset[str]
+    fonts: Fonts = field(default_factory=Fonts)
 
     def media(self, rel_id: str) -> tuple[str, bytes] | None:
         """(file name, bytes) of the image a relationship id points to, or None."""
@@ -209,8 +224,47 @@ def open_docx(data: bytes) -> DocxPackage:
         item.get("Id", ""): item.get("Target", "") for item in rels.findall(f"{REL}Relationship")
         if item.get("TargetMode") != "External"}
     numbering = _read_numbering(part("word/numbering.xml"))
-    numbering.styles = _style_numbering(part("word/styles.xml"))
-    return DocxPackage(part("word/document.xml"), relationships, numbering, zf, files)
+    styles = part("word/styles.xml")
+    numbering.styles = _style_numbering(styles)
+    return DocxPackage(part("word/document.xml"), relationships, numbering, zf, files,
+                       _fonts(styles))
+
+
+def rfonts(rpr: Element | None) -> str:
+    """The Latin font named in a run-properties element ('' when none)."""
+    fonts = rpr.find(f"{W}rFonts") if rpr is not None else None
+    if fonts is None:
+        return ""
+    return fonts.get(f"{W}ascii") or fonts.get(f"{W}hAnsi") or ""
+
+
+def _fonts(root: Element | None) -> Fonts:
+    if root is None:
+        return Fonts()
+    own: dict[str, str] = {}
+    parents: dict[str, str] = {}
+    default_style = ""
+    for style in root.findall(f"{W}style"):
+        style_id = style.get(f"{W}styleId", "")
+        based = style.find(f"{W}basedOn")
+        if based is not None:
+            parents[style_id] = based.get(f"{W}val", "")
+        font = rfonts(style.find(f"{W}rPr"))
+        if font:
+            own[style_id] = font
+        if style.get(f"{W}type") == "paragraph" and style.get(f"{W}default") in ("1", "true"):
+            default_style = style_id
+    resolved = {}
+    for style_id in set(own) | set(parents):
+        current, seen = style_id, set()
+        while current and current not in own and current not in seen:
+            seen.add(current)
+            current = parents.get(current, "")
+        if current in own:
+            resolved[style_id] = own[current]
+    default = (resolved.get(default_style, "")
+               or rfonts(root.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr")))
+    return Fonts(resolved, default)
 
 
 def _style_numbering(root: Element | None) -> dict[str, tuple[str, int]]:

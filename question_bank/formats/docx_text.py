@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from xml.etree.ElementTree import Element
 
 from . import legacy_vn
-from .docx_package import DocxPackage, R, W
+from .docx_package import DocxPackage, R, W, rfonts
 from .omml import M, OmmlConverter
 from .result import Attachment
 
@@ -115,6 +115,7 @@ class BodyReader:
         self.para = 0
         self.names: set[str] = set()
         self.tables = 0
+        self.paragraph_style = ""
         self.cell: tuple[int, int, int] | None = None
 
     def read(self) -> Extraction:
@@ -144,6 +145,8 @@ class BodyReader:
 
     def _paragraph(self, p: Element, in_table: bool) -> None:
         self.para += 1
+        style = p.find(f"{W}pPr/{W}pStyle")
+        self.paragraph_style = style.get(f"{W}val", "") if style is not None else ""
         line = Line(self.para, in_table=in_table, cell=self.cell)
         lines = [line]
         label = self._label(p)
@@ -186,8 +189,12 @@ class BodyReader:
                 yield from self._content(child)
 
     def _run(self, run: Element):
-        fmt = _format(run.find(f"{W}rPr"))
-        font = _font(run.find(f"{W}rPr"))
+        rpr = run.find(f"{W}rPr")
+        fmt = _format(rpr)
+        run_style = rpr.find(f"{W}rStyle") if rpr is not None else None
+        font = self.package.fonts.font(
+            rfonts(rpr), run_style.get(f"{W}val", "") if run_style is not None else "",
+            self.paragraph_style)
         for child in run:
             tag = child.tag
             if tag == f"{W}t":
@@ -208,6 +215,10 @@ class BodyReader:
                 yield self._math(child), None
 
     def _legacy(self, text: str, font: str) -> str:
+        """Legacy-font text to Unicode; a run that already holds characters beyond Latin-1
+        was typed in Unicode (an old font name left in a template) and is kept."""
+        if text.isascii() or any(ord(char) > 0xFF for char in text):
+            return text
         if legacy_vn.is_tcvn3_font(font):
             self.out.legacy.add("TCVN3")
             return legacy_vn.tcvn3_to_unicode(text, capitals=font.rstrip().endswith("H"))
@@ -280,12 +291,3 @@ def _is_red(color: str) -> bool:
     except ValueError:
         return False
     return r >= 0xB0 and g <= 0x60 and b <= 0x60
-
-
-def _font(rpr: Element | None) -> str:
-    if rpr is None:
-        return ""
-    fonts = rpr.find(f"{W}rFonts")
-    if fonts is None:
-        return ""
-    return fonts.get(f"{W}ascii") or fonts.get(f"{W}hAnsi") or ""

@@ -577,3 +577,24 @@ def test_entry_larger_than_declared_is_refused():
     result = read_docx(bytes(data), "")
     assert result.questions == []
     assert result.errors[0].code in ("bad_zip", "too_large", "corrupt_entry")
+
+
+def test_legacy_font_from_the_normal_style():
+    def normal_vntime(document):
+        document.styles["Normal"].font.name = ".VnTime"
+        document.add_paragraph("C©u 1. Thñ ®« cña ViÖt Nam lµ")
+        document.add_paragraph("*A. Hµ Néi")
+        document.add_paragraph("B. HuÕ")
+    result = read_docx(build(normal_vntime), "")
+    payload = only(result)
+    assert payload["text_html"] == "Thủ đô của Việt Nam là"
+    assert [o["text_html"] for o in payload["options"]] == ["Hà Nội", "Huế"]
+    assert [w.code for w in result.warnings] == ["legacyencoding"]
+
+
+def test_unicode_text_in_a_legacy_font_is_kept():
+    data = build(paragraph_with("Câu 1. ", legacy_run("Trường học", ".VnTime")),
+                 "*A. x", "B. y")
+    result = read_docx(data, "")
+    assert only(result)["text_html"] == "Trường học"
+    assert result.warnings == []
