@@ -41,7 +41,7 @@ from .result import Attachment, ImportResult, ParsedQuestion, Problem
 _QUESTION_WORD = re.compile(r"^(?:câu|bài|question)\s*(\d{1,4})\s*[.:)]?\s*", re.I)
 _QUESTION_NUMBER = re.compile(r"^(\d{1,4})\s*\.(?=\s|$)\s*")
 _PART = re.compile(r"^(?:phần|phan)\s+([IVX]+|\d+)\b\s*[.:\-–]?\s*(.*)$", re.I)
-_ROMAN_PART = re.compile(r"^([IVX]+)\s*[.:]\s+(.*)$")
+_ROMAN_PART = re.compile(r"^([IVX]+)\s*[.:](?:\s+(.*))?$")
 _OPTION = re.compile(r"(\*?)\s*([A-H])\s*[.)]")
 _STATEMENT = re.compile(r"^(\*?)\s*([a-d])\s*[).]\s*")
 _ANSWER = re.compile(r"^(?:đáp\s*án(?:\s*đúng)?|trả\s*lời)\s*[:.]\s*(.*)$", re.I)
@@ -218,7 +218,7 @@ class _Parser:
         match = _PART.match(text) or _ROMAN_PART.match(text)
         if not match:
             return False
-        label, rest = match.group(1), match.group(2)
+        label, rest = match.group(1), match.group(2) or ""
         number = _roman_value(label) if label.isalpha() else int(label)
         worded = _PART.match(text) is not None
         kind = _kind_from_words(rest) or (_KIND_BY_NUMBER.get(number, "choice") if worded
@@ -331,7 +331,7 @@ class _Parser:
         if part:
             self.key_part += 1
             self.key_has_parts = True
-            text = part.group(2)
+            text = part.group(2) or ""
         for match in _KEY_TF.finditer(text):
             values = "".join(re.findall(r"[ĐS]", match.group(2)))
             self.key[(self.key_part, int(match.group(1)))] = values

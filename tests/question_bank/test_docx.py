@@ -228,7 +228,7 @@ def test_true_false_4_problems():
 
 
 def test_essay_part_and_bai_without_options():
-    data = build("II. TỰ LUẬN", "Bài 1. Giải phương trình x + 1 = 0.",
+    data = build("I.", "II. TỰ LUẬN", "Bài 1. Giải phương trình x + 1 = 0.",
                  "Hướng dẫn giải", "x = -1")
     payload = only(read_docx(data, ""))
     assert payload["type"] == "essay"
@@ -397,6 +397,8 @@ def test_legacy_character_maps():
     assert vni_to_unicode("Ñeà thi thöû") == "Đề thi thử"
     assert vni_to_unicode("Vieät Nam") == "Việt Nam"
     assert vni_to_unicode("TRÖÔØNG") == "TRƯỜNG"
+    assert vni_to_unicode("Giaùo vieân Ngöõ vaên, Quaûng Ngaõi") == "Giáo viên Ngữ văn, Quảng Ngãi"
+    assert tcvn3_to_unicode("Gi¸o viªn, H\u00adíng dÉn, Kh«ng") == "Giáo viên, Hướng dẫn, Không"
 
 
 def legacy_run(text: str, font: str):
