@@ -398,9 +398,12 @@ def _build(draft: _Draft, key: str | None, result: ImportResult) -> None:
     def fail(code: str, message: str) -> None:
         problems.append(Problem(draft.location, message, draft.para, code, title))
 
+    def warn(code: str, message: str) -> None:
+        warnings.append(Problem(draft.location, message, draft.para, code, title))
+
     answer = draft.answer if draft.answer else key
     if draft.options:
-        payload = _choice(draft, stem, answer, fail)
+        payload = _choice(draft, stem, answer, fail, warn)
         if payload and draft.kind not in ("choice",):
             warnings.append(Problem(draft.location, "Câu có phương án A–D nằm trong phần "
                                     f"{_kind_label(draft.kind)}; đã nhập là câu trắc nghiệm.",
@@ -438,11 +441,15 @@ def _kind_label(kind: str) -> str:
     return {"tf4": "đúng sai", "short": "trả lời ngắn", "essay": "tự luận"}.get(kind, kind)
 
 
-def _choice(draft: _Draft, stem: str, answer: str | None, fail) -> dict | None:
+def _choice(draft: _Draft, stem: str, answer: str | None, fail, warn) -> dict | None:
     options = draft.options
     correct = _correct_options(draft, answer, fail)
     if correct is None:
         return None
+    marked = _formatted_option(options)
+    if answer and marked is not None and marked not in correct:
+        warn("answerconflict", f"Câu {draft.number}: đáp án '{answer}' khác phương án được "
+             f"đánh dấu ({options[marked].letter}); đã dùng đáp án '{answer}'.")
     texts = [clean_html(pieces_html(o.pieces)) for o in options]
     if len(correct) > 1:  # "Đáp án: A, C": every named option is right, scored equally
         count = payloads._count_problem(len(options))
@@ -491,6 +498,15 @@ def _correct_options(draft: _Draft, answer: str | None, fail) -> set[int] | None
              f"({names}) — câu một đáp án cần đánh dấu đúng một phương án.")
     else:
         fail("noanswer", f"Câu {draft.number}: không xác định được đáp án đúng — {HOW_TO_MARK}.")
+    return None
+
+
+def _formatted_option(options: list[_Item]) -> int | None:
+    """The one option underlined, red or highlighted, if exactly one is."""
+    for name in ("underline", "red", "highlight"):
+        marked = [i for i, o in enumerate(options) if o.marks[name]]
+        if len(marked) == 1:
+            return marked[0]
     return None
 
 

@@ -600,3 +600,11 @@ def test_unicode_text_in_a_legacy_font_is_kept():
     result = read_docx(data, "")
     assert only(result)["text_html"] == "Trường học"
     assert result.warnings == []
+
+
+def test_answer_line_wins_over_formatting_with_a_warning():
+    result = read_docx(build("Câu 1. x", "A. 1", [("B. 2", "u")], "Đáp án: A"), "")
+    payload = only(result)
+    assert correct_ids(payload) == ["a"]
+    warning, = result.questions[0].warnings
+    assert (warning.code, warning.location) == ("answerconflict", "câu 1 (đoạn 1)")
