@@ -19,7 +19,7 @@ _ANSWER = re.compile(r"^(?:đáp\s*án(?:\s*đúng)?|trả\s*lời)\s*[:.]\s*(.*
 _CHOOSE = re.compile(r"^(?i:chọn)\s*(?i:đáp\s*án)?\s*:?\s*([A-H])\b")
 _SOLUTION = re.compile(r"^(?:lời\s*giải(?:\s*chi\s*tiết)?|hướng\s*dẫn(?:\s*giải)?|giải\s*:)"
                        r"\s*[:.]?\s*", re.I)
-_END = re.compile(r"^[-–—_.*=\s]*HẾT[-–—_.*=\s]*$")
+_END = re.compile(r"^[-–—_.*=\s]*(?i:HẾT)[-–—_.*=\s]*$")
 _KEY_HEADING = re.compile(r"^(?:BẢNG\s+)?ĐÁP\s+ÁN\b")
 _KEY_TF = re.compile(r"(\d{1,4})\s*[-.:)]?\s*((?:[a-d]\s*\)?\s*[-:.]?\s*[ĐS]\b[\s,;]*){4}"
                      r"|[ĐS](?:[\s,;]*[ĐS]){3}\b)")
@@ -284,8 +284,13 @@ def _grid_key(cells: dict[tuple[int, int], str]):
 
 
 def _is_key_heading(text: str) -> bool:
-    return bool(_KEY_HEADING.match(text)) and text == text.upper() and not re.search(
-        r":\s*\S", text)
+    """'ĐÁP ÁN', 'BẢNG ĐÁP ÁN …' in capitals, or 'Bảng đáp án' in any case — not an
+    'Đáp án: C' line."""
+    if re.search(r":\s*\S", text):
+        return False
+    if re.match(r"(?i)^bảng\s+đáp\s+án\b", text):
+        return True
+    return bool(_KEY_HEADING.match(text)) and text == text.upper()
 
 
 def _kind_from_words(text: str) -> str | None:

@@ -137,7 +137,8 @@ def test_answer_table_after_heading():
     questions = []
     for number in range(1, 5):
         questions += [f"Câu {number}. Câu hỏi {number}", "A. a", "B. b", "C. c", "D. d"]
-    data = build(*questions, "HẾT", "BẢNG ĐÁP ÁN", add_key_table, "3a   4. D")
+    data = build(*questions, "--- Hết ---", "Câu 9. sau HẾT", "Bảng đáp án", add_key_table,
+                 "3a   4. D")
     result = read_docx(data, "")
     assert result.errors == []
     assert [correct_ids(q.payload) for q in result.questions] == [["a"], ["c"], ["a"], ["d"]]
