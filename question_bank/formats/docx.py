@@ -34,7 +34,7 @@ from question_bank.types import PayloadError, validate_payload
 from . import payloads
 from .docx_grammar import NUMERIC_2025, TF_COMPACT, TF_PAIR, Draft, Item, Parser
 from .docx_package import DocxError, open_docx
-from .docx_text import OBJECT, BodyReader, Extraction, pieces_html
+from .docx_text import OBJECT, BodyReader, Extraction, Piece, pieces_html
 from .markup import clean_html, decimal_string, html_to_text, parse_decimal
 from .result import ImportResult, ParsedQuestion, Problem
 
@@ -95,8 +95,13 @@ def _file_warnings(extraction: Extraction) -> list[Problem]:
 
 
 def _build(draft: Draft, key: str | None, result: ImportResult) -> None:
+    if draft.statements and len(draft.statements) != 4 and draft.kind != "tf4":
+        # "a) … b) …" sub-questions of an essay or short question, not true/false statements
+        draft.stem += [[Piece(f"{s.letter}) "), *s.pieces] for s in draft.statements]
+        draft.statements = []
     stem = clean_html("<br>".join(pieces_html(line) for line in draft.stem))
-    title = nfc(" ".join(html_to_text(stem).replace(OBJECT, " ").split()))[:80] or draft.location
+    title = nfc(" ".join(html_to_text(stem.replace("<br>", " ")).replace(OBJECT, " ")
+                         .split()))[:80] or draft.location
     problems: list[Problem] = []
     warnings: list[Problem] = []
 
@@ -139,7 +144,8 @@ def _build(draft: Draft, key: str | None, result: ImportResult) -> None:
         return
     result.questions.append(ParsedQuestion(
         payload=payload, title=title, location=draft.location, line=draft.para,
-        warnings=warnings, attachments=list(draft.attachments)))
+        warnings=warnings, attachments=list(draft.attachments),
+        tags=[draft.level] if draft.level else []))
 
 
 def _kind_label(kind: str) -> str:

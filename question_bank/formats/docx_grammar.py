@@ -13,6 +13,8 @@ _QUESTION_WORD = re.compile(r"^(?:câu|bài|question)\s*(\d{1,4})\s*[.:)]?\s*", 
 _QUESTION_NUMBER = re.compile(r"^(\d{1,4})\s*\.(?=\s|$)\s*")
 _PART = re.compile(r"^(?:phần|phan)\s+([IVX]+|\d+)\b\s*[.:\-–]?\s*(.*)$", re.I)
 _ROMAN_PART = re.compile(r"^([IVX]+)\s*[.:](?:\s+(.*))?$")
+#: a cognitive-level tag after the number: "Câu 1 (NB):", "Câu 2 [VDC]."
+_LEVEL = re.compile(r"\s*[(\[](NB|TH|VD|VDC)[)\]]\s*[.:]?\s*", re.I)
 _OPTION = re.compile(r"(\*?)\s*([A-H])\s*[.)]")
 _STATEMENT = re.compile(r"^(\*?)\s*([a-d])\s*[).]\s*")
 _ANSWER = re.compile(r"^(?:đáp\s*án(?:\s*đúng)?|trả\s*lời)\s*[:.]\s*(.*)$", re.I)
@@ -62,6 +64,7 @@ class Draft:
     solution: list[list[Piece]] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     in_solution: bool = False
+    level: str = ""
     #: last "N." step number seen in the solution (so "N+1." there is a step, not a question)
     solution_step: int | None = None
 
@@ -157,7 +160,11 @@ class Parser:
         draft = Draft(int(match.group(1)), line.para, self.part.kind, self.part.index,
                        self.part.label, word)
         self.current = draft
-        rest = line.slice(offset + match.end())
+        start = offset + match.end()
+        level = _LEVEL.match(line.text, start)
+        if level:
+            draft.level, start = level.group(1).upper(), level.end()
+        rest = line.slice(start)
         if "".join(p.text for p in rest).strip():
             draft.stem.append(rest)
         draft.attachments.extend(line.attachments)
@@ -204,10 +211,10 @@ class Parser:
                 draft.solution_step = int(step.group(1))
             draft.solution.append(line.slice(offset))
             return
-        if self._options(draft, line, offset):
+        if draft.kind != "essay" and self._options(draft, line, offset):
             return
         statement = _STATEMENT.match(text)
-        if (statement and not draft.options
+        if (statement and not draft.options and draft.kind != "essay"
                 and statement.group(2) == "abcd"[min(len(draft.statements), 3)]
                 and len(draft.statements) < 4):
             pieces = line.slice(offset + statement.end())

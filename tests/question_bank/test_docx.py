@@ -609,3 +609,22 @@ def test_answer_line_wins_over_formatting_with_a_warning():
     assert correct_ids(payload) == ["a"]
     warning, = result.questions[0].warnings
     assert (warning.code, warning.location) == ("answerconflict", "câu 1 (đoạn 1)")
+
+
+def test_level_tags_titles_and_essay_sub_questions():
+    data = build("PHẦN I. TRẮC NGHIỆM", "Câu 1 (NB): Cho hình vẽ:", paragraph_with(picture),
+                 "Hình trên có bao nhiêu cạnh?", "A. 3\t\tB. 4", [("C. 5\t\t", "")],
+                 [("D. 6", "r")],
+                 "PHẦN II. TỰ LUẬN", "Bài 1. Giải phương trình", "a) x + 1 = 0", "b) 2x = 4",
+                 "Lời giải", "a) x = -1", "b) x = 2",
+                 "Câu 2 [VDC]. Tính", "a) 1 + 1", "b) 2 + 2")
+    result = read_docx(data, "")
+    assert result.errors == [], [str(e) for e in result.errors]
+    choice_question, essay, essay_two = result.questions
+    assert choice_question.tags == ["NB"]
+    assert choice_question.title == "Cho hình vẽ: Hình trên có bao nhiêu cạnh?"
+    assert correct_ids(choice_question.payload) == ["d"]
+    assert essay.payload["type"] == "essay"
+    assert essay.payload["text_html"] == "Giải phương trình<br>a) x + 1 = 0<br>b) 2x = 4"
+    assert essay.payload["solution_html"] == "a) x = -1<br>b) x = 2"
+    assert essay_two.tags == ["VDC"] and essay_two.payload["type"] == "essay"
