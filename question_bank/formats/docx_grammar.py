@@ -25,7 +25,8 @@ _END = re.compile(r"^[-–—_.*=\s]*(?i:HẾT)[-–—_.*=\s]*$")
 _KEY_HEADING = re.compile(r"^(?:BẢNG\s+)?ĐÁP\s+ÁN\b")
 _KEY_TF = re.compile(r"(\d{1,4})\s*[-.:)]?\s*((?:[a-d]\s*\)?\s*[-:.]?\s*[ĐS]\b[\s,;]*){4}"
                      r"|[ĐS](?:[\s,;]*[ĐS]){3}\b)")
-_KEY_TOKEN = re.compile(r"(?<![\w,.])(\d{1,4})\s*[-.:)]?\s*([A-Ha-h])(?![\w])")
+_KEY_TOKEN = re.compile(r"(?<![\w,.])(?:(?i:câu)\s*)?(\d{1,4})\s*[-.:)]?\s*([A-Ha-h])(?![\w])")
+_KEY_SHORT = re.compile(r"(?<![\w,.])(?:(?i:câu)\s*)?(\d{1,4})\s*[-.:)]\s*([^\s;|]+)")
 TF_PAIR = re.compile(r"([a-d])\s*\)?\s*[-:.]?\s*(Đúng|Sai|Đ|S)\b", re.I)
 TF_COMPACT = re.compile(r"^([ĐS])[\s,;]*([ĐS])[\s,;]*([ĐS])[\s,;]*([ĐS])\W*$")
 NUMERIC_2025 = re.compile(r"^[-0-9,.]{1,4}$")
@@ -90,6 +91,7 @@ class Parser:
         self.drafts: list[Draft] = []
         self.current: Draft | None = None
         self.part = _Part()
+        self.part_kinds: dict[int, str] = {0: "choice"}
         self.mode = "body"  # body | ended | key
         self.key: dict[tuple[int, int], str] = {}
         self.key_part = 0
@@ -127,7 +129,7 @@ class Parser:
     def close(self) -> None:
         self._close()
         for (part, _table), cells in self.key_cells.items():
-            for number, value in _grid_key(cells):
+            for number, value in _grid_key(cells, self._key_kind(part) == "short"):
                 self.key.setdefault((part, number), value)
 
     def _close(self) -> None:
@@ -148,6 +150,7 @@ class Parser:
                                           else "choice")
         self._close()
         self.part = _Part(self.part.index + 1, label.upper(), kind)
+        self.part_kinds[self.part.index] = kind
         return True
 
     def _question_line(self, line: Line, text: str) -> bool:
@@ -263,8 +266,18 @@ class Parser:
             values = "".join(re.findall(r"[ĐS]", match.group(2)))
             self.key[(self.key_part, int(match.group(1)))] = values
         text = _KEY_TF.sub(" ", text)
+        if self._key_kind(self.key_part) == "short":
+            for match in _KEY_SHORT.finditer(text):
+                value = match.group(2).rstrip(".;")
+                self.key.setdefault((self.key_part, int(match.group(1))), value)
+            return
         for match in _KEY_TOKEN.finditer(text):
             self.key.setdefault((self.key_part, int(match.group(1))), match.group(2).upper())
+
+    def _key_kind(self, key_part: int) -> str | None:
+        """The kind of the questions a part of the key answers (known only when the key is
+        split by parts like the questions)."""
+        return self.part_kinds.get(key_part) if self.key_has_parts else None
 
     def key_for(self, draft: Draft) -> str | None:
         """The answer-key entry for a question (by part when the key is split by parts)."""
@@ -273,20 +286,26 @@ class Parser:
         return self.key.get((0, draft.number))
 
 
-def _grid_key(cells: dict[tuple[int, int], str]):
+def _grid_key(cells: dict[tuple[int, int], str], short: bool = False):
     """(number, answer) pairs of an answer table: a row of question numbers above a row of
-    answers ("Câu | 1 | 2" / "Đáp án | A | C"), or rows of "number | answer" cells."""
-    for (row, col), text in cells.items():
-        if not re.fullmatch(r"\d{1,4}", text.strip()):
-            continue
-        for neighbour in ((row + 1, col), (row, col + 1)):
-            value = cells.get(neighbour, "").strip()
+    answers ("Câu | 1 | 2" / "Đáp án | A | C"), or rows of "number | answer" cells — the
+    layout is the one with more numbers in the first row (numbers above) or column, letters
+    may also sit in the other direction. Answers are letters or ĐSĐS, or any text for a
+    short-answer part."""
+    numbers = {at: int(text) for at, text in cells.items()
+               if re.fullmatch(r"\d{1,4}", text.strip())}
+    in_first_row = sum(1 for row, _col in numbers if row == 0)
+    in_first_column = sum(1 for _row, col in numbers if col == 0)
+    steps = [(1, 0), (0, 1)] if in_first_row > in_first_column else [(0, 1), (1, 0)]
+    for (row, col), number in numbers.items():
+        for down, right in steps[:1] if short else steps:
+            value = cells.get((row + down, col + right), "").strip()
             compact = TF_COMPACT.match(value.upper())
-            if re.fullmatch(r"[A-H]", value):
-                yield int(text), value
-                break
             if compact:
-                yield int(text), "".join(compact.groups())
+                yield number, "".join(compact.groups())
+                break
+            if re.fullmatch(r"[A-H]", value) or (short and value):
+                yield number, value
                 break
 
 

@@ -628,3 +628,23 @@ def test_level_tags_titles_and_essay_sub_questions():
     assert essay.payload["text_html"] == "Giải phương trình<br>a) x + 1 = 0<br>b) 2x = 4"
     assert essay.payload["solution_html"] == "a) x = -1<br>b) x = 2"
     assert essay_two.tags == ["VDC"] and essay_two.payload["type"] == "essay"
+
+
+def short_key_rows(document):
+    table = document.add_table(rows=2, cols=2)
+    for row, (number, value) in enumerate((("1", "0,5"), ("2", "Hà Nội"))):
+        table.rows[row].cells[0].text = number
+        table.rows[row].cells[1].text = value
+
+
+def test_key_split_by_parts_with_short_answers():
+    data = build("PHẦN I", "Câu 1. x", "A. 1", "B. 2",
+                 "PHẦN III", "Câu 1. Số?", "Câu 2. Thủ đô?", "Câu 3. Âm?",
+                 "HẾT", "ĐÁP ÁN", "PHẦN I", "Câu 1: B", "PHẦN III", short_key_rows, "Câu 3. -2")
+    result = read_docx(data, "")
+    assert result.errors == [], [str(e) for e in result.errors]
+    first, number, text, negative = (q.payload for q in result.questions)
+    assert correct_ids(first) == ["b"]
+    assert (number["type"], number["answers"][0]["value"]) == ("short_numeric", "0.5")
+    assert (text["type"], text["answers"][0]["text"]) == ("short_text", "Hà Nội")
+    assert negative["answers"][0]["value"] == "-2"
