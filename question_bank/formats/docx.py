@@ -44,7 +44,6 @@ HOW_TO_MARK = ("đánh dấu bằng gạch chân, chữ đỏ, in đậm, tô s�
                "(hoặc bảng đáp án cuối đề)")
 
 
-
 def read_docx(data: bytes, filename: str = "") -> ImportResult:
     """Read a Word test file; every problem is reported with its location, nothing raises."""
     try:
@@ -72,18 +71,20 @@ def read_docx(data: bytes, filename: str = "") -> ImportResult:
 
 
 def _refused(exc: DocxError, filename: str) -> ImportResult:
+    """A file that cannot be read at all: one error located at the file."""
     name = f"«{filename}»: " if filename else ""
     return ImportResult(errors=[Problem("tệp", name + exc.message, None, exc.code)])
 
 
 def _file_warnings(extraction: Extraction) -> list[Problem]:
+    """Legacy encodings, MathType previews and unsupported equation parts."""
     warnings = []
     for name, font in (("TCVN3", ".VnTime"), ("VNI", "VNI-Times")):
         if name in extraction.legacy:
             warnings.append(Problem("tệp", f"Văn bản dùng bảng mã {name} (phông {font}…) đã được "
                                     "chuyển sang Unicode; hãy kiểm tra lại chữ có dấu.", None,
                                     "legacyencoding"))
-    for para in extraction.mathtype:
+    for para in sorted(set(extraction.mathtype)):
         warnings.append(Problem(f"đoạn {para}", "Công thức MathType được nhập dưới dạng ảnh xem "
                                 "trước (không sửa được). Hãy chuyển sang công thức của Word "
                                 "(Equation) để nhập thành LaTeX.", para, "mathtype"))
@@ -95,6 +96,7 @@ def _file_warnings(extraction: Extraction) -> list[Problem]:
 
 
 def _build(draft: Draft, key: str | None, result: ImportResult) -> None:
+    """Turn a draft into a validated payload, or into located errors; never both."""
     if draft.statements and len(draft.statements) != 4 and draft.kind != "tf4":
         # "a) … b) …" sub-questions of an essay or short question, not true/false statements
         draft.stem += [[Piece(f"{s.letter}) "), *s.pieces] for s in draft.statements]
@@ -266,7 +268,9 @@ def _truth_from_marks(statements: list[Item]) -> list[bool] | None:
 
 
 def _short(stem: str, answer: str) -> dict:
-    value = answer.strip().rstrip(".").strip() if not answer.strip().endswith("..") else answer
+    """``short_numeric`` (2025 format) for a number of at most 4 characters, else
+    ``short_text``; one closing full stop is dropped ("Đáp án: 12." → "12")."""
+    value = re.sub(r"(?<!\.)\.$", "", answer.strip()).strip()
     number = parse_decimal(value) if NUMERIC_2025.match(value) else None
     if number is not None and len(_shortest(number)) <= 4:
         payload = payloads.short_numeric(stem, [(number, 0, 1)])
