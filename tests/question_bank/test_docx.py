@@ -12,6 +12,8 @@ import pytest
 from docx.enum.text import WD_COLOR_INDEX
 from docx.oxml import parse_xml
 from docx.shared import RGBColor
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from question_bank import validate_payload
 from question_bank.formats import detect_format, read_docx
@@ -648,3 +650,20 @@ def test_key_split_by_parts_with_short_answers():
     assert (number["type"], number["answers"][0]["value"]) == ("short_numeric", "0.5")
     assert (text["type"], text["answers"][0]["text"]) == ("short_text", "Hà Nội")
     assert negative["answers"][0]["value"] == "-2"
+
+
+TRICKY_LINES = ["Câu 1.", "Câu 2: x", "1.", "2. y", "Bài 3", "A.", "A. 1", "B. 2 C. 3", "*D. 4",
+                "a) p", "b)", "c) r", "d) s", "e) t", "PHẦN I", "Phần 2", "PHẦN III", "II. TỰ LUẬN",
+                "Đáp án:", "Đáp án: Z", "Đáp án: a) Đ", "Chọn E", "Lời giải", "HẾT", "ĐÁP ÁN",
+                "1-A 2.B 3c", "1. ĐSĐS", "Câu 1: 0,5", "", "   ", "\t", "x" * 300]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(TRICKY_LINES), max_size=25))
+def test_any_sequence_of_lines_is_read_without_raising(lines):
+    result = read_docx(build(*lines), "de.docx")
+    for problem in result.errors + result.warnings:
+        assert problem.location and problem.message
+    for question in result.questions:
+        validate_payload(question.payload)
+        assert question.location.startswith(("câu", "phần"))
