@@ -1,4 +1,4 @@
-"""Import and export of question files: GIFT, Aiken, Moodle XML.
+"""Import and export of question files: GIFT, Aiken, Moodle XML, Word (.docx).
 
 Pure parsing: bytes in, payloads (docs/question-payloads.md) out, with per-question errors
 and warnings located by line; nothing touches the database.
@@ -6,6 +6,7 @@ and warnings located by line; nothing touches the database.
 
 from question_bank.formats.aiken import export_aiken, parse_aiken
 from question_bank.formats.detect import detect_format
+from question_bank.formats.docx import read_docx
 from question_bank.formats.gift import parse_gift
 from question_bank.formats.gift_export import export_gift
 from question_bank.formats.moodlexml import parse_moodlexml
@@ -33,4 +34,5 @@ __all__ = [
     "parse_aiken",
     "parse_gift",
     "parse_moodlexml",
+    "read_docx",
 ]

@@ -11,10 +11,13 @@ _GIFT_SYNTAX = re.compile(rb"(^|\n)\s*(::|//|\$CATEGORY:)|\{[^{}]*\}")
 def detect_format(filename: str, head_bytes: bytes) -> str | None:
     """'gift', 'aiken', 'moodlexml', 'qti', 'docx', 'xlsx' or None when unrecognised.
 
-    Content wins over the extension for text files (teachers save GIFT and Aiken as .txt)."""
+    Content wins over the extension for text files (teachers save GIFT and Aiken as .txt)
+    and for Word files (a zip whose first entries include word/document.xml)."""
     name = (filename or "").lower()
     head = head_bytes.lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"PK"):
+        if b"word/document.xml" in head_bytes or b"word/_rels" in head_bytes:
+            return "docx"
         return {".docx": "docx", ".xlsx": "xlsx"}.get(name[name.rfind("."):], "qti")
     if head.startswith(b"<"):
         if b"<quiz" in head_bytes:
