@@ -1,4 +1,4 @@
-"""Import and export of question files: GIFT, Aiken, Moodle XML.
+"""Import and export of question files: GIFT, Aiken, Moodle XML, QTI 2.1, XLSX.
 
 Pure parsing: bytes in, payloads (docs/question-payloads.md) out, with per-question errors
 and warnings located by line; nothing touches the database.
@@ -10,6 +10,8 @@ from question_bank.formats.gift import parse_gift
 from question_bank.formats.gift_export import export_gift
 from question_bank.formats.moodlexml import parse_moodlexml
 from question_bank.formats.moodlexml_export import export_moodlexml
+from question_bank.formats.qti import parse_qti
+from question_bank.formats.qti_export import export_qti_item, export_qti_package
 from question_bank.formats.result import (
     Attachment,
     Category,
@@ -30,7 +32,10 @@ __all__ = [
     "export_aiken",
     "export_gift",
     "export_moodlexml",
+    "export_qti_item",
+    "export_qti_package",
     "parse_aiken",
     "parse_gift",
     "parse_moodlexml",
+    "parse_qti",
 ]

@@ -310,8 +310,7 @@ class _Item:
         for feedback in self.root.findall("modalFeedback"):
             target = solution if feedback.get("identifier", "").upper() == "SOLUTION" else general
             target.append(inner_html(feedback))
-        if payload["type"] != "description" or general:
-            payload["feedback_html"] = clean_html("".join(general))
+        payload["feedback_html"] = clean_html("".join(general))
         payload["solution_html"] = clean_html("".join(solution))
         return payload
 
@@ -536,14 +535,13 @@ _BLOCK_READERS = {
 
 
 def _gap_shape(gap: dict) -> dict:
-    """A cloze gap in the shape the other importers give (answers and options both present)."""
+    """A cloze gap in the shape the other importers give (answers and options both present,
+    flags only when set)."""
     shaped = {"id": gap["id"], "kind": gap["kind"], "points": gap["points"],
               "answers": gap.get("answers", []), "options": gap.get("options", [])}
-    if gap["kind"] == "text":
-        shaped |= {"case_sensitive": gap["case_sensitive"],
-                   "ignore_diacritics": gap["ignore_diacritics"]}
-    if gap["kind"] == "numeric":
-        shaped["format_2025"] = gap["format_2025"]
+    for flag in ("case_sensitive", "ignore_diacritics", "format_2025"):
+        if gap.get(flag):  # optional, false by default (docs/question-payloads.md)
+            shaped[flag] = True
     return shaped
 
 

@@ -1,7 +1,7 @@
 """QTI 2.1 bodies are XHTML inside the QTI namespace; payloads hold sanitised HTML.
 
 :func:`html_into` parses sanitised HTML (stdlib HTMLParser, void elements known) into
-namespaced ElementTree children; :func:`inner_html` serialises an element's content back to
+ElementTree children; :func:`inner_html` serialises an element's content back to
 HTML without namespaces, sanitised with nh3 and NFC.
 """
 
@@ -18,8 +18,10 @@ _VOID = frozenset({"br", "img", "hr", "col", "source", "wbr"})
 
 
 def q(tag: str) -> str:
-    """A tag name in the QTI namespace."""
-    return f"{{{QTI_NS}}}{tag}"
+    """A tag name for the QTI document being built. ElementTree (3.11) cannot write a default
+    namespace with unqualified attributes, so tags stay bare and the root element carries
+    ``xmlns`` as an attribute."""
+    return tag
 
 
 def local(tag) -> str:
