@@ -20,6 +20,7 @@ from question_bank.formats.result import (
     ParsedQuestion,
     Problem,
 )
+from question_bank.formats.xlsx import build_template, export_xlsx, read_xlsx
 
 __all__ = [
     "Attachment",
@@ -28,14 +29,17 @@ __all__ = [
     "ImportResult",
     "ParsedQuestion",
     "Problem",
+    "build_template",
     "detect_format",
     "export_aiken",
     "export_gift",
     "export_moodlexml",
     "export_qti_item",
     "export_qti_package",
+    "export_xlsx",
     "parse_aiken",
     "parse_gift",
     "parse_moodlexml",
     "parse_qti",
+    "read_xlsx",
 ]
