@@ -14,6 +14,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from decimal import Decimal
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError
@@ -83,9 +84,9 @@ def _parse_package(data: bytes) -> ImportResult:
                                                  None, "qtimissingfile"))
                     continue
                 _read_item(package.read(href), href, package, result)
-    except zipfile.BadZipFile:
-        result.errors.append(Problem("", "Tệp không phải gói QTI (.zip) hợp lệ.", None,
-                                     "bad_zip"))
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        result.errors.append(Problem("", "Tệp không phải gói QTI (.zip) hợp lệ hoặc bị hỏng "
+                                     "(kiểm tra CRC thất bại).", None, "bad_zip"))
     except PackageError as exc:
         result.errors.append(Problem(exc.entry or "", exc.message, None, exc.code))
     return _finish(result)
@@ -158,6 +159,7 @@ def _read_item(data: bytes, location: str, package: _Package | None,
                                      "<assessmentItem> (QTI 2.1).", None, "notqti"))
         return
     title = nfc(root.get("title")) or posixpath.basename(location)
+    _objects_to_images(root)
     files = _attach_images(root, location, package) if package else []
     item = _Item(root)
     try:
@@ -185,6 +187,17 @@ def _attach_images(root: Element, location: str, package: _Package) -> list[Atta
             files.setdefault(path, Attachment(path, package.read(path)))
             image.set("src", PLUGINFILE + path)
     return list(files.values())
+
+
+def _objects_to_images(root: Element) -> None:
+    """QTI 2.1 often shows images as ``<object type="image/…" data="…">``: make them <img>."""
+    for element in root.iter("object"):
+        if element.get("type", "").startswith("image/") and element.get("data"):
+            alt = " ".join("".join(element.itertext()).split())
+            element.tag = "img"
+            element.attrib = {"src": element.get("data"), "alt": alt}
+            element.text = None
+            element[:] = []
 
 
 def _classes(element: Element) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import warnings
 import zipfile
 from decimal import Decimal
 
@@ -187,7 +188,9 @@ def read_xlsx(data: bytes) -> ImportResult:
     result = ImportResult()
     try:
         inspect_zip(io.BytesIO(data), LIMITS)
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        with warnings.catch_warnings():  # openpyxl warns about Excel extensions it skips
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except PackageError as exc:
         result.errors.append(Problem(exc.entry or "", exc.message, None, exc.code))
         return result
@@ -404,7 +407,8 @@ def _row(payload: dict, tags: list[str], metadata: dict) -> dict[str, str]:
             row[f"Mệnh đề {statement['id']}"] = _plain(statement["text_html"])
             row[f"Đáp án {statement['id']} (Đ/S)"] = "Đ" if statement["answer"] else "S"
     elif kind == "short_text":
-        row["Đáp án"] = " | ".join(a["text"] for a in payload["answers"])
+        row["Đáp án"] = " | ".join(a["text"] for a in payload["answers"]
+                                   if Decimal(a["fraction"]) == 1)
     elif kind == "short_numeric":
         answer = payload["answers"][0]
         tolerance = answer.get("tolerance", "0")

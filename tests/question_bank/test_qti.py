@@ -174,13 +174,19 @@ def test_unknown_interaction_is_reported_with_the_item_file_name():
     assert [q.location for q in result.questions] == ["items/q2.xml"]
 
 
-def test_package_images_become_attachments():
-    body = '<p>Hình: <img src="../media/hinh%201.png" alt="h"/></p>'
+def test_package_images_become_attachments_and_script_is_removed():
+    body = ('<p>Hình: <img src="../media/hinh%201.png" alt="h" onerror="alert(1)"/>'
+            '<object type="image/png" data="../media/b.png">Sơ đồ</object></p>'
+            "<script>alert(2)</script>")
     data = package({"imsmanifest.xml": manifest("items/q1.xml"), "items/q1.xml": item(body),
-                    "media/hinh 1.png": b"\x89PNG fake"})
+                    "media/hinh 1.png": b"\x89PNG fake", "media/b.png": b"\x89PNG b"})
     question = only(data)
-    assert question.attachments == [Attachment("media/hinh 1.png", b"\x89PNG fake")]
-    assert 'src="@@PLUGINFILE@@/media/hinh 1.png"' in question.payload["text_html"]
+    assert question.attachments == [Attachment("media/hinh 1.png", b"\x89PNG fake"),
+                                    Attachment("media/b.png", b"\x89PNG b")]
+    text = question.payload["text_html"]
+    assert 'src="@@PLUGINFILE@@/media/hinh 1.png"' in text
+    assert '<img src="@@PLUGINFILE@@/media/b.png" alt="Sơ đồ">' in text
+    assert "alert" not in text and "onerror" not in text
 
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
