@@ -48,6 +48,7 @@ TYPE_LABELS = {
 TRUE_WORDS = {"đ": True, "đung": True, "dung": True, "true": True, "t": True, "s": False,
               "sai": False, "false": False, "f": False}
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+_QUOTED = (*DANGEROUS, "'")  # an apostrophe is quoted too, so that the reader can undo it
 LIMITS = ArchiveLimits(max_entries=1000, max_total_size=100 * 1024**2,
                        max_entry_size=50 * 1024**2)
 MAX_ROWS = 20_000
@@ -163,7 +164,7 @@ def _cell_text(value) -> str:
     if isinstance(value, float):
         value = decimal_string(Decimal(repr(value)))
     text = nfc(str(value).replace("\r\n", "\n"))
-    if text[:1] == "'" and text[1:2] in DANGEROUS:
+    if text[:1] == "'" and text[1:2] and text[1:2] in _QUOTED:
         return text[1:]
     return text
 
@@ -377,8 +378,9 @@ _READERS = {
 
 def neutralise(text: str) -> str:
     """A cell value that no spreadsheet runs as a formula: a leading = + - @ tab or CR gets an
-    apostrophe in front (security.md 17)."""
-    return "'" + text if text[:1] in DANGEROUS else text
+    apostrophe in front (security.md 17); so does a leading apostrophe, so that reading
+    removes exactly one."""
+    return "'" + text if text[:1] and text[:1] in _QUOTED else text
 
 
 def _plain(html_text: str) -> str:
