@@ -136,8 +136,9 @@ def _choices(writer: _ItemWriter, payload: dict) -> None:
         mapping = _sub(declaration, "mapping", {"defaultValue": "0", "lowerBound": "0",
                                                 "upperBound": "1"})
         for identifier, option in zip(ids, payload["options"], strict=True):
-            _sub(mapping, "mapEntry", {"mapKey": identifier, "mappedValue": share if
-                                       option["correct"] else "-" + share})
+            _sub(mapping, "mapEntry", {"mapKey": identifier, "caseSensitive": "true",
+                                       "mappedValue": share if option["correct"]
+                                       else "-" + share})
         writer.template("map_response")
     writer.stem()
     pinned = set(payload.get("pinned") or [])

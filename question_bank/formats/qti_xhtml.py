@@ -29,6 +29,14 @@ def local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+def _attributes(tag: str, attrs) -> dict[str, str]:
+    """Attributes as XML wants them; QTI's XHTML requires ``alt`` on every image."""
+    out = {k: v or "" for k, v in attrs if ":" not in k}
+    if tag == "img":
+        out.setdefault("alt", "")
+    return out
+
+
 class _Builder(HTMLParser):
     """Appends parsed HTML to an element; unclosed tags are closed at the end."""
 
@@ -46,13 +54,12 @@ class _Builder(HTMLParser):
             top.text = (top.text or "") + text
 
     def handle_starttag(self, tag, attrs):
-        element = ET.SubElement(self.stack[-1], q(tag),
-                                {k: v or "" for k, v in attrs if ":" not in k})
+        element = ET.SubElement(self.stack[-1], q(tag), _attributes(tag, attrs))
         if tag not in _VOID:
             self.stack.append(element)
 
     def handle_startendtag(self, tag, attrs):
-        ET.SubElement(self.stack[-1], q(tag), {k: v or "" for k, v in attrs if ":" not in k})
+        ET.SubElement(self.stack[-1], q(tag), _attributes(tag, attrs))
 
     def handle_endtag(self, tag):
         for depth in range(len(self.stack) - 1, 0, -1):

@@ -4,6 +4,7 @@ formulas; export → import gives the same questions."""
 import html
 import io
 import unicodedata
+import zipfile
 
 import openpyxl
 from hypothesis import given, settings
@@ -176,5 +177,13 @@ def test_round_trip(payloads):
     assert [q.payload for q in result.questions] == payloads
 
 
-def test_hostile_archive_is_refused():
+def test_hostile_archives_are_refused():
     assert [e.code for e in read_xlsx(b"PK\x03\x04 not a zip").errors] == ["bad_zip"]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(build_template())) as template, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for name in template.namelist():
+            bomb.writestr(name, template.read(name))
+        bomb.writestr("xl/media/pad.bin", b"\0" * (8 * 1024 * 1024))
+    result = read_xlsx(out.getvalue())
+    assert (result.questions, [e.code for e in result.errors]) == ([], ["compression_ratio"])
