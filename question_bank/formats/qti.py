@@ -41,6 +41,7 @@ BLOCK = ("choiceInteraction", "matchInteraction", "associateInteraction", "order
 INLINE = ("textEntryInteraction", "inlineChoiceInteraction")
 TRUE_WORDS = {"dung": True, "true": True, "sai": False, "false": False}
 NUMERIC_BASES = ("float", "integer")
+BLANK = "_____"
 
 
 class QtiError(Exception):
@@ -444,7 +445,15 @@ class _Item:
     # -- inline interactions --
 
     def _short(self, interaction: Element) -> dict:
-        self._remove(interaction, drop_empty_parent=True)
+        """A lone text entry: on a line of its own it is dropped; inside a sentence it
+        leaves the missing-word blank ``_____`` (as GIFT and Moodle do)."""
+        parent = _parents(self.body)[interaction]
+        alone = (parent is not self.body and parent.tag in ("p", "div") and len(parent) == 1
+                 and not (parent.text or "").strip() and not (interaction.tail or "").strip())
+        if alone:
+            self._remove(interaction, drop_empty_parent=True)
+        else:
+            _detach(parent, interaction, BLANK)
         stem = self._stem()
         gap = self._text_gap(interaction)
         if gap["kind"] == "numeric":

@@ -37,7 +37,8 @@ CP_SCHEMA = f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd"
 TEMPLATES = "http://www.imsglobal.org/question/qti_v2p1/rptemplates/"
 PLUGINFILE = "@@PLUGINFILE@@/"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
-_MARKER = re.compile(r"\[\[([A-Za-z0-9_-]{1,32})\]\]")
+_MARKER = re.compile(r"(\[\[[A-Za-z0-9_-]{1,32}\]\])")
+_BLANK = re.compile(r"(_____)")  # the missing-word blank (GIFT, Moodle) of a short answer
 
 ET.register_namespace("xsi", XSI)
 
@@ -257,9 +258,19 @@ def _short(writer: _ItemWriter, payload: dict) -> None:
                           payload.get("case_sensitive", False), Decimal(1))
         writer.template("map_response")
         classes = _classes("hl-ignore-diacritics" if payload.get("ignore_diacritics") else None)
-    writer.stem()
-    _sub(_sub(writer.body, "p"), "textEntryInteraction", {
-        "responseIdentifier": "RESPONSE", "expectedLength": "20", "class": classes})
+    entry = ET.Element(q("textEntryInteraction"), {
+        "responseIdentifier": "RESPONSE", "expectedLength": "20"})
+    if classes:
+        entry.set("class", classes)
+    placed = []
+
+    def at_blank(_: str) -> ET.Element | None:
+        placed.append(entry)
+        return entry if len(placed) == 1 else None
+
+    _place(writer.stem(), _BLANK, at_blank)
+    if not placed:
+        _sub(writer.body, "p").append(entry)
 
 
 def _essay(writer: _ItemWriter, payload: dict) -> None:
@@ -278,17 +289,23 @@ def _essay(writer: _ItemWriter, payload: dict) -> None:
 def _cloze(writer: _ItemWriter, payload: dict) -> None:
     gaps = {gap["id"]: (n, gap) for n, gap in enumerate(payload["gaps"], 1)}
 
-    def gap_element(gap_id: str) -> ET.Element | None:
+    def gap_element(marker: str) -> ET.Element | None:
+        gap_id = marker[2:-2]
         if gap_id not in gaps:
             return None
         number, gap = gaps.pop(gap_id)
         return _gap(writer, _ident(gap_id, "G", number), gap)
 
-    stem = writer.stem("hl-cloze")
+    _place(writer.stem("hl-cloze"), _MARKER, gap_element)
+
+
+def _place(stem: ET.Element, pattern: re.Pattern, make) -> None:
+    """Replace each match of ``pattern`` (one capturing group: the whole match) in the text of
+    ``stem`` by ``make(match)``; a None from ``make`` keeps the text."""
     for node in list(stem.iter()):
-        _split_text(node, gap_element)
+        _split_text(node, pattern, make)
         for child in list(node):
-            _split_tail(node, child, gap_element)
+            _split_tail(node, child, pattern, make)
 
 
 def _gap(writer: _ItemWriter, identifier: str, gap: dict) -> ET.Element:
@@ -325,16 +342,16 @@ def _gap(writer: _ItemWriter, identifier: str, gap: dict) -> ET.Element:
         "class": _classes(point_class, extra)})
 
 
-def _split_text(node: ET.Element, make) -> None:
-    parts = _MARKER.split(node.text or "")
+def _split_text(node: ET.Element, pattern: re.Pattern, make) -> None:
+    parts = pattern.split(node.text or "")
     if len(parts) == 1:
         return
     node.text = ""
     _insert_pieces(node, 0, parts, make, lambda text: setattr(node, "text", node.text + text))
 
 
-def _split_tail(node: ET.Element, child: ET.Element, make) -> None:
-    parts = _MARKER.split(child.tail or "")
+def _split_tail(node: ET.Element, child: ET.Element, pattern: re.Pattern, make) -> None:
+    parts = pattern.split(child.tail or "")
     if len(parts) == 1:
         return
     child.tail = ""
@@ -344,14 +361,14 @@ def _split_tail(node: ET.Element, child: ET.Element, make) -> None:
 
 
 def _insert_pieces(node, index, parts, make, append_first) -> None:
-    """``parts`` alternate text and gap ids; gap ids become interactions at ``index``."""
+    """``parts`` alternate text and matches; matches become interactions at ``index``."""
     append_first(parts[0])
     last = None
     for position in range(1, len(parts), 2):
         element = make(parts[position])
         following = parts[position + 1]
-        if element is None:  # not a gap of this question: keep the marker as text
-            text = f"[[{parts[position]}]]{following}"
+        if element is None:  # not a gap of this question: keep the text
+            text = parts[position] + following
             if last is None:
                 append_first(text)
             else:

@@ -17,7 +17,15 @@ from question_bank.formats import (
     parse_qti,
 )
 
-from .payload_strategies import XML_TYPES, common, html_text, maybe, plain
+from .payload_strategies import (
+    XML_TYPES,
+    common,
+    html_text,
+    maybe,
+    plain,
+    short_numeric,
+    short_text,
+)
 
 NS = 'xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1"'
 
@@ -130,7 +138,7 @@ def test_single_text_entry_is_short_text_or_numeric_by_base_type():
                        "</responseDeclaration>")
         payload = only(item('<p>Đáp số: <textEntryInteraction responseIdentifier="R"/></p>',
                             declaration)).payload
-        assert (payload["type"], payload["text_html"]) == (kind, "<p>Đáp số: </p>")
+        assert (payload["type"], payload["text_html"]) == (kind, "<p>Đáp số: _____</p>")
 
 
 def test_match_order_essay_and_description():
@@ -254,7 +262,15 @@ def with_solution(draw, payload_strategy):
     return {**payload, "solution_html": draw(maybe(html_text()))}
 
 
-QTI_TYPES = [with_solution(s) for s in [*XML_TYPES, true_false_4(), ordering()]]
+@st.composite
+def missing_word(draw):
+    """A short answer whose blank sits inside the stem (GIFT's missing word)."""
+    payload = draw(st.one_of(short_text(True), short_numeric(True)))
+    return {**payload, "text_html": f"{draw(html_text())} _____ {draw(html_text())}"}
+
+
+QTI_TYPES = [with_solution(s) for s in [*XML_TYPES, true_false_4(), ordering(),
+                                        missing_word()]]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -297,3 +313,34 @@ def test_export_refuses_stimulus_unless_skipped():
         export_qti_package([stimulus])
     data = export_qti_package([stimulus, common("description", "x")], skip_unsupported=True)
     assert [q.payload["text_html"] for q in parse_qti(data).questions] == ["x"]
+
+
+def test_associate_pairs_and_text_entry_mapping_as_ims_samples_write_them():
+    associate = ('<responseDeclaration identifier="R" cardinality="multiple" baseType="pair">'
+                 "<correctResponse><value>A P</value><value>C M</value></correctResponse>"
+                 "</responseDeclaration>")
+    body = ('<associateInteraction responseIdentifier="R" shuffle="true" maxAssociations="2">'
+            + "".join(f'<simpleAssociableChoice identifier="{i}" matchMax="1">{t}'
+                      "</simpleAssociableChoice>"
+                      for i, t in (("A", "Antonio"), ("C", "Capulet"), ("M", "Montague"),
+                                   ("P", "Prospero"), ("L", "Lysander")))
+            + "</associateInteraction>")
+    payload = only(item(body, associate)).payload
+    assert [(p["left_html"], p["right_html"]) for p in payload["pairs"]] == [
+        ("Antonio", "Prospero"), ("Capulet", "Montague")]
+    assert payload["distractors"] == ["Lysander"]
+    entry = ('<responseDeclaration identifier="R" cardinality="single" baseType="string">'
+             "<correctResponse><value>York</value></correctResponse><mapping defaultValue="
+             '"0"><mapEntry mapKey="York" mappedValue="1"/><mapEntry mapKey="york" '
+             'mappedValue="0.5"/></mapping></responseDeclaration>')
+    short = only(item('<p>Richard III: "Now is the winter of our discontent made glorious '
+                      'summer by this sun of <textEntryInteraction responseIdentifier="R" '
+                      'expectedLength="15"/>."</p>', entry)).payload
+    assert short["type"] == "short_text"
+    assert short["answers"] == [{"text": "York", "fraction": "1"},
+                                {"text": "york", "fraction": "0.5"}]
+    assert short["case_sensitive"] is True  # QTI 2.1: mapEntry caseSensitive defaults to true
+    assert short["text_html"].endswith("by this sun of _____.\"</p>")
+    exported = export_qti_item(short)
+    assert 'sun of <textEntryInteraction responseIdentifier="RESPONSE"' in exported
+    assert only(exported).payload == short
