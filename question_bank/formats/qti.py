@@ -27,7 +27,7 @@ from question_bank.text import fold, nfc
 
 from . import payloads
 from .markup import clean_html, decimal_string, html_to_text, parse_decimal
-from .qti_xhtml import inner_html, strip_namespaces
+from .qti_xhtml import from_qti, inner_html, strip_namespaces
 from .result import Attachment, ImportResult, ParsedQuestion, Problem
 
 #: Bounds for an uploaded QTI package (a question file, not a course).
@@ -161,6 +161,7 @@ def _read_item(data: bytes, location: str, package: _Package | None,
         return
     title = nfc(root.get("title")) or posixpath.basename(location)
     _objects_to_images(root)
+    from_qti(root)
     files = _attach_images(root, location, package) if package else []
     item = _Item(root)
     try:
@@ -176,10 +177,11 @@ def _read_item(data: bytes, location: str, package: _Package | None,
 
 
 def _attach_images(root: Element, location: str, package: _Package) -> list[Attachment]:
-    """Images inside the package become attachments; ``src`` becomes @@PLUGINFILE@@/<path>."""
+    """Images and audio inside the package become attachments; ``src`` becomes
+    @@PLUGINFILE@@/<path in the package>."""
     files: dict[str, Attachment] = {}
     folder = posixpath.dirname(location)
-    for image in root.iter("img"):
+    for image in [e for e in root.iter() if e.tag in ("img", "audio")]:
         src = unquote(image.get("src", ""))
         if not src or ":" in src or src.startswith("/"):
             continue

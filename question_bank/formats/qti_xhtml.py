@@ -29,12 +29,37 @@ def local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+_AUDIO_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "ogg": "audio/ogg", "oga": "audio/ogg",
+                "wav": "audio/wav", "webm": "audio/webm"}
+
+
 def _attributes(tag: str, attrs) -> dict[str, str]:
     """Attributes as XML wants them; QTI's XHTML requires ``alt`` on every image."""
     out = {k: v or "" for k, v in attrs if ":" not in k}
     if tag == "img":
         out.setdefault("alt", "")
     return out
+
+
+def _qti_element(tag: str, attrs: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """HTML that QTI 2.1's XHTML lacks: <audio> → <object type="audio/…">, <u> → span.hl-u."""
+    if tag == "audio":
+        src = attrs.get("src", "")
+        kind = _AUDIO_TYPES.get(src.rsplit(".", 1)[-1].lower(), "audio/mpeg")
+        return "object", {"data": src, "type": kind}
+    if tag == "u":
+        return "span", {"class": "hl-u"}
+    return tag, attrs
+
+
+def from_qti(root: ET.Element) -> None:
+    """Undo :func:`_qti_element` on a namespace-free tree: audio objects and span.hl-u."""
+    for element in root.iter():
+        if element.tag == "object" and element.get("type", "").startswith("audio/"):
+            element.attrib = {"src": element.get("data", ""), "controls": ""}
+            element.tag = "audio"
+        elif element.tag == "span" and element.get("class") == "hl-u":
+            element.tag, element.attrib = "u", {}
 
 
 class _Builder(HTMLParser):
@@ -54,18 +79,22 @@ class _Builder(HTMLParser):
             top.text = (top.text or "") + text
 
     def handle_starttag(self, tag, attrs):
-        element = ET.SubElement(self.stack[-1], q(tag), _attributes(tag, attrs))
+        name, attributes = _qti_element(tag, _attributes(tag, attrs))
+        element = ET.SubElement(self.stack[-1], q(name), attributes)
         if tag not in _VOID:
             self.stack.append(element)
 
     def handle_startendtag(self, tag, attrs):
-        ET.SubElement(self.stack[-1], q(tag), _attributes(tag, attrs))
+        name, attributes = _qti_element(tag, _attributes(tag, attrs))
+        ET.SubElement(self.stack[-1], q(name), attributes)
 
     def handle_endtag(self, tag):
+        tag = _qti_element(tag, {})[0]
         for depth in range(len(self.stack) - 1, 0, -1):
             if local(self.stack[depth].tag) == tag:
                 del self.stack[depth:]
                 return
+
 
     def handle_data(self, data):
         self._append_text(data)

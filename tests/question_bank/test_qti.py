@@ -307,6 +307,20 @@ def test_package_layout_namespaces_and_attachments():
     assert detect_format("de.zip", data) == "qti"
 
 
+def test_audio_and_underline_use_qti_markup_and_come_back():
+    payload = common("description", '<p><u>Nghe</u> <audio src="@@PLUGINFILE@@/bai 1.mp3" '
+                     'controls=""></audio></p>')
+    question = ParsedQuestion(payload=payload, title="Nghe",
+                              attachments=[Attachment("bai 1.mp3", b"ID3")])
+    data = export_qti_package([question])
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        text = zf.read("item0001.xml").decode()
+    assert '<span class="hl-u">Nghe</span>' in text
+    assert '<object data="bai 1.mp3" type="audio/mpeg" />' in text
+    again = only(data)
+    assert (again.payload, again.attachments) == (payload, question.attachments)
+
+
 def test_export_refuses_stimulus_unless_skipped():
     stimulus = {**common("stimulus", "Đọc"), "children": [], "media": []}
     with pytest.raises(ExportError, match="stimulus"):
