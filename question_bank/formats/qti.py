@@ -94,19 +94,24 @@ def _parse_package(data: bytes) -> ImportResult:
 
 
 class _Package:
-    """Bounded reads from an inspected zip."""
+    """Bounded reads from an inspected zip; each entry is read once, so memory stays within
+    the package's total size however many items share an image."""
 
     def __init__(self, zf: zipfile.ZipFile, files: frozenset[str]):
         self.zf, self.files = zf, files
+        self.cache: dict[str, bytes] = {}
 
     def read(self, name: str) -> bytes:
         """The bytes of an entry, refusing more than the per-entry limit (sizes can lie)."""
+        if name in self.cache:
+            return self.cache[name]
         limit = QTI_LIMITS.max_entry_size
         with self.zf.open(name) as member:
             data = member.read(limit + 1)
         if len(data) > limit:
             raise PackageError("too_large", f"Tệp nén: mục «{name}» vượt giới hạn {limit} byte.",
                                name)
+        self.cache[name] = data
         return data
 
 

@@ -150,9 +150,15 @@ def _header_key(text) -> str:
     return " ".join(re.sub(r"\(.*?\)", " ", folded).split())
 
 
+def _type_key(text: str) -> str:
+    """'Đúng/Sai 4 ý', 'dung sai 4 y', 'ĐÚNG - SAI 4 Ý' → 'dung sai 4 y'."""
+    return " ".join(re.sub(r"[^0-9a-z_]+", " ", fold(nfc(text))).split())
+
+
 _KEYS = {_header_key(h): h for h in HEADERS}
-_TYPES = {**{fold(label): kind for kind, label in TYPE_LABELS.items()},
-          **{kind: kind for kind in TYPE_LABELS}}
+_TYPES = {**{_type_key(label): kind for kind, label in TYPE_LABELS.items()},
+          **{kind: kind for kind in TYPE_LABELS},
+          "trac nghiem": "single_choice", "tra loi ngan so": "short_numeric"}
 
 
 def _cell_text(value) -> str:
@@ -267,7 +273,7 @@ def _metadata(cells: dict[str, str]) -> dict:
 
 def _payload(cells: dict[str, str]) -> dict:
     raw = cells.get("Loại câu hỏi", "")
-    kind = _TYPES.get(fold(raw)) or _TYPES.get(raw)
+    kind = _TYPES.get(_type_key(raw))
     if kind is None:
         raise RowError("Loại câu hỏi", f"Cần một trong: {', '.join(TYPE_LABELS.values())}; "
                        f"đang là '{raw[:40]}'.")
@@ -294,7 +300,7 @@ def _options(cells: dict[str, str]) -> list[str]:
 
 def _letters(cells: dict[str, str], count: int, single: bool) -> set[int]:
     raw = cells.get("Đáp án", "").upper()
-    letters = [p for p in re.split(r"[\s,;]+", raw) if p]
+    letters = [p for p in re.split(r"[\s,;.]+", raw) if p]
     example = "B" if single else "A,C"
     valid = LETTERS[:count]
     if not letters or any(len(p) != 1 or p not in valid for p in letters) or (
