@@ -246,6 +246,7 @@ class _Item:
         self.body = copy.deepcopy(root.find("itemBody"))
         if self.body is None:
             self.body = Element("itemBody")
+        self.reference = ""  # the scorer rubricBlock (an essay's reference answer)
 
     def payload(self) -> dict:
         """The payload; QtiError when the item uses something we cannot express."""
