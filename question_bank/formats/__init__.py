@@ -1,4 +1,4 @@
-"""Import and export of question files: GIFT, Aiken, Moodle XML, Word (.docx).
+"""Import and export of question files: GIFT, Aiken, Moodle XML, Word (.docx), QTI 2.1, XLSX.
 
 Pure parsing: bytes in, payloads (docs/question-payloads.md) out, with per-question errors
 and warnings located by line; nothing touches the database.
@@ -11,6 +11,8 @@ from question_bank.formats.gift import parse_gift
 from question_bank.formats.gift_export import export_gift
 from question_bank.formats.moodlexml import parse_moodlexml
 from question_bank.formats.moodlexml_export import export_moodlexml
+from question_bank.formats.qti import parse_qti
+from question_bank.formats.qti_export import export_qti_item, export_qti_package
 from question_bank.formats.result import (
     Attachment,
     Category,
@@ -19,6 +21,7 @@ from question_bank.formats.result import (
     ParsedQuestion,
     Problem,
 )
+from question_bank.formats.xlsx import build_template, export_xlsx, read_xlsx
 
 __all__ = [
     "Attachment",
@@ -27,12 +30,18 @@ __all__ = [
     "ImportResult",
     "ParsedQuestion",
     "Problem",
+    "build_template",
     "detect_format",
     "export_aiken",
     "export_gift",
     "export_moodlexml",
+    "export_qti_item",
+    "export_qti_package",
+    "export_xlsx",
     "parse_aiken",
     "parse_gift",
     "parse_moodlexml",
     "read_docx",
+    "parse_qti",
+    "read_xlsx",
 ]

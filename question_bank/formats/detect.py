@@ -18,7 +18,7 @@ def detect_format(filename: str, head_bytes: bytes) -> str | None:
     if head.startswith(b"PK"):
         if b"word/document.xml" in head_bytes or b"word/_rels" in head_bytes:
             return "docx"
-        return {".docx": "docx", ".xlsx": "xlsx"}.get(name[name.rfind("."):], "qti")
+        return {".docx": "docx", ".xlsx": "xlsx"}.get(name[name.rfind("."):]) or _zip_kind(head)
     if head.startswith(b"<"):
         if b"<quiz" in head_bytes:
             return "moodlexml"
@@ -32,3 +32,13 @@ def detect_format(filename: str, head_bytes: bytes) -> str | None:
     if _GIFT_SYNTAX.search(head_bytes):
         return "gift"
     return None
+
+
+def _zip_kind(head: bytes) -> str:
+    """A zip without a telling extension: Office parts name the format (entry names are in
+    the local headers), anything else is read as a QTI content package."""
+    if b"word/" in head:
+        return "docx"
+    if b"xl/" in head:
+        return "xlsx"
+    return "qti"

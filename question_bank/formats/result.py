@@ -58,6 +58,9 @@ class ParsedQuestion:
     line: int | None = None
     idnumber: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    #: Bank metadata the file gives (XLSX template): subject, grade (int), level, topic —
+    #: as written in the file; the caller resolves them to its own rows.
+    metadata: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

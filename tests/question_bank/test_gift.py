@@ -274,6 +274,12 @@ def test_missing_word_blank_gets_the_braces_back():
     ("a.txt", b"Q?\nA) x\nB) y\nANSWER: A\n", "aiken"),
     ("a.xml", b'<?xml version="1.0"?>\n<quiz>', "moodlexml"),
     ("a.docx", b"PK\x03\x04", "docx"),
+    ("a.xlsx", b"PK\x03\x04", "xlsx"),
+    ("upload", b"PK\x03\x04\x14\x00[Content_Types].xml PK\x03\x04xl/workbook.xml", "xlsx"),
+    ("upload", b"PK\x03\x04\x14\x00word/document.xml", "docx"),
+    ("goi.zip", b"PK\x03\x04\x14\x00imsmanifest.xml", "qti"),
+    ("item.xml", b'<?xml version="1.0"?>\n<assessmentItem xmlns="http://www.imsglobal.org/xsd/'
+                 b'imsqti_v2p1">', "qti"),
     ("a.bin", b"\x00\x01", None),
 ])
 def test_detect_format(filename, head, expected):
