@@ -4,10 +4,13 @@ Every function takes the acting user, checks permissions through lms.auth.permis
 flushes and leaves the commit to the caller.
 """
 
+import hashlib
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from lms.auth.permissions import require
 from lms.core.errors import Conflict, DomainError
@@ -15,7 +18,29 @@ from lms.core.models import utcnow
 from lms.extensions import db
 from lms.org.models import Role
 from lms.questions import rules  # noqa: F401 — registers the question.* permission rules
-from question_bank.models import TRANSITIONS, Question, QuestionStatus, QuestionVersion
+from lms.questions import search as question_search  # registers the after-commit indexing hook
+from question_bank import (
+    PayloadError,
+    SearchError,
+    is_near_duplicate,
+    nfc,
+    normalise_text_key,
+    validate_payload,
+)
+from question_bank import formats as qformats
+from question_bank.models import (
+    TRANSITIONS,
+    Question,
+    QuestionStatus,
+    QuestionVersion,
+    question_tag,
+)
+
+#: Near duplicates are looked for among at most this many recent questions of the same
+#: subject, grade and type (a bound on the work done per created or imported question).
+NEAR_DUPLICATE_CANDIDATES = 300
+MAX_TAGS = 20
+TAG_LENGTH = 60
 
 
 @dataclass
@@ -38,27 +63,134 @@ def _author_school(user) -> int | None:
     return None
 
 
+def checked_payload(payload) -> dict:
+    """The payload normalised by its type (NFC, sanitised HTML) or DomainError listing every
+    problem as ``details["problems"] = [{"path", "message"}]``."""
+    if not isinstance(payload, dict):
+        raise DomainError(_l("Nội dung câu hỏi phải là một đối tượng JSON."),
+                          code="invalid_payload")
+    try:
+        return validate_payload(payload)
+    except PayloadError as error:
+        problems = [{"path": p.path, "message": p.message} for p in error.problems]
+        raise DomainError(_l("Câu hỏi chưa hợp lệ: %(problems)s", problems=str(error)),
+                          details={"problems": problems}, code="invalid_payload") from None
+
+
+def dedupe_key(payload: dict) -> str:
+    """sha256 of question_bank.normalise_text_key: equal for exact duplicates."""
+    return hashlib.sha256(normalise_text_key(payload).encode("utf-8")).hexdigest()
+
+
+def clean_tags(tags) -> list[str]:
+    """NFC, trimmed, lower-cased, unique, at most MAX_TAGS of at most TAG_LENGTH characters."""
+    seen: list[str] = []
+    for tag in tags or []:
+        value = " ".join(nfc(str(tag)).split()).lower()[:TAG_LENGTH]
+        if value and value not in seen:
+            seen.append(value)
+    return seen[:MAX_TAGS]
+
+
+def set_tags(question: Question, tags) -> list[str]:
+    """Replace the question's tags."""
+    cleaned = clean_tags(tags)
+    db.session.execute(delete(question_tag).where(question_tag.c.question_id == question.id))
+    if cleaned:
+        db.session.execute(insert(question_tag),
+                           [{"question_id": question.id, "tag": t} for t in cleaned])
+    mark_changed(question)
+    return cleaned
+
+
+def tags_of(question_ids) -> dict[int, list[str]]:
+    """question id → its tags (sorted)."""
+    ids = list(question_ids)
+    result: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        rows = db.session.execute(select(question_tag.c.question_id, question_tag.c.tag)
+                                  .where(question_tag.c.question_id.in_(ids))
+                                  .order_by(question_tag.c.tag))
+        for question_id, tag in rows:
+            result[question_id].append(tag)
+    return result
+
+
+def mark_changed(question: Question) -> None:
+    """Remember the question so the search index is updated after the commit."""
+    db.session.info.setdefault("hoclieu_questions", set()).add(question.id)
+
+
+def _visible_to(actor):
+    """SQL condition: approved questions, plus the actor's own."""
+    condition = Question.status == QuestionStatus.APPROVED
+    if actor is not None:
+        condition = or_(condition, Question.author_id == actor.id)
+    return condition
+
+
+def question_link(question_id: int) -> str:
+    return f"/questions/{question_id}"
+
+
+def find_duplicates(actor, payload: dict, subject_id: int | None, grade: int | None,
+                    exclude_id: int | None = None) -> list[dict]:
+    """Existing questions (approved or the actor's own) that this payload duplicates:
+    ``[{"id", "kind": "exact"|"near", "url"}]``. Exact: same dedupe key anywhere; near: among
+    the NEAR_DUPLICATE_CANDIDATES most recent of the same subject, grade and type."""
+    found: list[dict] = []
+    key = dedupe_key(payload)
+    exact = db.session.scalars(select(Question.id).where(
+        Question.dedupe_key == key, _visible_to(actor), Question.id != (exclude_id or 0))
+        .order_by(Question.id).limit(5)).all()
+    found += [{"id": i, "kind": "exact", "url": question_link(i)} for i in exact]
+    if subject_id is None or grade is None:
+        return found
+    rows = db.session.execute(
+        select(Question.id, QuestionVersion.payload)
+        .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+        .where(Question.subject_id == subject_id, Question.grade == grade,
+               Question.type == payload.get("type"), _visible_to(actor),
+               Question.dedupe_key != key, Question.id != (exclude_id or 0))
+        .order_by(Question.id.desc()).limit(NEAR_DUPLICATE_CANDIDATES))
+    for question_id, other in rows:
+        try:
+            near = is_near_duplicate(payload, other)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if near:
+            found.append({"id": question_id, "kind": "near", "url": question_link(question_id)})
+    return found
+
+
 def create_question(actor, meta: QuestionMeta, payload: dict, note: str = "") -> Question:
     """A new draft with version 1; the payload must be valid for its type."""
     require(actor, "question.create")
-    question = Question(type=payload.get("type", ""), subject_id=meta.subject_id,
+    payload = checked_payload(payload)
+    question = Question(type=payload["type"], subject_id=meta.subject_id,
                         grade=meta.grade, topic_id=meta.topic_id, level_id=meta.level_id,
-                        licence=meta.licence, source=meta.source, author_id=actor.id,
-                        school_id=_author_school(actor))
+                        licence=meta.licence, source=meta.source[:300], author_id=actor.id,
+                        school_id=_author_school(actor), dedupe_key=dedupe_key(payload))
     db.session.add(question)
     db.session.flush()
     _add_version(actor, question, payload, note)
+    if meta.tags:
+        set_tags(question, meta.tags)
+    mark_changed(question)
     return question
 
 
 def revise_question(actor, question: Question, payload: dict, note: str = "") -> QuestionVersion:
     """Editing adds a version; an approved question goes back to draft for another review."""
     require(actor, "question.edit", question)
+    payload = checked_payload(payload)
     if payload.get("type") != question.type:
         raise DomainError(_l("Không thể đổi loại câu hỏi; hãy tạo câu hỏi mới."),
                           code="type_change")
     if question.status == QuestionStatus.APPROVED:
         _transition(question, QuestionStatus.DRAFT)
+    question.dedupe_key = dedupe_key(payload)
+    mark_changed(question)
     return _add_version(actor, question, payload, note)
 
 
@@ -112,4 +244,291 @@ def _transition(question: Question, status: QuestionStatus, reviewer=None) -> No
         .values(**values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise Conflict(_l("Câu hỏi vừa được người khác xử lý; hãy tải lại trang."))
+    mark_changed(question)
     db.session.expire(question)
+
+
+# ---------------------------------------------------------------- import
+
+#: Formats the import and export services know by name. A format is available when
+#: question_bank.formats offers ``parse_<name>`` (import) or ``export_<name>`` (export), so a
+#: new module plugs in by being exported there.
+FORMAT_NAMES = ("docx", "gift", "moodlexml", "aiken", "qti", "xlsx")
+_PLUGINFILE = re.compile(r"@@PLUGINFILE@@/([^\"'<>\s)]+)")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def importers() -> dict:
+    """format name → parse function taking bytes and returning an ImportResult."""
+    return {name: getattr(qformats, f"parse_{name}") for name in FORMAT_NAMES
+            if callable(getattr(qformats, f"parse_{name}", None))}
+
+
+def exporters() -> dict:
+    """format name → export function taking payloads and returning str or bytes."""
+    return {name: getattr(qformats, f"export_{name}") for name in FORMAT_NAMES
+            if callable(getattr(qformats, f"export_{name}", None))}
+
+
+def resolve_format(fmt: str, filename: str, data: bytes) -> str:
+    """The importer to use: the one asked for, or detected from the name and first bytes."""
+    available = importers()
+    if fmt in (None, "", "auto"):
+        detected = qformats.detect_format(filename or "", data[:4096])
+        if detected is None:
+            raise DomainError(_l("Không nhận ra định dạng của tệp %(name)s; hãy chọn định dạng "
+                                 "(docx, gift, moodlexml, aiken, qti, xlsx).", name=filename),
+                              code="unknown_format")
+        fmt = detected
+    if fmt not in available:
+        raise DomainError(_l("Định dạng %(fmt)s chưa được hỗ trợ để nhập (hiện có: %(have)s).",
+                             fmt=fmt, have=", ".join(sorted(available))),
+                          code="format_unavailable")
+    return fmt
+
+
+def attachment_key(name: str, data: bytes) -> str:
+    """Content-addressed storage key, so importing the same file twice stores nothing new."""
+    digest = hashlib.sha256(data).hexdigest()
+    safe = _SAFE_NAME.sub("_", name.rsplit("/", 1)[-1]).strip("._") or "file"
+    return f"questions/{digest[:2]}/{digest[:32]}/{safe[:80]}"
+
+
+def media_url(key: str) -> str:
+    return f"/media/{key}"
+
+
+def _rewrite_files(value, urls: dict[str, str]):
+    """Every ``@@PLUGINFILE@@/name`` in the payload's strings replaced by its media URL."""
+    if isinstance(value, str):
+        def swap(match):
+            name = match.group(1)
+            return urls.get(name) or urls.get(_unquote(name)) or match.group(0)
+        return _PLUGINFILE.sub(swap, value)
+    if isinstance(value, list):
+        return [_rewrite_files(v, urls) for v in value]
+    if isinstance(value, dict):
+        return {k: _rewrite_files(v, urls) for k, v in value.items()}
+    return value
+
+
+def _unquote(name: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(name)
+
+
+def _store_attachments(parsed, save: bool) -> dict:
+    """Attachment name → media URL; the files are written only when ``save``."""
+    from lms.core.storage import storage
+
+    urls = {}
+    for attachment in parsed.attachments:
+        key = attachment_key(attachment.name, attachment.data)
+        if save:
+            store = storage()
+            if not store.exists(key):
+                import io
+
+                store.put_stream(key, io.BytesIO(attachment.data), len(attachment.data))
+        urls[attachment.name] = media_url(key)
+    return urls
+
+
+@dataclass
+class ImportOptions:
+    """How to import: defaults for the metadata the file does not carry, and what to save."""
+
+    subject_id: int | None = None
+    grade: int | None = None
+    fmt: str = "auto"
+    dry_run: bool = False
+    only_valid: bool = False
+
+
+@dataclass
+class _Checked:
+    parsed: object
+    payload: dict
+    key: str
+    location: str
+
+
+def _problem(location: str, message: str) -> dict:
+    return {"location": location, "message": str(message)}
+
+
+def parse_import(data: bytes, filename: str, fmt: str = "auto"):
+    """(format, ImportResult) for the bytes; DomainError when the format is unknown."""
+    fmt = resolve_format(fmt, filename, data)
+    return fmt, importers()[fmt](data)
+
+
+def import_questions(actor, data: bytes, filename: str, options: ImportOptions) -> dict:
+    """Read a question file and, unless it is a dry run, save its questions as drafts.
+
+    Returns the report of the CLI contract: ``{"file", "format", "questions", "by_type",
+    "errors", "warnings", "duplicates", "saved"}``. Nothing is saved when any question has an
+    error unless ``only_valid``. Exact duplicates (of the actor's or approved questions, or
+    earlier in the same file) are counted and skipped, so re-importing a file adds nothing.
+    """
+    if actor is not None:
+        require(actor, "question.create")
+    fmt, result = parse_import(data, filename, options.fmt)
+    errors = [_problem(p.location, p.message) for p in result.errors]
+    warnings = [_problem(p.location, p.message) for p in result.warnings]
+    will_save = not options.dry_run and actor is not None
+    checked: list[_Checked] = []
+    for number, parsed in enumerate(result.questions, 1):
+        location = parsed.location or f"câu {number}"
+        warnings += [_problem(w.location or location, w.message) for w in parsed.warnings]
+        urls = _store_attachments(parsed, save=False)
+        try:
+            payload = validate_payload(_rewrite_files(parsed.payload, urls))
+        except (PayloadError, KeyError, TypeError, ValueError) as error:
+            errors.append(_problem(location, error))
+            continue
+        checked.append(_Checked(parsed, payload, dedupe_key(payload), location))
+    report = {"file": filename, "format": fmt, "questions": len(checked),
+              "by_type": dict(Counter(c.payload["type"] for c in checked)),
+              "errors": errors, "warnings": warnings, "duplicates": 0, "saved": False}
+    fresh = _drop_duplicates(actor, checked, options, report)
+    if not will_save or (errors and not options.only_valid):
+        return report
+    if options.subject_id is None or options.grade is None:
+        raise DomainError(_l("Cần chọn môn học và khối lớp cho các câu hỏi nhập vào."),
+                          code="meta_required")
+    for item in fresh:
+        _store_attachments(item.parsed, save=True)
+        _save_imported(actor, item, options, filename)
+    report["saved"] = True
+    return report
+
+
+def _drop_duplicates(actor, checked: list[_Checked], options: ImportOptions,
+                     report: dict) -> list[_Checked]:
+    """Questions not already in the bank nor earlier in the file; near duplicates warned."""
+    keys = {c.key for c in checked}
+    known = set(db.session.scalars(select(Question.dedupe_key).where(
+        Question.dedupe_key.in_(keys), _visible_to(actor)))) if keys else set()
+    fresh, seen = [], set()
+    for item in checked:
+        if item.key in known or item.key in seen:
+            report["duplicates"] += 1
+            continue
+        seen.add(item.key)
+        fresh.append(item)
+        for other in find_duplicates(actor, item.payload, options.subject_id, options.grade):
+            report["warnings"].append(_problem(item.location, _l(
+                "Gần trùng với câu hỏi đã có: %(url)s", url=other["url"])))
+    return fresh
+
+
+def _save_imported(actor, item: _Checked, options: ImportOptions, filename: str) -> Question:
+    meta = QuestionMeta(subject_id=options.subject_id, grade=options.grade,
+                        source=filename[:300], tags=list(item.parsed.tags or []))
+    note = f"nhập từ tệp {filename}"[:300]
+    return create_question(actor, meta, item.payload, note=note)
+
+
+# ---------------------------------------------------------------- search
+
+#: Sort keys a client may ask for → index sort field (None: best match first).
+SORTS = {"relevance": None, "newest": "-updated", "oldest": "updated", "grade": "grade",
+         "-grade": "-grade", "type": "type"}
+FILTER_FIELDS = ("subject", "grade", "topic", "level", "type", "status", "school", "tags")
+PER_PAGE = 20
+MAX_QUERY = 200
+
+
+def _clean_filters(filters: dict) -> dict:
+    """Only known fields with non-empty values; grade must be a whole number 1..12."""
+    cleaned = {}
+    for name in FILTER_FIELDS:
+        value = (filters or {}).get(name)
+        if value in (None, "", []):
+            continue
+        if name == "grade":
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                raise DomainError(_l("Khối lớp phải là số từ 1 đến 12."),
+                                  code="invalid_filter") from None
+            if not 1 <= value <= 12:
+                raise DomainError(_l("Khối lớp phải là số từ 1 đến 12."), code="invalid_filter")
+        else:
+            value = nfc(str(value))[:100]
+        cleaned[name] = value
+    return cleaned
+
+
+def search_questions(actor, q: str = "", filters: dict | None = None, sort: str | None = None,
+                     page: int = 1, per_page: int = PER_PAGE) -> dict:
+    """Questions matching ``q`` (accent-insensitive) and the filters, that the actor may see
+    (approved ones and their own): ``{"items": [Question], "total", "facets", "page"}``."""
+    require(actor, "question.create")
+    sort_field = SORTS.get(sort or "relevance", "invalid")
+    if sort_field == "invalid":
+        raise DomainError(_l("Không sắp xếp được theo %(sort)s (được: %(keys)s).",
+                             sort=str(sort)[:40], keys=", ".join(SORTS)), code="invalid_sort")
+    try:
+        page = max(1, min(int(page or 1), 1000))
+    except (TypeError, ValueError):
+        raise DomainError(_l("Số trang không hợp lệ."), code="invalid_page") from None
+    criteria = _clean_filters(filters or {})
+    criteria["visible"] = ["all", f"user:{actor.id}"]
+    try:
+        result = question_search.question_index().search(
+            nfc(q or "")[:MAX_QUERY], filters=criteria, facets=question_search.FACETS,
+            sort=sort_field, page=page, per_page=per_page)
+    except (SearchError, ValueError, TypeError):
+        raise DomainError(_l("Không hiểu câu tìm kiếm; hãy bỏ các ký tự đặc biệt."),
+                          code="invalid_query") from None
+    ids = [int(i) for i in result.ids]
+    rows = {r.id: r for r in db.session.scalars(select(Question).where(Question.id.in_(ids)))}
+    items = [rows[i] for i in ids if i in rows]
+    return {"items": items, "total": result.total, "facets": result.facets, "page": page}
+
+
+# ---------------------------------------------------------------- reading and export
+
+def question_summary(question: Question, tags: list[str] | None = None) -> dict:
+    """The list-row form of a question (API items, CLI --json)."""
+    from lms.curriculum.models import Subject
+
+    payload = question.current_version.payload if question.current_version else {}
+    subject = db.session.get(Subject, question.subject_id)
+    return {"id": question.id, "type": question.type,
+            "text_html": payload.get("text_html", ""),
+            "text": question_search.question_text(payload) if payload else "",
+            "subject": subject.code if subject else None, "grade": question.grade,
+            "level": question.level_id, "topic": question.topic_id,
+            "status": question.status.value, "author_id": question.author_id,
+            "school_id": question.school_id,
+            "tags": tags if tags is not None else tags_of([question.id])[question.id],
+            "version": question.current_version.number if question.current_version else None}
+
+
+def export_questions(fmt: str, subject_id: int | None = None, grade: int | None = None,
+                     status: str = "approved") -> tuple[str | bytes, int]:
+    """(file content, count) of the questions matching the filters, in ``fmt`` (operator use)."""
+    available = exporters()
+    if fmt not in available:
+        raise DomainError(_l("Định dạng %(fmt)s chưa được hỗ trợ để xuất (hiện có: %(have)s).",
+                             fmt=fmt, have=", ".join(sorted(available))),
+                          code="format_unavailable")
+    query = (select(QuestionVersion.payload)
+             .join(Question, Question.current_version_id == QuestionVersion.id)
+             .where(Question.status == QuestionStatus(status)).order_by(Question.id))
+    if subject_id is not None:
+        query = query.where(Question.subject_id == subject_id)
+    if grade is not None:
+        query = query.where(Question.grade == grade)
+    payloads = list(db.session.scalars(query))
+    export = available[fmt]
+    try:
+        if fmt in ("gift", "moodlexml"):
+            return export(payloads, skip_unsupported=True), len(payloads)
+        return export(payloads), len(payloads)
+    except qformats.ExportError as error:
+        raise DomainError(str(error), code="export_failed") from None
