@@ -254,6 +254,8 @@ def _transition(question: Question, status: QuestionStatus, reviewer=None) -> No
 #: question_bank.formats offers ``parse_<name>`` (import) or ``export_<name>`` (export), so a
 #: new module plugs in by being exported there.
 FORMAT_NAMES = ("docx", "gift", "moodlexml", "aiken", "qti", "xlsx")
+#: Largest file accepted for import (security.md: huge files get a clear error).
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
 _PLUGINFILE = re.compile(r"@@PLUGINFILE@@/([^\"'<>\s)]+)")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -374,6 +376,9 @@ def import_questions(actor, data: bytes, filename: str, options: ImportOptions) 
     """
     if actor is not None:
         require(actor, "question.create")
+    if len(data) > MAX_IMPORT_BYTES:
+        raise DomainError(_l("Tệp %(name)s quá lớn (tối đa %(mb)d MB).", name=filename,
+                             mb=MAX_IMPORT_BYTES // (1024 * 1024)), code="file_too_large")
     fmt, result = parse_import(data, filename, options.fmt)
     errors = [_problem(p.location, p.message) for p in result.errors]
     warnings = [_problem(p.location, p.message) for p in result.warnings]
@@ -532,3 +537,70 @@ def export_questions(fmt: str, subject_id: int | None = None, grade: int | None 
         return export(payloads), len(payloads)
     except qformats.ExportError as error:
         raise DomainError(str(error), code="export_failed") from None
+
+
+def load_question(question_id: int) -> Question:
+    """The question or NotFound."""
+    question = db.session.get(Question, question_id)
+    if question is None:
+        from lms.core.errors import NotFound
+
+        raise NotFound(_l("Không tìm thấy câu hỏi số %(id)s.", id=question_id))
+    return question
+
+
+def subject_by_code(code: str):
+    """The subject with this code (case-insensitive) or DomainError naming it."""
+    from lms.curriculum.models import Subject
+
+    subject = db.session.scalar(select(Subject).where(Subject.code == str(code or "").upper()))
+    if subject is None:
+        raise DomainError(_l("Không có môn học mã %(code)s.", code=str(code)[:20]),
+                          code="unknown_subject")
+    return subject
+
+
+def meta_from(data: dict) -> QuestionMeta:
+    """QuestionMeta from client fields: subject (code), grade, topic_id, level_id, tags…"""
+    grade = data.get("grade")
+    if not isinstance(grade, int) or not 1 <= grade <= 12:
+        raise DomainError(_l("Khối lớp phải là số từ 1 đến 12."), code="invalid_grade")
+    return QuestionMeta(subject_id=subject_by_code(data.get("subject")).id, grade=grade,
+                        topic_id=data.get("topic_id"), level_id=data.get("level_id"),
+                        licence=data.get("licence") or "CC BY-SA 4.0",
+                        source=data.get("source") or "", tags=list(data.get("tags") or []))
+
+
+def question_detail(actor, question: Question) -> dict:
+    """The question as this actor may see it: the full teacher view for its author and its
+    reviewers, the student view (no keys, no feedback) for everyone else allowed to see it."""
+    from lms.auth.permissions import can
+
+    require(actor, "question.view", question)
+    from question_bank import student_view, teacher_view
+
+    payload = question.current_version.payload
+    full = can(actor, "question.edit", question) or can(actor, "question.review", question) \
+        or question.author_id == actor.id
+    detail = question_summary(question)
+    detail.update({
+        "view": "teacher" if full else "student",
+        "payload": teacher_view(payload) if full else student_view(payload),
+        "review_comment": question.review_comment if full else "",
+        "versions": [{"number": v.number, "created_at": v.created_at.isoformat(),
+                      "note": v.note} for v in question.versions] if full else [],
+    })
+    return detail
+
+
+def review_queue(actor) -> list[Question]:
+    """Submitted questions this reviewer may decide on, oldest first."""
+    from lms.auth.permissions import REVIEWER_ROLES, can, memberships
+
+    if not memberships(actor, *REVIEWER_ROLES):
+        from lms.core.errors import Forbidden
+
+        raise Forbidden(_l("Bạn không có quyền thẩm định câu hỏi."))
+    rows = db.session.scalars(select(Question).where(
+        Question.status == QuestionStatus.SUBMITTED).order_by(Question.updated_at).limit(500))
+    return [q for q in rows if can(actor, "question.review", q)]
