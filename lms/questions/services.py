@@ -257,7 +257,7 @@ FORMAT_NAMES = ("docx", "gift", "moodlexml", "aiken", "qti", "xlsx")
 #: Largest file accepted for import (security.md: huge files get a clear error).
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 _PLUGINFILE = re.compile(r"@@PLUGINFILE@@/([^\"'<>\s)]+)")
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_SAFE_NAME = re.compile(r"[^a-z0-9._-]+")
 
 
 def importers() -> dict:
@@ -292,7 +292,7 @@ def resolve_format(fmt: str, filename: str, data: bytes) -> str:
 def attachment_key(name: str, data: bytes) -> str:
     """Content-addressed storage key, so importing the same file twice stores nothing new."""
     digest = hashlib.sha256(data).hexdigest()
-    safe = _SAFE_NAME.sub("_", name.rsplit("/", 1)[-1]).strip("._") or "file"
+    safe = _SAFE_NAME.sub("_", name.rsplit("/", 1)[-1].lower()).strip("._") or "file"
     return f"questions/{digest[:2]}/{digest[:32]}/{safe[:80]}"
 
 
@@ -360,6 +360,13 @@ def _problem(location: str, message: str) -> dict:
     return {"location": location, "message": str(message)}
 
 
+def _where(problem) -> str:
+    """'dòng 12 (Câu 3)': the place in the file and the question's name when known."""
+    name = getattr(problem, "question", None)
+    return f"{problem.location} ({name})" if name and problem.location else \
+        (problem.location or name or "")
+
+
 def parse_import(data: bytes, filename: str, fmt: str = "auto"):
     """(format, ImportResult) for the bytes; DomainError when the format is unknown."""
     fmt = resolve_format(fmt, filename, data)
@@ -380,8 +387,8 @@ def import_questions(actor, data: bytes, filename: str, options: ImportOptions) 
         raise DomainError(_l("Tệp %(name)s quá lớn (tối đa %(mb)d MB).", name=filename,
                              mb=MAX_IMPORT_BYTES // (1024 * 1024)), code="file_too_large")
     fmt, result = parse_import(data, filename, options.fmt)
-    errors = [_problem(p.location, p.message) for p in result.errors]
-    warnings = [_problem(p.location, p.message) for p in result.warnings]
+    errors = [_problem(_where(p), p.message) for p in result.errors]
+    warnings = [_problem(_where(p), p.message) for p in result.warnings]
     will_save = not options.dry_run and actor is not None
     checked: list[_Checked] = []
     for number, parsed in enumerate(result.questions, 1):
@@ -604,3 +611,72 @@ def review_queue(actor) -> list[Question]:
     rows = db.session.scalars(select(Question).where(
         Question.status == QuestionStatus.SUBMITTED).order_by(Question.updated_at).limit(500))
     return [q for q in rows if can(actor, "question.review", q)]
+
+
+# ---------------------------------------------------------------- import preview (HTML)
+
+_TOKEN = re.compile(r"^[a-f0-9]{40}$")
+
+
+def _upload_key(actor, token: str) -> str:
+    if not _TOKEN.match(token or ""):
+        from lms.core.errors import NotFound
+
+        raise NotFound(_l("Không tìm thấy tệp đã tải lên; hãy tải lại tệp."))
+    return f"question-imports/{actor.id}/{token}"
+
+
+def stash_upload(actor, data: bytes) -> str:
+    """Keep an uploaded file server-side until the teacher confirms; returns its token."""
+    import io
+    import secrets
+
+    from lms.core.storage import storage
+
+    require(actor, "question.create")
+    if len(data) > MAX_IMPORT_BYTES:
+        raise DomainError(_l("Tệp quá lớn (tối đa %(mb)d MB).",
+                             mb=MAX_IMPORT_BYTES // (1024 * 1024)), code="file_too_large")
+    token = secrets.token_hex(20)
+    storage().put_stream(_upload_key(actor, token), io.BytesIO(data), len(data))
+    return token
+
+
+def stashed_upload(actor, token: str) -> bytes:
+    """The bytes of the actor's own stashed upload (another user's token is not found)."""
+    from lms.core.storage import storage
+    from media import FileMissing
+
+    try:
+        with storage().open(_upload_key(actor, token)) as handle:
+            return handle.read()
+    except FileMissing:
+        from lms.core.errors import NotFound
+
+        raise NotFound(_l("Không tìm thấy tệp đã tải lên; hãy tải lại tệp.")) from None
+
+
+def discard_upload(actor, token: str) -> None:
+    from lms.core.storage import storage
+
+    storage().delete(_upload_key(actor, token))
+
+
+def preview_import(actor, data: bytes, filename: str, options: ImportOptions) -> dict:
+    """The dry-run report plus every valid question as a student will see it."""
+    from question_bank import student_view
+
+    dry = ImportOptions(subject_id=options.subject_id, grade=options.grade, fmt=options.fmt,
+                        dry_run=True)
+    report = import_questions(actor, data, filename, dry)
+    _fmt, result = parse_import(data, filename, report["format"])
+    shown = []
+    for number, parsed in enumerate(result.questions, 1):
+        try:
+            payload = validate_payload(_rewrite_files(
+                parsed.payload, _store_attachments(parsed, save=False)))
+        except (PayloadError, KeyError, TypeError, ValueError):
+            continue
+        shown.append({"location": parsed.location or f"câu {number}", "type": payload["type"],
+                      "view": student_view(payload)})
+    return {"report": report, "questions": shown}
