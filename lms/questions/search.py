@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lms.extensions import db
 from question_bank import SearchIndex, UnknownQuestionType, get_type, html_to_text
@@ -77,7 +77,8 @@ def index_ids(ids) -> int:
     written = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
-        rows = db.session.scalars(select(Question).where(Question.id.in_(chunk))).all()
+        rows = db.session.scalars(select(Question).where(Question.id.in_(chunk))
+                                  .options(selectinload(Question.current_version))).all()
         tags = tags_of([q.id for q in rows])
         written += index.update(document(q, tags[q.id]) for q in rows)
         index.delete(set(chunk) - {q.id for q in rows})

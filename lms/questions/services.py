@@ -20,12 +20,14 @@ from lms.org.models import Role
 from lms.questions import rules  # noqa: F401 — registers the question.* permission rules
 from lms.questions import search as question_search  # registers the after-commit indexing hook
 from question_bank import (
+    NEAR_DUPLICATE_THRESHOLD,
     PayloadError,
     SearchError,
-    is_near_duplicate,
+    UnknownQuestionType,
     nfc,
     normalise_text_key,
     validate_payload,
+    word_set,
 )
 from question_bank import formats as qformats
 from question_bank.models import (
@@ -92,10 +94,11 @@ def clean_tags(tags) -> list[str]:
     return seen[:MAX_TAGS]
 
 
-def set_tags(question: Question, tags) -> list[str]:
-    """Replace the question's tags."""
+def set_tags(question: Question, tags, new: bool = False) -> list[str]:
+    """Replace the question's tags (``new``: it has none yet)."""
     cleaned = clean_tags(tags)
-    db.session.execute(delete(question_tag).where(question_tag.c.question_id == question.id))
+    if not new:
+        db.session.execute(delete(question_tag).where(question_tag.c.question_id == question.id))
     if cleaned:
         db.session.execute(insert(question_tag),
                            [{"question_id": question.id, "tag": t} for t in cleaned])
@@ -133,34 +136,61 @@ def question_link(question_id: int) -> str:
     return f"/questions/{question_id}"
 
 
+class NearDuplicates:
+    """Near-duplicate lookup against the NEAR_DUPLICATE_CANDIDATES most recent questions of one
+    subject and grade per type (approved or the actor's own), word sets computed once, so an
+    import of thousands of questions stays linear."""
+
+    def __init__(self, actor, subject_id: int | None, grade: int | None):
+        self.actor, self.subject_id, self.grade = actor, subject_id, grade
+        self._by_type: dict[str, list[tuple[int, str, frozenset]]] = {}
+
+    def _candidates(self, kind: str) -> list[tuple[int, str, frozenset]]:
+        if kind not in self._by_type:
+            rows = db.session.execute(
+                select(Question.id, Question.dedupe_key, QuestionVersion.payload)
+                .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+                .where(Question.subject_id == self.subject_id, Question.grade == self.grade,
+                       Question.type == kind, _visible_to(self.actor))
+                .order_by(Question.id.desc()).limit(NEAR_DUPLICATE_CANDIDATES))
+            self._by_type[kind] = [(i, key, _words(payload)) for i, key, payload in rows]
+        return self._by_type[kind]
+
+    def matches(self, payload: dict, key: str, exclude_id: int | None = None) -> list[int]:
+        """Ids of near (not exact) duplicates of the payload."""
+        if self.subject_id is None or self.grade is None:
+            return []
+        words = _words(payload)
+        found = []
+        for question_id, other_key, other in self._candidates(payload.get("type", "")):
+            if other_key == key or question_id == exclude_id:
+                continue
+            union = words | other
+            share = len(words & other) / len(union) if union else 1.0
+            if share >= NEAR_DUPLICATE_THRESHOLD:
+                found.append(question_id)
+        return found
+
+
+def _words(payload) -> frozenset:
+    try:
+        return word_set(payload)
+    except (UnknownQuestionType, KeyError, TypeError, ValueError):
+        return frozenset()
+
+
 def find_duplicates(actor, payload: dict, subject_id: int | None, grade: int | None,
                     exclude_id: int | None = None) -> list[dict]:
     """Existing questions (approved or the actor's own) that this payload duplicates:
-    ``[{"id", "kind": "exact"|"near", "url"}]``. Exact: same dedupe key anywhere; near: among
-    the NEAR_DUPLICATE_CANDIDATES most recent of the same subject, grade and type."""
-    found: list[dict] = []
+    ``[{"id", "kind": "exact"|"near", "url"}]``. Exact: same dedupe key anywhere; near: see
+    NearDuplicates."""
     key = dedupe_key(payload)
     exact = db.session.scalars(select(Question.id).where(
         Question.dedupe_key == key, _visible_to(actor), Question.id != (exclude_id or 0))
         .order_by(Question.id).limit(5)).all()
-    found += [{"id": i, "kind": "exact", "url": question_link(i)} for i in exact]
-    if subject_id is None or grade is None:
-        return found
-    rows = db.session.execute(
-        select(Question.id, QuestionVersion.payload)
-        .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
-        .where(Question.subject_id == subject_id, Question.grade == grade,
-               Question.type == payload.get("type"), _visible_to(actor),
-               Question.dedupe_key != key, Question.id != (exclude_id or 0))
-        .order_by(Question.id.desc()).limit(NEAR_DUPLICATE_CANDIDATES))
-    for question_id, other in rows:
-        try:
-            near = is_near_duplicate(payload, other)
-        except (KeyError, TypeError, ValueError):
-            continue
-        if near:
-            found.append({"id": question_id, "kind": "near", "url": question_link(question_id)})
-    return found
+    near = NearDuplicates(actor, subject_id, grade).matches(payload, key, exclude_id)
+    return [{"id": i, "kind": "exact", "url": question_link(i)} for i in exact] + \
+        [{"id": i, "kind": "near", "url": question_link(i)} for i in near]
 
 
 def create_question(actor, meta: QuestionMeta, payload: dict, note: str = "") -> Question:
@@ -173,9 +203,9 @@ def create_question(actor, meta: QuestionMeta, payload: dict, note: str = "") ->
                         school_id=_author_school(actor), dedupe_key=dedupe_key(payload))
     db.session.add(question)
     db.session.flush()
-    _add_version(actor, question, payload, note)
+    _add_version(actor, question, payload, note, number=1)
     if meta.tags:
-        set_tags(question, meta.tags)
+        set_tags(question, meta.tags, new=True)
     mark_changed(question)
     return question
 
@@ -194,9 +224,11 @@ def revise_question(actor, question: Question, payload: dict, note: str = "") ->
     return _add_version(actor, question, payload, note)
 
 
-def _add_version(actor, question: Question, payload: dict, note: str) -> QuestionVersion:
-    number = (db.session.scalar(select(func.max(QuestionVersion.number))
-                                .where(QuestionVersion.question_id == question.id)) or 0) + 1
+def _add_version(actor, question: Question, payload: dict, note: str,
+                 number: int | None = None) -> QuestionVersion:
+    if number is None:
+        number = (db.session.scalar(select(func.max(QuestionVersion.number))
+                                    .where(QuestionVersion.question_id == question.id)) or 0) + 1
     version = QuestionVersion(question_id=question.id, number=number,
                               schema=payload.get("schema", 1), payload=payload,
                               created_by_id=actor.id, note=note[:300])
@@ -424,15 +456,16 @@ def _drop_duplicates(actor, checked: list[_Checked], options: ImportOptions,
     known = set(db.session.scalars(select(Question.dedupe_key).where(
         Question.dedupe_key.in_(keys), _visible_to(actor)))) if keys else set()
     fresh, seen = [], set()
+    near = NearDuplicates(actor, options.subject_id, options.grade)
     for item in checked:
         if item.key in known or item.key in seen:
             report["duplicates"] += 1
             continue
         seen.add(item.key)
         fresh.append(item)
-        for other in find_duplicates(actor, item.payload, options.subject_id, options.grade):
-            report["warnings"].append(_problem(item.location, _l(
-                "Gần trùng với câu hỏi đã có: %(url)s", url=other["url"])))
+        for other_id in near.matches(item.payload, item.key):
+            report["warnings"].append(_problem(item.location, str(_l(
+                "Gần trùng với câu hỏi đã có: %(url)s", url=question_link(other_id)))))
     return fresh
 
 
