@@ -444,7 +444,7 @@ def import_questions(actor, data: bytes, filename: str, options: ImportOptions) 
                           code="meta_required")
     for item in fresh:
         _store_attachments(item.parsed, save=True)
-        _save_imported(actor, item, options, filename)
+    _save_imported(actor, fresh, options, filename)
     report["saved"] = True
     return report
 
@@ -469,11 +469,31 @@ def _drop_duplicates(actor, checked: list[_Checked], options: ImportOptions,
     return fresh
 
 
-def _save_imported(actor, item: _Checked, options: ImportOptions, filename: str) -> Question:
-    meta = QuestionMeta(subject_id=options.subject_id, grade=options.grade,
-                        source=filename[:300], tags=list(item.parsed.tags or []))
+def _save_imported(actor, items: list[_Checked], options: ImportOptions,
+                   filename: str) -> list[Question]:
+    """Create the (already validated) questions as drafts in a few bulk statements."""
+    school_id = _author_school(actor)
+    source = filename[:300]
+    questions = [Question(type=i.payload["type"], subject_id=options.subject_id,
+                          grade=options.grade, author_id=actor.id, school_id=school_id,
+                          source=source, dedupe_key=i.key) for i in items]
+    db.session.add_all(questions)
+    db.session.flush()
     note = f"nhập từ tệp {filename}"[:300]
-    return create_question(actor, meta, item.payload, note=note)
+    versions = [QuestionVersion(question_id=q.id, number=1, schema=i.payload.get("schema", 1),
+                                payload=i.payload, created_by_id=actor.id, note=note)
+                for q, i in zip(questions, items, strict=True)]
+    db.session.add_all(versions)
+    db.session.flush()
+    tag_rows = []
+    for question, version, item in zip(questions, versions, items, strict=True):
+        question.current_version_id = version.id
+        tag_rows += [{"question_id": question.id, "tag": t} for t in clean_tags(item.parsed.tags)]
+        mark_changed(question)
+    if tag_rows:
+        db.session.execute(insert(question_tag), tag_rows)
+    db.session.flush()
+    return questions
 
 
 # ---------------------------------------------------------------- search
