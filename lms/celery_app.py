@@ -30,6 +30,8 @@ def celery_init_app(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         timezone=app.config["TIMEZONE"],
         beat_schedule={},
+        # Whoosh has one writer at a time: index jobs go to a single-process queue.
+        task_routes={"questions.index": {"queue": "search"}},
     )
     celery.set_default()
     _follow_app_context(app, celery)
