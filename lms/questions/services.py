@@ -405,14 +405,19 @@ def parse_import(data: bytes, filename: str, fmt: str = "auto"):
     return fmt, importers()[fmt](data)
 
 
-def import_questions(actor, data: bytes, filename: str, options: ImportOptions) -> dict:
+def import_questions(actor, data: bytes, filename: str, options: ImportOptions | None = None,
+                     **settings) -> dict:
     """Read a question file and, unless it is a dry run, save its questions as drafts.
+
+    Settings come as an ImportOptions or as its fields by keyword (``fmt="gift",
+    subject_id=…, grade=10, dry_run=True, only_valid=False``).
 
     Returns the report of the CLI contract: ``{"file", "format", "questions", "by_type",
     "errors", "warnings", "duplicates", "saved"}``. Nothing is saved when any question has an
     error unless ``only_valid``. Exact duplicates (of the actor's or approved questions, or
     earlier in the same file) are counted and skipped, so re-importing a file adds nothing.
     """
+    options = options or ImportOptions(**settings)
     if actor is not None:
         require(actor, "question.create")
     if len(data) > MAX_IMPORT_BYTES:

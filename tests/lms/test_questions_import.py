@@ -91,8 +91,8 @@ def test_errors_save_nothing_unless_only_valid(org):
 
 
 def test_dry_run_saves_nothing(org):
-    report = services.import_questions(org.teacher_x, GOOD_GIFT, "de.gift",
-                                       _options(dry_run=True))
+    report = services.import_questions(org.teacher_x, GOOD_GIFT, "de.gift", fmt="gift",
+                                       subject_id=_toan().id, grade=10, dry_run=True)
     _db.session.commit()
     assert report["questions"] == 2 and report["saved"] is False and _count() == 0
 
@@ -172,3 +172,22 @@ def test_cli_dry_run_without_owner_and_export_gift(app, org, tmp_path):
     result = _cli(app, "export", "--format", "gift", "--out", str(out), "--status", "draft")
     assert result.exit_code == 0, result.output
     assert "Thủ đô" not in out.read_text()  # the dry run saved nothing to export
+
+
+def test_near_duplicates_in_an_import_are_warned_with_a_link(org):
+    first = services.import_questions(org.teacher_x, GOOD_GIFT, "a.gift", _options())
+    _db.session.commit()
+    assert first["saved"] and not first["warnings"]
+    near = "::N:: Thủ đô của nước Việt Nam là {=Hà Nội ~Huế ~Đà Nẵng}\n".encode()
+    report = services.import_questions(org.teacher_x, near, "b.gift", _options(dry_run=True))
+    assert report["duplicates"] == 0
+    existing = _db.session.scalar(select(Question.id).where(Question.type == "single_choice"))
+    assert [w["message"] for w in report["warnings"]] == [
+        f"Gần trùng với câu hỏi đã có: /questions/{existing}"]
+
+
+def test_huge_files_are_refused_before_parsing(org):
+    data = b"x" * (services.MAX_IMPORT_BYTES + 1)
+    with pytest.raises(DomainError) as caught:
+        services.import_questions(org.teacher_x, data, "big.gift", _options())
+    assert caught.value.code == "file_too_large"

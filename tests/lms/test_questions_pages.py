@@ -69,7 +69,7 @@ def test_bank_page_shows_facets_and_hides_others_drafts(client, org):
     search.rebuild()
     toan = services.subject_by_code("TOAN")
     payload = {"schema": 1, "type": "true_false", "answer": True,
-               "text_html": "<p>Đường tròn có một tâm</p>"}
+               "text_html": r"<p>Đường tròn \(x^2 + y^2 = 1\) có một tâm</p>"}
     question = services.create_question(org.teacher_x, services.QuestionMeta(toan.id, 10),
                                         payload)
     _db.session.commit()
@@ -78,7 +78,7 @@ def test_bank_page_shows_facets_and_hides_others_drafts(client, org):
     assert "Ngân hàng câu hỏi" in page and page.count('data-testid="question-row"') == 1
     assert 'data-testid="facets"' in page and "Nháp" in page
     detail = client.get(f"/questions/{question.id}").get_data(as_text=True)
-    assert "Phiên bản 1" in detail
+    assert "Phiên bản 1" in detail and "<math" in detail and "<msup>" in detail
     login(client, "teachery")
     assert client.get("/questions/?q=duong+tron").get_data(as_text=True) \
         .count('data-testid="question-row"') == 0
