@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from lms.core.errors import DomainError
 from lms.extensions import db
+from question_bank.models import Question
 
 questions_cli = AppGroup("questions", help="Ngân hàng câu hỏi: nhập, xuất, tìm kiếm, chỉ mục.")
 IMPORT_FORMATS = ["auto", "docx", "gift", "moodlexml", "aiken", "qti", "xlsx"]
@@ -130,11 +131,8 @@ def search_command(query, subject, grade, kind, status, page, as_json):
     filters = {k: v for k, v in {"subject": subject and subject.upper(), "grade": grade,
                                  "type": kind, "status": status}.items() if v}
     result = question_index().search(query, filters=filters, facets=FACETS, page=page)
-    from question_bank.models import Question
-
-    rows = {q.id: q for q in db.session.scalars(
-        select(Question).where(Question.id.in_([int(i) for i in result.ids])))}
-    items = [question_summary(rows[int(i)]) for i in result.ids if int(i) in rows]
+    rows = [db.session.get(Question, int(i)) for i in result.ids]
+    items = [question_summary(row) for row in rows if row is not None]  # index may lag
     if as_json:
         click.echo(json.dumps({"items": items, "total": result.total, "facets": result.facets},
                               ensure_ascii=False, default=str))
