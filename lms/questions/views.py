@@ -25,6 +25,8 @@ TYPE_LABELS = {
     "cloze": "Điền khuyết", "essay": "Tự luận", "stimulus": "Câu chùm", "description": "Mô tả",
 }
 PREVIEW_ARGS = ("name", "fmt", "subject", "grade")
+SORT_LABELS = {"relevance": "Phù hợp nhất", "newest": "Mới nhất", "oldest": "Cũ nhất",
+               "grade": "Khối tăng dần", "-grade": "Khối giảm dần", "type": "Loại câu hỏi"}
 STATUS_LABELS = {"draft": "Nháp", "submitted": "Chờ duyệt", "approved": "Đã duyệt",
                  "returned": "Bị trả lại", "archived": "Lưu trữ"}
 
@@ -35,9 +37,17 @@ def _math(html: str) -> Markup:
     return Markup(render_math(html or ""))  # noqa: S704 — stored HTML is sanitised by nh3
 
 
+@bp.app_template_filter("rendered")
+def _rendered(html: str) -> Markup:
+    """HTML of a student view: sanitised by question_bank, math already turned into MathML
+    from an allow-list (running it through nh3 again would drop the MathML)."""
+    return Markup(html or "")  # noqa: S704 — produced by question_bank.student_view
+
+
 @bp.app_context_processor
 def _labels():
-    return {"TYPE_LABELS": TYPE_LABELS, "STATUS_LABELS": STATUS_LABELS}
+    return {"TYPE_LABELS": TYPE_LABELS, "STATUS_LABELS": STATUS_LABELS,
+            "SORT_LABELS": SORT_LABELS}
 
 
 def _subjects() -> list[Subject]:

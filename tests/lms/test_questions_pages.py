@@ -12,7 +12,7 @@ from tests.conftest import csrf_token_from, login
 from tests.question_bank.fixtures import fixture_bytes
 
 XSS_GIFT = (
-    "::X1:: <script>alert('stem')</script>Thủ đô <img src=x onerror=alert(1)> là? "
+    "::X1:: <script>alert('stem')</script>Thủ đô \\(x^2\\) <img src=x onerror=alert(1)> là? "
     "{=Hà Nội<script>alert('opt')</script> ~<b onmouseover\\=alert(2)>Huế</b>}\n\n"
     "::<script>alert('title')</script>:: Hỏng {~%50%A ~%-50%B ~%0%C}\n"
 ).encode()
@@ -40,6 +40,7 @@ def test_import_preview_escapes_scripts_and_confirm_saves(client, org):
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200
     assert "Thủ đô" in html and "Hà Nội" in html
+    assert "<msup>" in html  # math rendered in the student preview
     assert "<script>alert" not in html and "onerror" not in html
     assert "onmouseover" not in html
     assert "(&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;)" in html  # shown, escaped
