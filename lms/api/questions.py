@@ -91,7 +91,9 @@ class ImportForm(Schema):
     only_valid = fields.Boolean(load_default=False)
 
 
-class ImportFile(Schema):
+class ImportFile(ImportForm):
+    """The multipart body as documented: the file plus the form fields (read from the form)."""
+
     file = Upload(required=True)
 
 

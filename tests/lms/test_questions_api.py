@@ -130,6 +130,11 @@ def test_sql_metacharacters_never_give_500(client, heads, query):
 
 
 def test_openapi_documents_the_question_endpoints(client):
-    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    spec = client.get("/api/v1/openapi.json").get_json()
+    paths = spec["paths"]
     assert {"/api/v1/questions", "/api/v1/questions/{question_id}",
             "/api/v1/questions/import", "/api/v1/questions/{question_id}/approve"} <= set(paths)
+    body = paths["/api/v1/questions/import"]["post"]["requestBody"]["content"]
+    ref = body["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert {"file", "format", "dry_run", "only_valid"} <= \
+        set(spec["components"]["schemas"][ref]["properties"])
