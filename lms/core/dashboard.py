@@ -95,6 +95,7 @@ def _reviewer(user) -> list[Section]:
     return [Section(_("Phạm vi thẩm định"), "", rows, testid="reviewer-scope"),
             Section(_("Hồ sơ chờ thẩm định"),
                     _("Không có câu hỏi hay bài giảng nào đang chờ bạn thẩm định."),
+                    actions=[(_("Duyệt câu hỏi"), url_for("questions.review"))],
                     testid="reviewer-queue")]
 
 

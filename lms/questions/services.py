@@ -731,8 +731,9 @@ def preview_import(actor, data: bytes, filename: str, options: ImportOptions) ->
     shown = []
     for number, parsed in enumerate(result.questions, 1):
         try:
+            # Images are stored already (content-addressed), so the preview shows them.
             payload = validate_payload(_rewrite_files(
-                parsed.payload, _store_attachments(parsed, save=False)))
+                parsed.payload, _store_attachments(parsed, save=True)))
         except (PayloadError, KeyError, TypeError, ValueError):
             continue
         shown.append({"location": parsed.location or f"câu {number}", "type": payload["type"],

@@ -123,3 +123,12 @@ def test_imported_images_are_served_to_staff_only(client, org):
     assert client.get("/media/question-imports/1/abc").status_code == 404
     login(client, "hsa")
     assert client.get(url).status_code == 403
+
+
+def test_preview_shows_embedded_images_from_storage(client, org):
+    data = fixture_bytes("moodlexml/truefalse.xml")
+    login(client, "teacherx")
+    preview = client.get(_upload(client, data, "truefalse.xml").headers["Location"])
+    html = preview.get_data(as_text=True)
+    url = re.search(r'src="(/media/questions/[^"]+)"', html).group(1)
+    assert client.get(url).status_code == 200 and _count() == 0
