@@ -6,6 +6,7 @@ flushes and leaves the commit to the caller.
 
 import hashlib
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -400,9 +401,17 @@ def _where(problem) -> str:
 
 
 def parse_import(data: bytes, filename: str, fmt: str = "auto"):
-    """(format, ImportResult) for the bytes; DomainError when the format is unknown."""
+    """(format, ImportResult) for the bytes; DomainError when the format is unknown.
+
+    An importer that gives up on a broken or hostile file by raising (a corrupt zip, unsafe
+    XML, an undecodable text) yields a result with that one error, so nothing is saved."""
     fmt = resolve_format(fmt, filename, data)
-    return fmt, importers()[fmt](data)
+    try:
+        return fmt, importers()[fmt](data)
+    except (ValueError, zipfile.BadZipFile, EOFError) as error:
+        message = _l("Không đọc được tệp %(name)s như định dạng %(fmt)s: %(error)s",
+                     name=filename, fmt=fmt, error=str(error)[:300])
+        return fmt, qformats.ImportResult(errors=[qformats.Problem(filename, str(message))])
 
 
 def import_questions(actor, data: bytes, filename: str, options: ImportOptions | None = None,

@@ -191,3 +191,14 @@ def test_huge_files_are_refused_before_parsing(org):
     with pytest.raises(DomainError) as caught:
         services.import_questions(org.teacher_x, data, "big.gift", _options())
     assert caught.value.code == "file_too_large"
+
+
+def test_a_broken_file_is_an_error_in_the_report_and_saves_nothing(org):
+    report = services.import_questions(org.teacher_x, b"PK\x03\x04 not really a zip",
+                                       "de.docx", _options(fmt="moodlexml"))
+    assert report["saved"] is False and report["errors"] and _count() == 0
+    hostile = (b'<?xml version="1.0"?><!DOCTYPE quiz [<!ENTITY x "boom">]>'
+               b"<quiz><question type=\"truefalse\"><name><text>&x;</text></name></question>"
+               b"</quiz>")
+    report = services.import_questions(org.teacher_x, hostile, "x.xml", _options())
+    assert report["saved"] is False and report["errors"] and _count() == 0
