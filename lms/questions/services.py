@@ -5,6 +5,7 @@ flushes and leaves the commit to the caller.
 """
 
 import hashlib
+import inspect
 import re
 import zipfile
 from collections import Counter
@@ -283,26 +284,81 @@ def _transition(question: Question, status: QuestionStatus, reviewer=None) -> No
 
 # ---------------------------------------------------------------- import
 
-#: Formats the import and export services know by name. A format is available when
-#: question_bank.formats offers ``parse_<name>`` (import) or ``export_<name>`` (export), so a
-#: new module plugs in by being exported there.
+#: Formats the import and export services know by name, and the names their functions have
+#: (or may have) in question_bank.formats. A format is available when the package exports one
+#: of them, so a new format module plugs in by being exported there.
 FORMAT_NAMES = ("docx", "gift", "moodlexml", "aiken", "qti", "xlsx")
+IMPORTER_FUNCTIONS = {
+    "docx": ("parse_docx", "read_docx"), "gift": ("parse_gift",),
+    "moodlexml": ("parse_moodlexml",), "aiken": ("parse_aiken",),
+    "qti": ("parse_qti", "read_qti"), "xlsx": ("parse_xlsx", "read_xlsx"),
+}
+EXPORTER_FUNCTIONS = {
+    "gift": ("export_gift",), "moodlexml": ("export_moodlexml",),
+    "qti": ("export_qti", "export_qti_package"), "docx": ("export_docx", "write_docx"),
+    "xlsx": ("export_xlsx",), "aiken": ("export_aiken",),
+}
 #: Largest file accepted for import (security.md: huge files get a clear error).
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 _PLUGINFILE = re.compile(r"@@PLUGINFILE@@/([^\"'<>\s)]+)")
 _SAFE_NAME = re.compile(r"[^a-z0-9._-]+")
 
 
+def _first_available(candidates: tuple[str, ...]):
+    for name in candidates:
+        function = getattr(qformats, name, None)
+        if callable(function):
+            return function
+    return None
+
+
+def _accepts(function, count: int) -> bool:
+    """True when the function takes at least ``count`` positional arguments."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY,
+                                                      p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= count or any(p.kind == p.VAR_POSITIONAL for p in parameters)
+
+
 def importers() -> dict:
-    """format name → parse function taking bytes and returning an ImportResult."""
-    return {name: getattr(qformats, f"parse_{name}") for name in FORMAT_NAMES
-            if callable(getattr(qformats, f"parse_{name}", None))}
+    """format name → ``parse(data: bytes, filename: str) -> ImportResult``."""
+    found = {}
+    for fmt, candidates in IMPORTER_FUNCTIONS.items():
+        function = _first_available(candidates)
+        if function is not None:
+            found[fmt] = _with_filename(function)
+    return found
+
+
+def _with_filename(function):
+    """Importers that take the file name (docx, qti) get it; the others only the bytes."""
+    if _accepts(function, 2):
+        return function
+    return lambda data, _filename="": function(data)
 
 
 def exporters() -> dict:
-    """format name → export function taking payloads and returning str or bytes."""
-    return {name: getattr(qformats, f"export_{name}") for name in FORMAT_NAMES
-            if callable(getattr(qformats, f"export_{name}", None))}
+    """format name → ``export(payloads) -> str | bytes`` (types the format cannot express are
+    left out with a comment when the exporter offers ``skip_unsupported``)."""
+    found = {}
+    for fmt, candidates in EXPORTER_FUNCTIONS.items():
+        function = _first_available(candidates)
+        if function is not None:
+            found[fmt] = _skipping(function)
+    return found
+
+
+def _skipping(function):
+    try:
+        skips = "skip_unsupported" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        skips = False
+    if skips:
+        return lambda payloads: function(payloads, skip_unsupported=True)
+    return function
 
 
 def resolve_format(fmt: str, filename: str, data: bytes) -> str:
@@ -407,7 +463,7 @@ def parse_import(data: bytes, filename: str, fmt: str = "auto"):
     XML, an undecodable text) yields a result with that one error, so nothing is saved."""
     fmt = resolve_format(fmt, filename, data)
     try:
-        return fmt, importers()[fmt](data)
+        return fmt, importers()[fmt](data, filename)
     except (ValueError, zipfile.BadZipFile, EOFError) as error:
         message = _l("Không đọc được tệp %(name)s như định dạng %(fmt)s: %(error)s",
                      name=filename, fmt=fmt, error=str(error)[:300])
@@ -604,11 +660,8 @@ def export_questions(fmt: str, subject_id: int | None = None, grade: int | None 
     if grade is not None:
         query = query.where(Question.grade == grade)
     payloads = list(db.session.scalars(query))
-    export = available[fmt]
     try:
-        if fmt in ("gift", "moodlexml"):
-            return export(payloads, skip_unsupported=True), len(payloads)
-        return export(payloads), len(payloads)
+        return available[fmt](payloads), len(payloads)
     except qformats.ExportError as error:
         raise DomainError(str(error), code="export_failed") from None
 
