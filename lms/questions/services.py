@@ -801,3 +801,10 @@ def preview_import(actor, data: bytes, filename: str, options: ImportOptions) ->
         shown.append({"location": parsed.location or f"câu {number}", "type": payload["type"],
                       "view": student_view(payload)})
     return {"report": report, "questions": shown}
+
+
+def xlsx_template() -> bytes | None:
+    """The empty XLSX question template (question_bank.formats.build_template), or None while
+    the XLSX format is not installed."""
+    build = getattr(qformats, "build_template", None)
+    return build() if callable(build) else None

@@ -2,7 +2,17 @@
 
 import mimetypes
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -14,6 +24,7 @@ from lms.core.storage import download_response
 from lms.curriculum.models import Subject
 from lms.extensions import db
 from lms.questions import services
+from media import content_disposition
 from question_bank import render_math
 
 bp = Blueprint("questions", __name__)
@@ -25,6 +36,7 @@ TYPE_LABELS = {
     "cloze": "Điền khuyết", "essay": "Tự luận", "stimulus": "Câu chùm", "description": "Mô tả",
 }
 PREVIEW_ARGS = ("name", "fmt", "subject", "grade")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SORT_LABELS = {"relevance": "Phù hợp nhất", "newest": "Mới nhất", "oldest": "Cũ nhất",
                "grade": "Khối tăng dần", "-grade": "Khối giảm dần", "type": "Loại câu hỏi"}
 STATUS_LABELS = {"draft": "Nháp", "submitted": "Chờ duyệt", "approved": "Đã duyệt",
@@ -121,7 +133,8 @@ def import_upload():
     require(g.user, "question.create")
     if request.method == "GET":
         return render_template("questions/import.html", subjects=_subjects(),
-                               formats=services.importers())
+                               formats=services.importers(),
+                               has_template="xlsx" in services.importers())
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash(_("Hãy chọn một tệp câu hỏi."), "error")
@@ -188,6 +201,20 @@ def import_confirm(token: str):
     flash(_("Đã nhập %(n)d câu hỏi (%(d)d câu trùng bỏ qua).",
             n=report["questions"] - report["duplicates"], d=report["duplicates"]), "success")
     return redirect(url_for("questions.bank"))
+
+
+@bp.get("/questions/import/template.xlsx")
+@login_required
+def xlsx_template():
+    """The XLSX template teachers fill in (when the XLSX format is installed)."""
+    require(g.user, "question.create")
+    content = services.xlsx_template()
+    if content is None:
+        abort(404)
+    response = make_response(content)
+    response.headers["Content-Type"] = XLSX_MIMETYPE
+    response.headers["Content-Disposition"] = content_disposition("mau-cau-hoi.xlsx")
+    return response
 
 
 @bp.get("/media/<path:key>")

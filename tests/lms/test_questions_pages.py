@@ -132,3 +132,15 @@ def test_preview_shows_embedded_images_from_storage(client, org):
     html = preview.get_data(as_text=True)
     url = re.search(r'src="(/media/questions/[^"]+)"', html).group(1)
     assert client.get(url).status_code == 200 and _count() == 0
+
+
+def test_xlsx_template_download_follows_the_installed_formats(client, org):
+    login(client, "teacherx")
+    response = client.get("/questions/import/template.xlsx")
+    if services.xlsx_template() is None:
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 200 and response.data[:2] == b"PK"
+        assert "xlsx-template" in client.get("/questions/import").get_data(as_text=True)
+    login(client, "hsa")
+    assert client.get("/questions/import/template.xlsx").status_code == 403
