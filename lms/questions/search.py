@@ -67,22 +67,30 @@ def document(question: Question, tags: list[str]) -> dict:
 
 
 def index_ids(ids) -> int:
-    """Write the current state of these questions; ids no longer in the database are removed."""
-    from lms.questions.services import tags_of
-
+    """Write the current state of these questions in one index commit; ids no longer in the
+    database are removed."""
     ids = [int(i) for i in ids]
     index = question_index()
     if not index.enabled or not ids:
         return 0
-    written = 0
+    found: set[int] = set()
+    written = index.update(_documents(ids, found))
+    index.delete(set(ids) - found)
+    return written
+
+
+def _documents(ids: list[int], found: set[int]):
+    """Index documents of the questions, loaded BATCH at a time; records the ids it saw."""
+    from lms.questions.services import tags_of
+
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         rows = db.session.scalars(select(Question).where(Question.id.in_(chunk))
                                   .options(selectinload(Question.current_version))).all()
         tags = tags_of([q.id for q in rows])
-        written += index.update(document(q, tags[q.id]) for q in rows)
-        index.delete(set(chunk) - {q.id for q in rows})
-    return written
+        for question in rows:
+            found.add(question.id)
+            yield document(question, tags[question.id])
 
 
 def rebuild() -> int:
