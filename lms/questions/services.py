@@ -808,3 +808,20 @@ def xlsx_template() -> bytes | None:
     the XLSX format is not installed."""
     build = getattr(qformats, "build_template", None)
     return build() if callable(build) else None
+
+
+def approve_many(actor, question_ids) -> tuple[int, list[str]]:
+    """Approve several submitted questions (review queue bulk action): (approved count,
+    messages for the ones that could not be approved, which are left as they were)."""
+    approved, problems = 0, []
+    for question_id in sorted({int(i) for i in question_ids})[:200]:
+        question = db.session.get(Question, question_id)
+        if question is None:
+            continue
+        try:
+            with db.session.begin_nested():
+                approve(actor, question)
+            approved += 1
+        except DomainError as error:
+            problems.append(f"#{question_id}: {error.message}")
+    return approved, problems

@@ -126,6 +126,22 @@ def review():
     return render_template("questions/review.html", queue=details)
 
 
+@bp.post("/questions/review/approve")
+@login_required
+def approve_selected():
+    """Bulk action of the review queue: approve the ticked questions."""
+    try:
+        ids = [int(i) for i in request.form.getlist("question_id")]
+    except ValueError:
+        abort(400)
+    approved, problems = services.approve_many(g.user, ids)
+    db.session.commit()
+    flash(_("Đã duyệt %(n)d câu hỏi.", n=approved), "success")
+    for problem in problems:
+        flash(problem, "error")
+    return redirect(url_for("questions.review"))
+
+
 @bp.route("/questions/import", methods=["GET", "POST"])
 @login_required
 def import_upload():

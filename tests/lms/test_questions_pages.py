@@ -144,3 +144,24 @@ def test_xlsx_template_download_follows_the_installed_formats(client, org):
         assert "xlsx-template" in client.get("/questions/import").get_data(as_text=True)
     login(client, "hsa")
     assert client.get("/questions/import/template.xlsx").status_code == 403
+
+
+def test_bulk_approve_from_the_review_queue(client, org):
+    toan = services.subject_by_code("TOAN")
+    made = []
+    for text in ("Một", "Hai", "Ba"):
+        question = services.create_question(org.teacher_x, services.QuestionMeta(toan.id, 10), {
+            "schema": 1, "type": "true_false", "answer": True, "text_html": f"<p>{text}</p>"})
+        if text != "Ba":
+            services.submit(org.teacher_x, question)
+        made.append(question.id)
+    _db.session.commit()
+    login(client, "reviewer1")
+    token = csrf_token_from(client.get("/questions/review").get_data(as_text=True))
+    response = client.post("/questions/review/approve", data={
+        "csrf_token": token, "question_id": [str(i) for i in made]}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Đã duyệt 2 câu hỏi." in html and f"#{made[2]}" in html  # the draft is refused
+    _db.session.expire_all()
+    assert [_db.session.get(Question, i).status for i in made] == [
+        QuestionStatus.APPROVED, QuestionStatus.APPROVED, QuestionStatus.DRAFT]
