@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
 from lms.extensions import db
-from lms.questions import services
+from lms.questions import services, transfer
 
 blp = Blueprint("api_questions", __name__, url_prefix="/api/v1",
                 description="Ngân hàng câu hỏi")
@@ -84,7 +84,7 @@ class QuestionUpdate(Schema):
 
 class ImportForm(Schema):
     format = fields.String(load_default="auto", validate=validate.OneOf(
-        ["auto", *services.FORMAT_NAMES]))
+        ["auto", *transfer.FORMAT_NAMES]))
     subject = fields.String(load_default=None)
     grade = fields.Integer(load_default=None, validate=validate.Range(1, 12))
     dry_run = fields.Boolean(load_default=False)
@@ -178,11 +178,11 @@ def import_file(form, files):
     actor = require_user()
     upload = files["file"]
     subject_id = services.subject_by_code(form["subject"]).id if form["subject"] else None
-    options = services.ImportOptions(subject_id=subject_id, grade=form["grade"],
+    options = transfer.ImportOptions(subject_id=subject_id, grade=form["grade"],
                                      fmt=form["format"], dry_run=form["dry_run"],
                                      only_valid=form["only_valid"])
-    data = upload.read(services.MAX_IMPORT_BYTES + 1)
-    report = services.import_questions(actor, data, upload.filename or "", options)
+    data = upload.read(transfer.MAX_IMPORT_BYTES + 1)
+    report = transfer.import_questions(actor, data, upload.filename or "", options)
     if report["saved"]:
         db.session.commit()
     else:

@@ -59,7 +59,7 @@ def _owner(username: str | None):
 @click.option("--json", "as_json", is_flag=True, help="In một đối tượng JSON.")
 def import_command(path, fmt, subject, grade, owner, dry_run, only_valid, as_json):
     """Nhập câu hỏi từ tệp PATH."""
-    from lms.questions.services import ImportOptions, import_questions
+    from lms.questions.transfer import ImportOptions, import_questions
 
     subject_id, actor = _subject_id(subject), _owner(owner)
     if not dry_run and (actor is None or subject_id is None or grade is None):
@@ -102,7 +102,7 @@ def _print_report(report: dict, as_json: bool) -> None:
               type=click.Choice(["draft", "submitted", "approved", "returned", "archived"]))
 def export_command(fmt, out, subject, grade, status):
     """Xuất câu hỏi ra tệp."""
-    from lms.questions.services import export_questions
+    from lms.questions.transfer import export_questions
 
     try:
         content, count = export_questions(fmt, _subject_id(subject), grade, status)

@@ -23,7 +23,7 @@ from lms.core.errors_views import flash_or_raise
 from lms.core.storage import download_response
 from lms.curriculum.models import Subject
 from lms.extensions import db
-from lms.questions import services
+from lms.questions import services, transfer
 from media import content_disposition
 from question_bank import render_math
 
@@ -149,14 +149,14 @@ def import_upload():
     require(g.user, "question.create")
     if request.method == "GET":
         return render_template("questions/import.html", subjects=_subjects(),
-                               formats=services.importers(),
-                               has_template="xlsx" in services.importers())
+                               formats=transfer.importers(),
+                               has_template="xlsx" in transfer.importers())
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash(_("Hãy chọn một tệp câu hỏi."), "error")
         return redirect(url_for("questions.import_upload"))
     try:
-        token = services.stash_upload(g.user, upload.read(services.MAX_IMPORT_BYTES + 1))
+        token = transfer.stash_upload(g.user, upload.read(transfer.MAX_IMPORT_BYTES + 1))
     except DomainError as error:
         flash_or_raise(error)
         return redirect(url_for("questions.import_upload"))
@@ -166,14 +166,14 @@ def import_upload():
                             grade=request.form.get("grade", "")))
 
 
-def _import_options(source, dry_run: bool) -> services.ImportOptions:
+def _import_options(source, dry_run: bool) -> transfer.ImportOptions:
     code, grade = source.get("subject", ""), source.get("grade", "")
     subject_id = services.subject_by_code(code).id if code else None
     try:
         grade_number = int(grade) if grade else None
     except ValueError:
         raise DomainError(_("Khối lớp phải là số từ 1 đến 12.")) from None
-    return services.ImportOptions(subject_id=subject_id, grade=grade_number,
+    return transfer.ImportOptions(subject_id=subject_id, grade=grade_number,
                                   fmt=source.get("fmt", "auto"), dry_run=dry_run,
                                   only_valid=source.get("only_valid") == "1")
 
@@ -183,10 +183,10 @@ def _import_options(source, dry_run: bool) -> services.ImportOptions:
 def import_preview(token: str):
     """The parsed questions as students will see them, and every problem with its place."""
     require(g.user, "question.create")
-    data = services.stashed_upload(g.user, token)
+    data = transfer.stashed_upload(g.user, token)
     name = request.args.get("name", "")
     try:
-        preview = services.preview_import(g.user, data, name, _import_options(request.args, True))
+        preview = transfer.preview_import(g.user, data, name, _import_options(request.args, True))
     except DomainError as error:
         flash_or_raise(error)
         return redirect(url_for("questions.import_upload"))
@@ -199,9 +199,9 @@ def import_preview(token: str):
 def import_confirm(token: str):
     """Import the stashed file (no second upload)."""
     require(g.user, "question.create")
-    data = services.stashed_upload(g.user, token)
+    data = transfer.stashed_upload(g.user, token)
     try:
-        report = services.import_questions(g.user, data, request.form.get("name", ""),
+        report = transfer.import_questions(g.user, data, request.form.get("name", ""),
                                            _import_options(request.form, False))
     except DomainError as error:
         flash_or_raise(error)
@@ -212,7 +212,7 @@ def import_confirm(token: str):
               "error")
         return redirect(url_for("questions.import_preview", token=token,
                                 **{k: request.form.get(k, "") for k in PREVIEW_ARGS}))
-    services.discard_upload(g.user, token)
+    transfer.discard_upload(g.user, token)
     db.session.commit()
     flash(_("Đã nhập %(n)d câu hỏi (%(d)d câu trùng bỏ qua).",
             n=report["questions"] - report["duplicates"], d=report["duplicates"]), "success")
@@ -224,7 +224,7 @@ def import_confirm(token: str):
 def xlsx_template():
     """The XLSX template teachers fill in (when the XLSX format is installed)."""
     require(g.user, "question.create")
-    content = services.xlsx_template()
+    content = transfer.xlsx_template()
     if content is None:
         abort(404)
     response = make_response(content)

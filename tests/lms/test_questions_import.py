@@ -9,7 +9,7 @@ from lms.core.errors import DomainError
 from lms.core.storage import storage
 from lms.curriculum.models import Subject
 from lms.extensions import db as _db
-from lms.questions import services
+from lms.questions import services, transfer
 from question_bank.models import Question, question_tag
 from tests.question_bank.fixtures import fixture_bytes
 
@@ -24,7 +24,7 @@ def _toan():
 
 
 def _options(**kw):
-    return services.ImportOptions(subject_id=_toan().id, grade=10, **kw)
+    return transfer.ImportOptions(subject_id=_toan().id, grade=10, **kw)
 
 
 def _count():
@@ -67,23 +67,23 @@ def test_create_flags_exact_and_near_duplicates_with_links(org):
 def test_shared_fixtures_import_and_reimport_adds_nothing(org, relative, fmt, count):
     data = fixture_bytes(relative)
     name = relative.rsplit("/", 1)[-1]
-    report = services.import_questions(org.teacher_x, data, name, _options())
+    report = transfer.import_questions(org.teacher_x, data, name, _options())
     _db.session.commit()
     assert (report["format"], report["questions"], report["errors"], report["saved"]) == \
         (fmt, count, [], True)
     saved = count - report["duplicates"]
     assert sum(report["by_type"].values()) == count and _count() == saved
-    again = services.import_questions(org.teacher_x, data, name, _options())
+    again = transfer.import_questions(org.teacher_x, data, name, _options())
     _db.session.commit()
     assert again["duplicates"] == count and _count() == saved
 
 
 def test_errors_save_nothing_unless_only_valid(org):
-    report = services.import_questions(org.teacher_x, BAD_GIFT, "de.gift", _options())
+    report = transfer.import_questions(org.teacher_x, BAD_GIFT, "de.gift", _options())
     _db.session.commit()
     assert report["saved"] is False and report["questions"] == 2 and _count() == 0
     assert report["errors"][0]["location"] and report["errors"][0]["message"]
-    only = services.import_questions(org.teacher_x, BAD_GIFT, "de.gift",
+    only = transfer.import_questions(org.teacher_x, BAD_GIFT, "de.gift",
                                      _options(only_valid=True))
     _db.session.commit()
     assert only["saved"] is True and _count() == 2
@@ -91,7 +91,7 @@ def test_errors_save_nothing_unless_only_valid(org):
 
 
 def test_dry_run_saves_nothing(org):
-    report = services.import_questions(org.teacher_x, GOOD_GIFT, "de.gift", fmt="gift",
+    report = transfer.import_questions(org.teacher_x, GOOD_GIFT, "de.gift", fmt="gift",
                                        subject_id=_toan().id, grade=10, dry_run=True)
     _db.session.commit()
     assert report["questions"] == 2 and report["saved"] is False and _count() == 0
@@ -99,7 +99,7 @@ def test_dry_run_saves_nothing(org):
 
 def test_attachments_are_stored_and_references_rewritten(org):
     data = fixture_bytes("moodlexml/truefalse.xml")
-    services.import_questions(org.teacher_x, data, "truefalse.xml", _options())
+    transfer.import_questions(org.teacher_x, data, "truefalse.xml", _options())
     _db.session.commit()
     question = _db.session.scalars(select(Question)).first()
     html = question.current_version.payload["text_html"]
@@ -110,13 +110,13 @@ def test_attachments_are_stored_and_references_rewritten(org):
 
 def test_unknown_format_is_a_domain_error(org):
     with pytest.raises(DomainError) as caught:
-        services.import_questions(org.teacher_x, b"just words", "x.bin", _options())
+        transfer.import_questions(org.teacher_x, b"just words", "x.bin", _options())
     assert caught.value.code == "unknown_format"
 
 
 def test_tags_from_the_file_are_kept(org):
     data = "// [tag:Hình học]\n::T:: Tam giác có 3 cạnh {T}\n".encode()
-    services.import_questions(org.teacher_x, data, "t.gift", _options())
+    transfer.import_questions(org.teacher_x, data, "t.gift", _options())
     _db.session.commit()
     assert list(_db.session.scalars(select(question_tag.c.tag))) == ["hình học"]
 
@@ -158,7 +158,7 @@ def test_cli_usage_errors_exit_2(app, org, tmp_path):
                 "--owner", "nobody").exit_code == 2
     assert _cli(app, "import", str(good), "--format", "pdf").exit_code == 2
     assert _cli(app, "import", str(good), "--subject", "TOAN").exit_code == 2  # no owner
-    if "qti" not in services.exporters():
+    if "qti" not in transfer.exporters():
         result = _cli(app, "export", "--format", "qti", "--out", str(tmp_path / "o"))
         assert result.exit_code == 2 and "qti" in result.output
 
@@ -175,11 +175,11 @@ def test_cli_dry_run_without_owner_and_export_gift(app, org, tmp_path):
 
 
 def test_near_duplicates_in_an_import_are_warned_with_a_link(org):
-    first = services.import_questions(org.teacher_x, GOOD_GIFT, "a.gift", _options())
+    first = transfer.import_questions(org.teacher_x, GOOD_GIFT, "a.gift", _options())
     _db.session.commit()
     assert first["saved"] and not first["warnings"]
     near = "::N:: Thủ đô của nước Việt Nam là {=Hà Nội ~Huế ~Đà Nẵng}\n".encode()
-    report = services.import_questions(org.teacher_x, near, "b.gift", _options(dry_run=True))
+    report = transfer.import_questions(org.teacher_x, near, "b.gift", _options(dry_run=True))
     assert report["duplicates"] == 0
     existing = _db.session.scalar(select(Question.id).where(Question.type == "single_choice"))
     assert [w["message"] for w in report["warnings"]] == [
@@ -187,18 +187,18 @@ def test_near_duplicates_in_an_import_are_warned_with_a_link(org):
 
 
 def test_huge_files_are_refused_before_parsing(org):
-    data = b"x" * (services.MAX_IMPORT_BYTES + 1)
+    data = b"x" * (transfer.MAX_IMPORT_BYTES + 1)
     with pytest.raises(DomainError) as caught:
-        services.import_questions(org.teacher_x, data, "big.gift", _options())
+        transfer.import_questions(org.teacher_x, data, "big.gift", _options())
     assert caught.value.code == "file_too_large"
 
 
 def test_a_broken_file_is_an_error_in_the_report_and_saves_nothing(org):
-    report = services.import_questions(org.teacher_x, b"PK\x03\x04 not really a zip",
+    report = transfer.import_questions(org.teacher_x, b"PK\x03\x04 not really a zip",
                                        "de.docx", _options(fmt="moodlexml"))
     assert report["saved"] is False and report["errors"] and _count() == 0
     hostile = (b'<?xml version="1.0"?><!DOCTYPE quiz [<!ENTITY x "boom">]>'
                b"<quiz><question type=\"truefalse\"><name><text>&x;</text></name></question>"
                b"</quiz>")
-    report = services.import_questions(org.teacher_x, hostile, "x.xml", _options())
+    report = transfer.import_questions(org.teacher_x, hostile, "x.xml", _options())
     assert report["saved"] is False and report["errors"] and _count() == 0

@@ -6,7 +6,7 @@ import re
 from sqlalchemy import func, select
 
 from lms.extensions import db as _db
-from lms.questions import search, services
+from lms.questions import search, services, transfer
 from question_bank.models import Question, QuestionStatus
 from tests.conftest import csrf_token_from, login
 from tests.question_bank.fixtures import fixture_bytes
@@ -112,7 +112,7 @@ def test_reviewer_queue_approve_and_return(client, org):
 
 def test_imported_images_are_served_to_staff_only(client, org):
     data = fixture_bytes("moodlexml/truefalse.xml")
-    services.import_questions(org.teacher_x, data, "truefalse.xml", services.ImportOptions(
+    transfer.import_questions(org.teacher_x, data, "truefalse.xml", transfer.ImportOptions(
         subject_id=services.subject_by_code("TOAN").id, grade=10))
     _db.session.commit()
     html = _db.session.scalars(select(Question)).first().current_version.payload["text_html"]
@@ -137,7 +137,7 @@ def test_preview_shows_embedded_images_from_storage(client, org):
 def test_xlsx_template_download_follows_the_installed_formats(client, org):
     login(client, "teacherx")
     response = client.get("/questions/import/template.xlsx")
-    if services.xlsx_template() is None:
+    if transfer.xlsx_template() is None:
         assert response.status_code == 404
     else:
         assert response.status_code == 200 and response.data[:2] == b"PK"
