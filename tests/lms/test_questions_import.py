@@ -202,3 +202,20 @@ def test_a_broken_file_is_an_error_in_the_report_and_saves_nothing(org):
                b"</quiz>")
     report = transfer.import_questions(org.teacher_x, hostile, "x.xml", _options())
     assert report["saved"] is False and report["errors"] and _count() == 0
+
+
+def test_word_files_import_through_the_registry_when_installed(org):
+    """The registry passes the file name to importers that take it (read_docx)."""
+    if "docx" not in transfer.importers():
+        pytest.skip("the Word importer is not installed on this branch")
+    docx = pytest.importorskip("docx")
+    import io
+
+    document = docx.Document()
+    for line in ["Câu 1. Thủ đô của Việt Nam là", "A. Huế", "*B. Hà Nội", "C. Đà Nẵng"]:
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    report = transfer.import_questions(org.teacher_x, buffer.getvalue(), "de.docx", _options())
+    assert (report["format"], report["questions"], report["errors"], report["saved"]) == \
+        ("docx", 1, [], True)
