@@ -52,8 +52,9 @@ def _register_areas(app: Flask) -> None:
     from lms.core.errors_views import register_error_handlers
     from lms.core.views import bp as core_bp
     from lms.org.views import bp as org_bp
+    from lms.questions.views import bp as questions_bp
 
-    for blueprint in (core_bp, auth_bp, org_bp, admin_bp):
+    for blueprint in (core_bp, auth_bp, org_bp, admin_bp, questions_bp):
         app.register_blueprint(blueprint)
     init_api(app)
     register_error_handlers(app)

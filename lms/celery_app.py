@@ -7,7 +7,7 @@ Default broker is SQLite through kombu's SQLAlchemy transport (no extra service)
 from celery import Celery, Task
 from flask import Flask, appcontext_pushed
 
-TASK_MODULES = ["lms.core.tasks"]
+TASK_MODULES = ["lms.core.tasks", "lms.questions.tasks"]
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -30,6 +30,8 @@ def celery_init_app(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         timezone=app.config["TIMEZONE"],
         beat_schedule={},
+        # Whoosh has one writer at a time: index jobs go to a single-process queue.
+        task_routes={"questions.index": {"queue": "search"}},
     )
     celery.set_default()
     _follow_app_context(app, celery)

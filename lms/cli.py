@@ -8,6 +8,10 @@ from lms.extensions import db
 
 
 def register(app: Flask) -> None:
+    from lms.questions import cli as questions_cli
+
+    questions_cli.register(app)
+
     @app.cli.command("setup")
     @click.option("--demo", is_flag=True, help="Also load demo data into an empty database.")
     def setup(demo: bool):

@@ -13,7 +13,7 @@ def main() -> int:
     port = os.environ.get("PORT", "5000")
     bindir = os.path.dirname(sys.executable)
     celery = [os.path.join(bindir, "celery"), "-A", "wsgi.celery_app", "worker", "--beat",
-              "--concurrency", "1", "--loglevel", "INFO",
+              "-Q", "celery,search", "--concurrency", "1", "--loglevel", "INFO",
               "--schedule", os.path.join("instance", "celerybeat-schedule")]
     gunicorn = [os.path.join(bindir, "gunicorn"), "--bind", f"127.0.0.1:{port}",
                 "--workers", "2", "--threads", "4", "--access-logfile", "-", "wsgi:app"]

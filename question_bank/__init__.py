@@ -3,7 +3,13 @@
 Usable without HTTP. Other packages use only the names exported here.
 """
 
-from question_bank.duplicates import is_near_duplicate, normalise_text_key, similarity
+from question_bank.duplicates import (
+    NEAR_DUPLICATE_THRESHOLD,
+    is_near_duplicate,
+    normalise_text_key,
+    similarity,
+    word_set,
+)
 from question_bank.html import html_to_text, sanitise_html
 from question_bank.mathml import render_math, render_math_with_warnings
 from question_bank.search import SearchError, SearchIndex, SearchResult, vietnamese_analyzer
@@ -31,5 +37,5 @@ __all__ = [
     "normalise_text_key", "PayloadError", "Problem", "public_keys", "render_math",
     "render_math_with_warnings", "response_from_public", "ResponseError", "sanitise_html", "score",
     "score_children", "similarity", "student_view", "teacher_view", "UnknownQuestionType",
-    "validate_payload", "validate_response",
+    "validate_payload", "validate_response", "word_set", "NEAR_DUPLICATE_THRESHOLD",
 ]

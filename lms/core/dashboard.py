@@ -23,6 +23,10 @@ class Section:
 
 def nav_items(user) -> list[dict]:
     items = []
+    if can(user, "question.create"):
+        items.append({"label": _("Ngân hàng câu hỏi"), "url": url_for("questions.bank")})
+    if memberships(user, Role.UNIT_REVIEWER, Role.DEPARTMENT_REVIEWER):
+        items.append({"label": _("Duyệt câu hỏi"), "url": url_for("questions.review")})
     if can(user, "admin.access"):
         items.append({"label": _("Quản trị"), "url": url_for("admin.index")})
     return items
@@ -99,6 +103,7 @@ def _reviewer(user) -> list[Section]:
     return [Section(_("Phạm vi thẩm định"), "", rows, testid="reviewer-scope"),
             Section(_("Hồ sơ chờ thẩm định"),
                     _("Không có câu hỏi hay bài giảng nào đang chờ bạn thẩm định."),
+                    actions=[(_("Duyệt câu hỏi"), url_for("questions.review"))],
                     testid="reviewer-queue")]
 
 
