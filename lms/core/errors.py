@@ -30,6 +30,11 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
 class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"

@@ -1,0 +1,157 @@
+"""SCORM lessons end to end: upload, refusal of hostile packages (security.md 21–23),
+the sandboxed content route, and the commit endpoint's validation."""
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.lessons.models import Lesson, LessonFile, LessonProgress
+from lms.lessons.views import CONTENT_CSP
+from tests.conftest import api_token
+from tests.lms.lessons_helpers import MANIFEST_12, SCO_12, XXE, scorm_12_zip, upload
+from tests.media.zipbuild import build_zip
+
+
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def stored_keys(app):
+    root = app.config["STORAGE_PATH"]
+    from pathlib import Path
+
+    return sorted(p for p in Path(root).rglob("*") if p.is_file()) if Path(root).exists() else []
+
+
+@pytest.fixture
+def teacher(client, org):
+    return api_token(client, "teacherx")
+
+
+@pytest.fixture
+def scorm_lesson(client, teacher):
+    response = upload(client, teacher, "scorm", scorm_12_zip(), "bai-giang.zip")
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_scorm_upload_is_ready_with_launch_url_and_files_served(client, db, scorm_lesson,
+                                                                 teacher):
+    lesson = scorm_lesson["lesson"]
+    assert scorm_lesson["state"] == "ready" and scorm_lesson["task_id"] is None
+    assert lesson["scorm_version"] == "1.2" and lesson["toc"][0]["launch"] == \
+        "Content/index.html"
+    got = client.get(f"/api/v1/lessons/{lesson['id']}", headers=auth(teacher)).get_json()
+    launch = got["launch_url"]
+    assert launch.startswith(f"/scorm-content/{lesson['id']}/")
+    assert launch.endswith("/Content/index.html")
+    page = client.get(launch)
+    assert page.status_code == 200 and page.data == SCO_12
+    assert page.headers["Content-Security-Policy"] == CONTENT_CSP
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.mimetype == "text/html"
+    css = client.get(launch.replace("index.html", "style.css"))
+    assert css.mimetype == "text/css"
+    row = db.session.get(Lesson, lesson["id"])
+    assert row.title == "Bài giảng thử" and row.duration_minutes == 45
+    assert {f.path for f in row.files if f.path} == {"imsmanifest.xml", "Content/index.html",
+                                                     "Content/style.css"}
+
+
+def test_content_route_refuses_forged_or_other_lessons_token(client, scorm_lesson, teacher):
+    lesson_id = scorm_lesson["lesson"]["id"]
+    launch = client.get(f"/api/v1/lessons/{lesson_id}", headers=auth(teacher)
+                        ).get_json()["launch_url"]
+    token = launch.split("/")[3]
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert client.get(f"/scorm-content/{lesson_id}/{forged}/Content/index.html"
+                      ).status_code == 404
+    assert client.get(f"/scorm-content/{lesson_id + 1}/{token}/Content/index.html"
+                      ).status_code == 404
+    assert client.get(f"/scorm-content/{lesson_id}/{token}/../../etc/passwd").status_code == 404
+
+
+ZIP_SLIP = build_zip({"imsmanifest.xml": MANIFEST_12, "Content/index.html": SCO_12,
+                      "../../evil.html": b"x"})
+BOMB = build_zip({"imsmanifest.xml": MANIFEST_12, "Content/index.html": SCO_12,
+                  "zeros.bin": bytes(5 * 1024 * 1024)})
+XXE_PKG = build_zip({"imsmanifest.xml": XXE, "Content/index.html": SCO_12})
+MISSING_LAUNCH = build_zip({"imsmanifest.xml": MANIFEST_12})
+
+
+@pytest.mark.parametrize("data, reason", [
+    (ZIP_SLIP, None), (BOMB, "compression_ratio"), (XXE_PKG, None), (MISSING_LAUNCH, None),
+    (b"<html>not a zip</html>", "not_zip"),
+], ids=["zip-slip", "bomb", "xxe", "missing-launch", "not-zip"])
+def test_hostile_packages_refused_and_nothing_stored(app, client, db, teacher, data, reason):
+    before = stored_keys(app)
+    response = upload(client, teacher, "scorm", data, "goi.zip")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_package" and error["message"]
+    if reason:
+        assert error["details"]["reason"] == reason
+    assert db.session.scalar(select(func.count()).select_from(Lesson)) == 0
+    assert db.session.scalar(select(func.count()).select_from(LessonFile)) == 0
+    assert stored_keys(app) == before
+
+
+def test_student_cannot_upload(client, org):
+    response = upload(client, api_token(client, "hsa"), "scorm", scorm_12_zip(), "a.zip")
+    assert response.status_code == 403
+
+
+def commit(client, token, lesson_id, cmi, sco="item1"):
+    return client.post(f"/api/v1/lessons/{lesson_id}/scorm/commit", headers=auth(token),
+                       json={"sco": sco, "cmi": cmi})
+
+
+def test_commit_stores_progress_and_resume_data_per_learner(client, db, scorm_lesson):
+    lesson_id = scorm_lesson["lesson"]["id"]
+    student = api_token(client, "hsa")
+    first = commit(client, student, lesson_id, {"core": {
+        "lesson_status": "incomplete", "lesson_location": "slide-3",
+        "session_time": "00:01:30.5"}, "suspend_data": "s=3"})
+    assert first.status_code == 200, first.get_json()
+    second = commit(client, student, lesson_id, {"core": {
+        "lesson_status": "passed", "score": {"raw": "8", "max": "10"},
+        "session_time": "00:00:30"}})
+    assert second.status_code == 200
+    mine = client.get(f"/api/v1/lessons/{lesson_id}/progress", headers=auth(student)
+                      ).get_json()
+    assert mine["status"] == "passed" and mine["score"] == 80.0
+    assert mine["completion"] == 1.0
+    assert mine["suspend_data"] == "s=3" and mine["location"] == "slide-3"
+    assert mine["total_seconds"] == pytest.approx(120.5)
+    other = client.get(f"/api/v1/lessons/{lesson_id}/progress",
+                       headers=auth(api_token(client, "hsb"))).get_json()
+    assert other["status"] == "not attempted" and other["suspend_data"] == ""
+
+
+@pytest.mark.parametrize("cmi, element", [
+    ({"core": {"lesson_status": "done"}}, "cmi.core.lesson_status"),
+    ({"suspend_data": "x" * 4097}, "cmi.suspend_data"),
+    ({"core": {"score": {"raw": "101"}}}, "cmi.core.score.raw"),
+    ({"core": {"session_time": "1 hour"}}, "cmi.core.session_time"),
+], ids=["bad-enum", "oversized-suspend", "score-range", "bad-time"])
+def test_invalid_commit_refused_and_nothing_stored(client, db, scorm_lesson, cmi, element):
+    lesson_id = scorm_lesson["lesson"]["id"]
+    response = commit(client, api_token(client, "hsa"), lesson_id, cmi)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["details"]["element"] == element
+    assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 0
+
+
+def test_unknown_sco_refused(client, scorm_lesson):
+    response = commit(client, api_token(client, "hsa"), scorm_lesson["lesson"]["id"],
+                      {"core": {"lesson_status": "passed"}}, sco="nope")
+    assert response.status_code == 400
+
+
+def test_lesson_of_another_school_is_not_readable(client, scorm_lesson):
+    lesson_id = scorm_lesson["lesson"]["id"]
+    outsider = api_token(client, "hsy")
+    assert client.get(f"/api/v1/lessons/{lesson_id}/progress",
+                      headers=auth(outsider)).status_code == 403
+    assert commit(client, outsider, lesson_id, {"core": {"lesson_status": "passed"}}
+                  ).status_code == 403
+    assert client.get("/api/v1/lessons/999999", headers=auth(outsider)).status_code == 404
