@@ -7,7 +7,8 @@ from tests.media.zipbuild import build_zip
 
 SCO_12 = b"""<!doctype html><html><head><meta charset="utf-8"><title>SCO</title>
 <script>
-function findAPI(w){for(var i=0;i<10&&w;i++){if(w.API)return w.API;if(w.parent===w)break;w=w.parent}return null}
+function findAPI(w){for(var i=0;i<10&&w;i++){
+  if(w.API)return w.API;if(w.parent===w)break;w=w.parent}return null}
 var api=findAPI(window);
 if(api){api.LMSInitialize("");api.LMSSetValue("cmi.core.lesson_status","passed");
 api.LMSSetValue("cmi.core.score.raw","80");api.LMSCommit("");api.LMSFinish("");}
@@ -18,7 +19,8 @@ MANIFEST_12 = b"""<?xml version="1.0" encoding="UTF-8"?>
   xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
   xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
   <organizations default="org1">
-    <organization identifier="org1"><title>Ph\xc6\xb0\xc6\xa1ng tr\xc3\xacnh b\xe1\xba\xadc hai</title>
+    <organization identifier="org1">
+      <title>Ph\xc6\xb0\xc6\xa1ng tr\xc3\xacnh b\xe1\xba\xadc hai</title>
       <item identifier="item1" identifierref="res1"><title>B\xc3\xa0i 1</title></item>
     </organization>
   </organizations>
