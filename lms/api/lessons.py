@@ -16,7 +16,7 @@ from lms.lessons.models import FileKind, LessonProgress
 blp = Blueprint("api_lessons", __name__, url_prefix="/api/v1", description="Bài giảng")
 
 #: Multipart overhead allowed on top of HOCLIEU_MAX_UPLOAD_MB for the form fields.
-FORM_SLACK = 1024 * 1024
+FORM_SLACK = 64 * 1024
 
 
 @blp.before_request
