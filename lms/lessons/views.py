@@ -1,13 +1,30 @@
-"""Serving SCORM package files from a sandboxed path, without the session cookie."""
+"""The SCORM player page, and package files served from a sandboxed path without the
+session cookie.
 
-from flask import Blueprint, Response
+Package files run with ``Content-Security-Policy: sandbox`` (no ``allow-same-origin``), so each
+document is an opaque origin and cannot reach ``window.parent.API``. Every HTML file therefore
+gets scorm-again's ``CrossFrameAPI`` injected as ``window.API`` / ``window.API_1484_11``; it
+talks by ``postMessage`` to the player page, which hosts the real runtime (``CrossFrameLMS``)
+and commits to ``POST /api/v1/lessons/<id>/scorm/commit`` with the learner's session.
+"""
 
-from lms.core.errors import NotFound
+import re
+
+from flask import Blueprint, Response, g, render_template, url_for
+
+from lms.auth.decorators import login_required
+from lms.core.errors import DomainError, NotFound
 from lms.core.storage import storage
-from lms.lessons.content import token_allows
+from lms.lessons import services
+from lms.lessons.content import launch_url, token_allows
 from lms.lessons.services import scorm_file
 
 bp = Blueprint("scorm_content", __name__, url_prefix="/scorm-content")
+player_bp = Blueprint("lessons", __name__, url_prefix="/lessons")
+
+#: HTML files up to this size get the runtime shim; larger ones are streamed untouched.
+MAX_INJECT_BYTES = 8 * 1024 * 1024
+_HEAD_RE = re.compile(rb"<head[^>]*>", re.I)
 
 #: Package files run as an opaque origin: scripts and forms work, but they cannot read the
 #: platform's cookies or storage, nor call its API as the user.
@@ -21,11 +38,51 @@ def serve(lesson_id: int, token: str, path: str):
     if not token_allows(token, lesson_id):
         raise NotFound("Liên kết nội dung không hợp lệ hoặc đã hết hạn.")
     row = scorm_file(lesson_id, path)
-    response = Response(storage().iter_chunks(row.key), mimetype=row.content_type,
-                        direct_passthrough=True)
-    response.headers["Content-Length"] = str(row.size)
+    if row.content_type == "text/html" and row.size <= MAX_INJECT_BYTES:
+        with storage().open(row.key) as stream:
+            body = with_runtime_shim(stream.read(MAX_INJECT_BYTES + 1))
+        response = Response(body, mimetype="text/html")
+    else:
+        response = Response(storage().iter_chunks(row.key), mimetype=row.content_type,
+                            direct_passthrough=True)
+        response.headers["Content-Length"] = str(row.size)
     response.headers["Content-Security-Policy"] = CONTENT_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, max-age=300"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def runtime_shim() -> bytes:
+    """Script tags defining the cross-frame SCORM API, aimed at the top (player) window."""
+    src = url_for("static", filename="vendor/scorm-again/cross-frame-api.min.js")
+    return (f'<script src="{src}"></script><script>window.API=window.API_1484_11='
+            'new CrossFrameAPI("*",window.top);</script>').encode()
+
+
+def with_runtime_shim(html: bytes) -> bytes:
+    """Insert the shim right after ``<head>`` (or first, when the page has none), so it
+    exists before the content's own scripts look for the API."""
+    match = _HEAD_RE.search(html)
+    at = match.end() if match else 0
+    return html[:at] + runtime_shim() + html[at:]
+
+
+@player_bp.get("/<int:lesson_id>/play")
+@login_required
+def play(lesson_id: int):
+    """The player: hosts scorm-again with the learner's saved state and frames the SCO."""
+    lesson = services.lesson_for(g.user, lesson_id)
+    package = lesson.scorm
+    if package is None or lesson.state.value != "ready":
+        raise DomainError("Bài giảng chưa sẵn sàng để mở.", code="not_ready")
+    sco = package.toc_first()
+    saved = services.progress_of(g.user, lesson, sco)
+    return render_template(
+        "lessons/player.html", lesson=lesson, package=package, sco=sco,
+        launch=launch_url(package, lesson.id),
+        commit_url=url_for("api_lessons.commit_scorm", lesson_id=lesson.id),
+        saved={"suspend_data": saved.suspend_data if saved else "",
+               "location": saved.location if saved else "",
+               "status": saved.status if saved else "not attempted"},
+        learner={"id": str(g.user.id), "name": g.user.full_name})

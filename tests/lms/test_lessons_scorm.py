@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.lessons.models import Lesson, LessonFile, LessonProgress
-from lms.lessons.views import CONTENT_CSP
-from tests.conftest import api_token
+from lms.lessons.views import CONTENT_CSP, with_runtime_shim
+from tests.conftest import api_token, login
 from tests.lms.lessons_helpers import MANIFEST_12, SCO_12, XXE, scorm_12_zip, upload
 from tests.media.zipbuild import build_zip
 
@@ -34,7 +34,7 @@ def scorm_lesson(client, teacher):
     return response.get_json()
 
 
-def test_scorm_upload_is_ready_with_launch_url_and_files_served(client, db, scorm_lesson,
+def test_scorm_upload_is_ready_with_launch_url_and_files_served(app, client, db, scorm_lesson,
                                                                  teacher):
     lesson = scorm_lesson["lesson"]
     assert scorm_lesson["state"] == "ready" and scorm_lesson["task_id"] is None
@@ -45,7 +45,12 @@ def test_scorm_upload_is_ready_with_launch_url_and_files_served(client, db, scor
     assert launch.startswith(f"/scorm-content/{lesson['id']}/")
     assert launch.endswith("/Content/index.html")
     page = client.get(launch)
-    assert page.status_code == 200 and page.data == SCO_12
+    assert page.status_code == 200
+    # The package's page, with the cross-frame runtime injected before its own scripts.
+    with app.test_request_context():
+        shim = with_runtime_shim(b"<head>")
+    assert page.data.replace(shim, b"<head>") == SCO_12
+    assert page.data.index(b"CrossFrameAPI") < page.data.index(b"findAPI")
     assert page.headers["Content-Security-Policy"] == CONTENT_CSP
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert page.mimetype == "text/html"
@@ -155,3 +160,25 @@ def test_lesson_of_another_school_is_not_readable(client, scorm_lesson):
     assert commit(client, outsider, lesson_id, {"core": {"lesson_status": "passed"}}
                   ).status_code == 403
     assert client.get("/api/v1/lessons/999999", headers=auth(outsider)).status_code == 404
+
+
+def test_player_page_hosts_runtime_with_saved_state(client, scorm_lesson):
+    lesson_id = scorm_lesson["lesson"]["id"]
+    student = api_token(client, "hsa")
+    commit(client, student, lesson_id, {"core": {"lesson_location": "slide-7"},
+                                        "suspend_data": "page=7"})
+    login(client, "hsa")
+    page = client.get(f"/lessons/{lesson_id}/play")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "vendor/scorm-again/scorm12.min.js" in html and "cross-frame-lms" in html
+    assert f'src="/scorm-content/{lesson_id}/' in html
+    assert "page=7" in html and "slide-7" in html
+    assert f"/api/v1/lessons/{lesson_id}/scorm/commit" in html
+
+
+def test_content_route_ignores_the_session_cookie(client, scorm_lesson):
+    """No token, no file — even for a logged-in owner."""
+    login(client, "teacherx")
+    lesson_id = scorm_lesson["lesson"]["id"]
+    assert client.get(f"/scorm-content/{lesson_id}/x/Content/index.html").status_code == 404
