@@ -53,11 +53,18 @@ def serve(lesson_id: int, token: str, path: str):
     return response
 
 
+#: CrossFrameAPI answers GetValue from a cache it fills only after Initialize; fetching the
+#: learner's whole CMI at once means a SCO that reads ``cmi.suspend_data`` right after
+#: Initialize (on load) sees its saved state.
+PREFETCH = ('var a=new CrossFrameAPI("*",window.top);window.API=window.API_1484_11=a;'
+            'a._post("getFlattenedCMI",[]).then(function(all){for(var k in all){'
+            'if(!a._cache.has(k)){a._cache.set(k,String(all[k]));}}}).catch(function(){});')
+
+
 def runtime_shim() -> bytes:
     """Script tags defining the cross-frame SCORM API, aimed at the top (player) window."""
     src = url_for("static", filename="vendor/scorm-again/cross-frame-api.min.js")
-    return (f'<script src="{src}"></script><script>window.API=window.API_1484_11='
-            'new CrossFrameAPI("*",window.top);</script>').encode()
+    return (f'<script src="{src}"></script><script>{PREFETCH}</script>').encode()
 
 
 def with_runtime_shim(html: bytes) -> bytes:
