@@ -2,12 +2,13 @@
 
 import json
 
-from flask import current_app, request
+from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from lms.api import require_user
 from lms.core.errors import DomainError
+from lms.core.storage import download_response
 from lms.extensions import db
 from lms.lessons import services
 from lms.lessons.content import launch_url
@@ -51,6 +52,7 @@ class UploadSchema(Schema):
 
 class RenditionSchema(Schema):
     kind = fields.String()
+    url = fields.String()
     name = fields.String()
     size = fields.Integer()
     content_type = fields.String()
@@ -117,7 +119,9 @@ def lesson_json(lesson) -> dict:
         else None,
         "toc": package.toc if package else [],
         "renditions": [{"kind": f.kind.value, "name": f.path, "size": f.size,
-                        "content_type": f.content_type}
+                        "content_type": f.content_type,
+                        "url": url_for("api_lessons.get_media", lesson_id=lesson.id,
+                                       kind=f.kind.value)}
                        for f in lesson.files if f.kind in _DERIVED],
     }
 
@@ -194,3 +198,12 @@ def commit_scorm(data, lesson_id):
     row = services.commit_scorm(user, lesson, data["sco"], data["cmi"])
     db.session.commit()
     return progress_json(row)
+
+
+@blp.get("/lessons/<int:lesson_id>/media/<kind>")
+@blp.response(200, description="The file (or a redirect to a short-lived presigned URL)")
+def get_media(lesson_id, kind):
+    """A rendition or the poster of a video lesson, for whoever may open the lesson."""
+    lesson = services.lesson_for(require_user(), lesson_id)
+    row = services.derived_file(lesson, kind)
+    return download_response(row.key, f"{lesson.id}-{row.path}", row.content_type)

@@ -243,6 +243,16 @@ def scorm_file(lesson_id: int, path: str) -> LessonFile:
     return row
 
 
+def derived_file(lesson: Lesson, kind: str) -> LessonFile:
+    """A rendition or poster of the lesson (never the original or package internals)."""
+    wanted = {FileKind.RENDITION_360P.value, FileKind.RENDITION_720P.value,
+              FileKind.POSTER.value}
+    row = next((f for f in lesson.files if f.kind.value == kind), None)
+    if kind not in wanted or row is None:
+        raise NotFound("Bài giảng không có tệp này.")
+    return row
+
+
 def progress_of(actor, lesson: Lesson, sco: str | None = None) -> LessonProgress | None:
     query = select(LessonProgress).where(LessonProgress.lesson_id == lesson.id,
                                          LessonProgress.user_id == actor.id)

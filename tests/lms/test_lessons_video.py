@@ -44,6 +44,13 @@ def test_video_upload_transcoded_to_ready_with_stored_renditions(client, db, org
     assert lesson["state"] == "ready"
     assert {r["kind"] for r in lesson["renditions"]} == {"rendition_360p", "rendition_720p",
                                                          "poster"}
+    poster = next(r for r in lesson["renditions"] if r["kind"] == "poster")
+    image = client.get(poster["url"], headers={"Authorization": f"Bearer {token}"})
+    assert image.status_code == 200 and image.data[:3] == b"\xff\xd8\xff"
+    assert image.headers["X-Content-Type-Options"] == "nosniff"
+    outsider = api_token(client, "teachery")
+    assert client.get(poster["url"], headers={"Authorization": f"Bearer {outsider}"}
+                      ).status_code == 403
     rows = db.session.scalars(select(LessonFile).where(
         LessonFile.lesson_id == lesson["id"])).all()
     for row in rows:
