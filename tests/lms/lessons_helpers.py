@@ -46,3 +46,21 @@ def upload(client, token, kind, data: bytes, filename: str, title="Bài giảng 
                        data={"kind": kind, "title": title,
                              "file": (io.BytesIO(data), filename)},
                        content_type="multipart/form-data")
+
+MANIFEST_2004 = b"""<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="com.example.lesson2004" version="1"
+  xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>
+  <organizations default="org1">
+    <organization identifier="org1"><title>Bai 2004</title>
+      <item identifier="item1" identifierref="res1"><title>Muc 1</title></item>
+    </organization>
+  </organizations>
+  <resources>
+    <resource identifier="res1" type="webcontent" adlcp:scormType="sco"
+      href="Content/index.html">
+      <file href="Content/index.html"/>
+    </resource>
+  </resources>
+</manifest>"""

@@ -182,3 +182,22 @@ def test_content_route_ignores_the_session_cookie(client, scorm_lesson):
     login(client, "teacherx")
     lesson_id = scorm_lesson["lesson"]["id"]
     assert client.get(f"/scorm-content/{lesson_id}/x/Content/index.html").status_code == 404
+
+
+def test_scorm_2004_commit_limits_and_mapping(client, db, org):
+    from tests.lms.lessons_helpers import MANIFEST_2004
+
+    teacher = api_token(client, "teacherx")
+    package = build_zip({"imsmanifest.xml": MANIFEST_2004, "Content/index.html": SCO_12})
+    lesson_id = upload(client, teacher, "scorm", package, "goi2004.zip").get_json()["lesson"]["id"]
+    student = api_token(client, "hsa")
+    assert commit(client, student, lesson_id, {"suspend_data": "x" * 64001}).status_code == 400
+    assert commit(client, student, lesson_id, {"success_status": "completed"}).status_code == 400
+    assert commit(client, student, lesson_id, {"score": {"scaled": "1.5"}}).status_code == 400
+    ok = commit(client, student, lesson_id, {
+        "suspend_data": "x" * 64000, "completion_status": "completed",
+        "success_status": "failed", "score": {"scaled": "0.25"}, "session_time": "PT1M5.5S"})
+    assert ok.status_code == 200, ok.get_json()
+    body = ok.get_json()
+    assert body["status"] == "failed" and body["score"] == 25.0 and body["completion"] == 1.0
+    assert body["total_seconds"] == 65.5
