@@ -35,6 +35,11 @@ class TooLarge(DomainError):
     code = "too_large"
 
 
+class Unavailable(DomainError):
+    status = 503
+    code = "unavailable"
+
+
 class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"

@@ -4,6 +4,7 @@ Services flush but never commit; the view commits. Jobs are sent after the commi
 """
 
 import hashlib
+import logging
 import mimetypes
 import shutil
 import tempfile
@@ -16,7 +17,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from lms.auth.permissions import require
-from lms.core.errors import DomainError, NotFound, TooLarge
+from lms.core.errors import DomainError, NotFound, TooLarge, Unavailable
 from lms.core.services import start_task
 from lms.core.storage import storage
 from lms.extensions import db
@@ -31,8 +32,9 @@ from lms.lessons.models import (
     ScormPackage,
 )
 from lms.org.models import UnitKind
-from media import PackageError, check_content, extract_zip, read_package
+from media import PackageError, StorageError, check_content, extract_zip, read_package
 
+log = logging.getLogger("hoclieu.lessons")
 CHUNK = 1024 * 1024
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 MB = 1024 * 1024
@@ -138,12 +140,27 @@ def _store_file(lesson: Lesson, kind: FileKind, key: str, local: Path, path: str
                 original_name: str = "", content_type: str = "application/octet-stream"
                 ) -> LessonFile:
     size = local.stat().st_size
-    with open(local, "rb") as fh:
-        storage().put_stream(key, fh, size, content_type)
+    try:
+        with open(local, "rb") as fh:
+            storage().put_stream(key, fh, size, content_type)
+    except StorageError as error:
+        log.warning("storing %s failed: %s", key, error)  # the endpoint stays in the log
+        _discard_stored(lesson)
+        raise Unavailable("Không lưu được tệp vào kho lưu trữ; chưa có gì được ghi nhận, "
+                          "hãy thử tải lên lại sau.", code="storage_unavailable") from None
     row = LessonFile(lesson=lesson, kind=kind, key=key, path=path, size=size,
                      original_name=original_name[:255], content_type=content_type)
     db.session.add(row)
     return row
+
+
+def _discard_stored(lesson: Lesson) -> None:
+    """Best effort: remove the objects this upload already wrote (the rows roll back)."""
+    for row in lesson.files:
+        try:
+            storage().delete(row.key)
+        except StorageError:
+            pass
 
 
 def _create_video(lesson: Lesson, upload: Path, filename: str) -> None:

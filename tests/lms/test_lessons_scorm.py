@@ -201,3 +201,21 @@ def test_scorm_2004_commit_limits_and_mapping(client, db, org):
     body = ok.get_json()
     assert body["status"] == "failed" and body["score"] == 25.0 and body["completion"] == 1.0
     assert body["total_seconds"] == 65.5
+
+
+def test_storage_down_during_upload_gives_503_and_no_lesson(app, client, db, teacher):
+    """security.md 36: a clear error, and no row marked ready without stored objects."""
+    from media import storage_from_config
+
+    down = storage_from_config({"STORAGE_BACKEND": "s3", "S3_ENDPOINT": "127.0.0.1:1",
+                                "S3_BUCKET": "hoclieu", "S3_ACCESS_KEY": "x",
+                                "S3_SECRET_KEY": "y", "S3_SECURE": False})
+    saved = app.extensions.get("hoclieu_storage")
+    app.extensions["hoclieu_storage"] = down
+    try:
+        response = upload(client, teacher, "scorm", scorm_12_zip(), "goi.zip")
+    finally:
+        app.extensions["hoclieu_storage"] = saved
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "storage_unavailable"
+    assert db.session.scalar(select(func.count()).select_from(Lesson)) == 0
