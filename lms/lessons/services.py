@@ -3,6 +3,7 @@
 Services flush but never commit; the view commits. Jobs are sent after the commit.
 """
 
+import contextlib
 import hashlib
 import logging
 import mimetypes
@@ -157,10 +158,8 @@ def _store_file(lesson: Lesson, kind: FileKind, key: str, local: Path, path: str
 def _discard_stored(lesson: Lesson) -> None:
     """Best effort: remove the objects this upload already wrote (the rows roll back)."""
     for row in lesson.files:
-        try:
+        with contextlib.suppress(StorageError):
             storage().delete(row.key)
-        except StorageError:
-            pass
 
 
 def _create_video(lesson: Lesson, upload: Path, filename: str) -> None:
