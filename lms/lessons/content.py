@@ -28,7 +28,9 @@ def token_allows(token: str, lesson_id: int, max_age: int = TOKEN_MAX_AGE) -> bo
         return False
 
 
-def launch_url(package, lesson_id: int) -> str:
-    """Where the player's frame opens the first SCO (launch parameters included)."""
-    return url_for("scorm_content.serve", lesson_id=lesson_id, token=content_token(lesson_id),
-                   path=package.launch)
+def launch_url(package, lesson_id: int, launch: str | None = None) -> str:
+    """Where the player's frame opens a SCO (default: the first; launch parameters kept)."""
+    path, sep, query = (launch or package.launch).partition("?")
+    url = url_for("scorm_content.serve", lesson_id=lesson_id, token=content_token(lesson_id),
+                  path=path)
+    return url + sep + query

@@ -10,7 +10,7 @@ and commits to ``POST /api/v1/lessons/<id>/scorm/commit`` with the learner's ses
 
 import re
 
-from flask import Blueprint, Response, g, render_template, url_for
+from flask import Blueprint, Response, g, render_template, request, url_for
 
 from lms.auth.decorators import login_required
 from lms.core.errors import DomainError, NotFound
@@ -83,11 +83,15 @@ def play(lesson_id: int):
     package = lesson.scorm
     if package is None or lesson.state.value != "ready":
         raise DomainError("Bài giảng chưa sẵn sàng để mở.", code="not_ready")
-    sco = package.toc_first()
-    saved = services.progress_of(g.user, lesson, sco)
+    entries = [e for e in package.toc if e.get("launch")]
+    wanted = request.args.get("sco") or entries[0]["identifier"]
+    entry = next((e for e in entries if e["identifier"] == wanted), None)
+    if entry is None:
+        raise NotFound(f"Gói không có mục «{wanted}».")
+    saved = services.progress_of(g.user, lesson, entry["identifier"])
     return render_template(
-        "lessons/player.html", lesson=lesson, package=package, sco=sco,
-        launch=launch_url(package, lesson.id),
+        "lessons/player.html", lesson=lesson, package=package, sco=entry["identifier"],
+        entries=entries, launch=launch_url(package, lesson.id, entry["launch"]),
         commit_url=url_for("api_lessons.commit_scorm", lesson_id=lesson.id),
         saved={"suspend_data": saved.suspend_data if saved else "",
                "location": saved.location if saved else "",

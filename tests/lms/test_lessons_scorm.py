@@ -219,3 +219,28 @@ def test_storage_down_during_upload_gives_503_and_no_lesson(app, client, db, tea
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "storage_unavailable"
     assert db.session.scalar(select(func.count()).select_from(Lesson)) == 0
+
+
+MULTI_SCO = b"""<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="multi" xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
+  <organizations default="o"><organization identifier="o"><title>Hai phan</title>
+    <item identifier="p1" identifierref="r1"><title>Phan 1</title></item>
+    <item identifier="p2" identifierref="r2" parameters="?mode=review"><title>Phan 2</title></item>
+  </organization></organizations>
+  <resources>
+    <resource identifier="r1" type="webcontent" adlcp:scormtype="sco" href="a/index.html"/>
+    <resource identifier="r2" type="webcontent" adlcp:scormtype="sco" href="b/index.html"/>
+  </resources>
+</manifest>"""
+
+
+def test_player_opens_the_chosen_sco_with_its_parameters(client, teacher):
+    package = build_zip({"imsmanifest.xml": MULTI_SCO, "a/index.html": SCO_12,
+                         "b/index.html": SCO_12})
+    lesson_id = upload(client, teacher, "scorm", package, "multi.zip").get_json()["lesson"]["id"]
+    login(client, "teacherx")
+    html = client.get(f"/lessons/{lesson_id}/play?sco=p2").get_data(as_text=True)
+    assert "/b/index.html?mode=review" in html and 'data-sco="p2"' in html
+    assert f"/lessons/{lesson_id}/play?sco=p1" in html
+    assert client.get(f"/lessons/{lesson_id}/play?sco=zz").status_code == 404
