@@ -3,6 +3,7 @@
 import json
 
 from flask import current_app, request, url_for
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -135,10 +136,10 @@ def _metadata(form) -> dict:
             data["authors"] = [a for a in data["authors"].split(";") if a.strip()]
         return LessonMetaSchema().load(data)
     except (ValueError, AttributeError):
-        raise DomainError("Trường «metadata» phải là một đối tượng JSON.",
+        raise DomainError(_("Trường «metadata» phải là một đối tượng JSON."),
                           code="invalid_metadata") from None
     except ValidationError as error:
-        raise DomainError("Thông tin bài giảng không hợp lệ.", code="invalid_metadata",
+        raise DomainError(_("Thông tin bài giảng không hợp lệ."), code="invalid_metadata",
                           details=error.messages) from None
 
 
@@ -153,7 +154,7 @@ def create_lesson():
     user = require_user()
     upload = request.files.get("file")
     if upload is None:
-        raise DomainError("Thiếu tệp (trường «file»).", code="missing_file")
+        raise DomainError(_("Thiếu tệp (trường «file»)."), code="missing_file")
     lesson = services.create_lesson(user, request.form.get("kind", ""),
                                     _metadata(request.form), upload.stream,
                                     upload.filename or "")

@@ -7,6 +7,8 @@ Limits follow the SCORM specifications: ``cmi.suspend_data`` holds 4096 characte
 import math
 import re
 
+from flask_babel import gettext as _
+
 from lms.core.errors import DomainError
 from lms.lessons.models import LessonProgress
 
@@ -34,7 +36,8 @@ def flatten(data: dict, prefix: str = "") -> dict[str, object]:
 
 
 def _invalid(element: str, problem: str) -> DomainError:
-    return DomainError(f"Giá trị {element} không hợp lệ: {problem}.", code="invalid_cmi",
+    return DomainError(_("Giá trị %(element)s không hợp lệ: %(problem)s.", element=element,
+                         problem=problem), code="invalid_cmi",
                        details={"element": element})
 
 
@@ -43,9 +46,9 @@ def _text(cmi: dict, element: str, limit: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise _invalid(element, "phải là chuỗi")
+        raise _invalid(element, _("phải là chuỗi"))
     if len(value) > limit:
-        raise _invalid(element, f"dài {len(value)} ký tự, tối đa {limit}")
+        raise _invalid(element, _("dài %(n)d ký tự, tối đa %(limit)d", n=len(value), limit=limit))
     return value
 
 
@@ -54,7 +57,8 @@ def _enum(cmi: dict, element: str, allowed: set[str]) -> str | None:
     if value in (None, ""):
         return None
     if value not in allowed:
-        raise _invalid(element, f"«{value}» không thuộc {sorted(allowed)}")
+        raise _invalid(element, _("«%(value)s» không thuộc %(allowed)s", value=value,
+                                           allowed=", ".join(sorted(allowed))))
     return value
 
 
@@ -65,10 +69,11 @@ def _number(cmi: dict, element: str, low: float | None, high: float | None) -> f
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise _invalid(element, "phải là số") from None
+        raise _invalid(element, _("phải là số")) from None
     if not math.isfinite(number) or (low is not None and number < low) or (
             high is not None and number > high):
-        raise _invalid(element, f"{number} nằm ngoài khoảng [{low}, {high}]")
+        raise _invalid(element, _("%(number)s nằm ngoài khoảng [%(low)s, %(high)s]", number=number,
+                                           low=low, high=high))
     return number
 
 
@@ -79,7 +84,7 @@ def _seconds(cmi: dict, element: str, version: str) -> float:
     pattern = _TIME_12 if version == "1.2" else _TIME_2004
     match = pattern.match(str(value)) if isinstance(value, str) else None
     if not match:
-        raise _invalid(element, f"«{value}» sai định dạng thời lượng")
+        raise _invalid(element, _("«%(value)s» sai định dạng thời lượng", value=value))
     if version == "1.2":
         hours, minutes, seconds, fraction = match.groups()
         return int(hours) * 3600 + int(minutes) * 60 + int(seconds) + float(fraction or 0)

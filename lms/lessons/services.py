@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -58,11 +59,11 @@ def spool_upload(stream: BinaryIO, limit: int, folder: str) -> Path:
             if written > limit:
                 out.close()
                 Path(name).unlink(missing_ok=True)
-                raise TooLarge(f"Tệp tải lên lớn hơn giới hạn {limit // MB} MB.")
+                raise TooLarge(_("Tệp tải lên lớn hơn giới hạn %(mb)d MB.", mb=limit // MB))
             out.write(chunk)
     if written == 0:
         Path(name).unlink(missing_ok=True)
-        raise DomainError("Tệp tải lên rỗng.", code="empty_file")
+        raise DomainError(_("Tệp tải lên rỗng."), code="empty_file")
     return Path(name)
 
 
@@ -78,7 +79,7 @@ def check_quota(user_id: int, extra: int) -> None:
     """Refuse a file that would take the user past ``HOCLIEU_UPLOAD_QUOTA_MB``."""
     quota = int(current_app.config["UPLOAD_QUOTA_MB"]) * MB
     if used_bytes(user_id) + extra > quota:
-        raise TooLarge(f"Vượt hạn mức lưu trữ {quota // MB} MB của tài khoản.",
+        raise TooLarge(_("Vượt hạn mức lưu trữ %(mb)d MB của tài khoản.", mb=quota // MB),
                        code="quota_exceeded")
 
 
@@ -93,11 +94,11 @@ def _apply_meta(lesson: Lesson, meta: dict) -> None:
     """Catalogue metadata (product.md §4); a lesson lasts at least one class period."""
     title = nfc(meta.get("title"))
     if not title:
-        raise DomainError("Thiếu tên bài giảng (trường «title»).", code="invalid_metadata")
+        raise DomainError(_("Thiếu tên bài giảng (trường «title»)."), code="invalid_metadata")
     duration = meta.get("duration_minutes") or CLASS_PERIOD_MINUTES
     if int(duration) < CLASS_PERIOD_MINUTES:
-        raise DomainError(f"Thời lượng phải ít nhất một tiết ({CLASS_PERIOD_MINUTES} phút).",
-                          code="invalid_metadata")
+        raise DomainError(_("Thời lượng phải ít nhất một tiết (%(n)d phút).",
+                            n=CLASS_PERIOD_MINUTES), code="invalid_metadata")
     lesson.title = title[:300]
     lesson.duration_minutes = int(duration)
     lesson.subject_id = meta.get("subject_id")
@@ -116,10 +117,10 @@ def create_lesson(actor, kind: str, meta: dict, stream: BinaryIO, filename: str)
     try:
         lesson_kind = LessonKind(kind)
     except ValueError:
-        raise DomainError("Loại bài giảng phải là «scorm» hoặc «video».",
+        raise DomainError(_("Loại bài giảng phải là «scorm» hoặc «video»."),
                           code="invalid_kind") from None
     if lesson_kind == LessonKind.AUTHORED:
-        raise DomainError("Bài giảng soạn trực tiếp chưa được hỗ trợ qua tải tệp.",
+        raise DomainError(_("Bài giảng soạn trực tiếp chưa được hỗ trợ qua tải tệp."),
                           code="invalid_kind")
     lesson = Lesson(kind=lesson_kind, owner_id=actor.id, school_id=_school_of(actor))
     _apply_meta(lesson, meta)
@@ -147,8 +148,8 @@ def _store_file(lesson: Lesson, kind: FileKind, key: str, local: Path, path: str
     except StorageError as error:
         log.warning("storing %s failed: %s", key, error)  # the endpoint stays in the log
         _discard_stored(lesson)
-        raise Unavailable("Không lưu được tệp vào kho lưu trữ; chưa có gì được ghi nhận, "
-                          "hãy thử tải lên lại sau.", code="storage_unavailable") from None
+        raise Unavailable(_("Không lưu được tệp vào kho lưu trữ; chưa có gì được ghi nhận, "
+                            "hãy thử tải lên lại sau."), code="storage_unavailable") from None
     row = LessonFile(lesson=lesson, kind=kind, key=key, path=path, size=size,
                      original_name=original_name[:255], content_type=content_type)
     db.session.add(row)
@@ -194,12 +195,12 @@ def _create_scorm(lesson: Lesson, upload: Path, work: Path, filename: str) -> No
     with open(upload, "rb") as fh:
         head = fh.read(4)
     if head not in ZIP_MAGIC:
-        raise DomainError("Tệp tải lên không phải tệp .zip (gói SCORM phải là tệp nén zip).",
+        raise DomainError(_("Tệp tải lên không phải tệp .zip (gói SCORM phải là tệp nén zip)."),
                           code="invalid_package", details={"reason": "not_zip"})
     try:
         _inspection, manifest = read_package(upload)
         if not manifest.launchable:
-            raise PackageError("no_launch", "Gói SCORM không có mục nào để mở (không có SCO).")
+            raise PackageError("no_launch", _("Gói SCORM không có mục nào để mở (không có SCO)."))
         extract_zip(upload, work / "pkg")
     except PackageError as error:
         raise _refuse_package(error) from None
@@ -245,7 +246,7 @@ def lesson_for(actor, lesson_id: int) -> Lesson:
     """A lesson the actor may open: 404 when it does not exist, 403 when it is not theirs."""
     lesson = db.session.get(Lesson, lesson_id)
     if lesson is None:
-        raise NotFound("Không tìm thấy bài giảng.")
+        raise NotFound(_("Không tìm thấy bài giảng."))
     require(actor, "lesson.view", lesson)
     return lesson
 
@@ -255,7 +256,7 @@ def scorm_file(lesson_id: int, path: str) -> LessonFile:
         LessonFile.lesson_id == lesson_id, LessonFile.kind == FileKind.SCORM_FILE,
         LessonFile.path == path))
     if row is None:
-        raise NotFound(f"Gói không có tệp «{path}».")
+        raise NotFound(_("Gói không có tệp «%(path)s».", path=path))
     return row
 
 
@@ -265,7 +266,7 @@ def derived_file(lesson: Lesson, kind: str) -> LessonFile:
               FileKind.POSTER.value}
     row = next((f for f in lesson.files if f.kind.value == kind), None)
     if kind not in wanted or row is None:
-        raise NotFound("Bài giảng không có tệp này.")
+        raise NotFound(_("Bài giảng không có tệp này."))
     return row
 
 
@@ -283,13 +284,13 @@ def commit_scorm(actor, lesson: Lesson, sco: str, data: dict) -> LessonProgress:
 
     package = lesson.scorm
     if package is None:
-        raise DomainError("Bài giảng này không phải gói SCORM.", code="not_scorm")
+        raise DomainError(_("Bài giảng này không phải gói SCORM."), code="not_scorm")
     known = {entry["identifier"] for entry in package.toc if entry.get("launch")}
     sco = sco or package.toc_first()
     if sco not in known:
-        raise DomainError(f"Gói không có SCO «{sco}».", code="unknown_sco")
+        raise DomainError(_("Gói không có SCO «%(sco)s».", sco=sco), code="unknown_sco")
     if not isinstance(data, dict):
-        raise DomainError("Dữ liệu CMI phải là một đối tượng JSON.", code="invalid_cmi")
+        raise DomainError(_("Dữ liệu CMI phải là một đối tượng JSON."), code="invalid_cmi")
     values = parse_commit(package.version, data)
     row = progress_of(actor, lesson, sco)
     if row is None:

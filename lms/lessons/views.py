@@ -11,6 +11,7 @@ and commits to ``POST /api/v1/lessons/<id>/scorm/commit`` with the learner's ses
 import re
 
 from flask import Blueprint, Response, g, render_template, request, url_for
+from flask_babel import gettext as _
 
 from lms.auth.decorators import login_required
 from lms.core.errors import DomainError, NotFound
@@ -36,7 +37,7 @@ CONTENT_CSP = ("sandbox allow-scripts allow-forms allow-popups; "
 def serve(lesson_id: int, token: str, path: str):
     """One file of a package, if the token grants this lesson (404 otherwise: no oracle)."""
     if not token_allows(token, lesson_id):
-        raise NotFound("Liên kết nội dung không hợp lệ hoặc đã hết hạn.")
+        raise NotFound(_("Liên kết nội dung không hợp lệ hoặc đã hết hạn."))
     row = scorm_file(lesson_id, path)
     if row.content_type == "text/html" and row.size <= MAX_INJECT_BYTES:
         with storage().open(row.key) as stream:
@@ -82,12 +83,12 @@ def play(lesson_id: int):
     lesson = services.lesson_for(g.user, lesson_id)
     package = lesson.scorm
     if package is None or lesson.state.value != "ready":
-        raise DomainError("Bài giảng chưa sẵn sàng để mở.", code="not_ready")
+        raise DomainError(_("Bài giảng chưa sẵn sàng để mở."), code="not_ready")
     entries = [e for e in package.toc if e.get("launch")]
     wanted = request.args.get("sco") or entries[0]["identifier"]
     entry = next((e for e in entries if e["identifier"] == wanted), None)
     if entry is None:
-        raise NotFound(f"Gói không có mục «{wanted}».")
+        raise NotFound(_("Gói không có mục «%(sco)s».", sco=wanted))
     saved = services.progress_of(g.user, lesson, entry["identifier"])
     return render_template(
         "lessons/player.html", lesson=lesson, package=package, sco=entry["identifier"],
