@@ -42,9 +42,10 @@ def serve(lesson_id: int, token: str, path: str):
     if row.content_type == "text/html" and row.size <= MAX_INJECT_BYTES:
         with storage().open(row.key) as stream:
             body = with_runtime_shim(stream.read(MAX_INJECT_BYTES + 1))
-        response = Response(body, mimetype="text/html")
+        # content_type, not mimetype: no charset is forced on pages saved in other encodings
+        response = Response(body, content_type=row.content_type)
     else:
-        response = Response(storage().iter_chunks(row.key), mimetype=row.content_type,
+        response = Response(storage().iter_chunks(row.key), content_type=row.content_type,
                             direct_passthrough=True)
         response.headers["Content-Length"] = str(row.size)
     response.headers["Content-Security-Policy"] = CONTENT_CSP

@@ -172,7 +172,7 @@ def test_player_page_hosts_runtime_with_saved_state(client, scorm_lesson):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "vendor/scorm-again/scorm12.min.js" in html and "cross-frame-lms" in html
-    assert f'src="/scorm-content/{lesson_id}/' in html
+    assert f'data-src="/scorm-content/{lesson_id}/' in html
     assert "page=7" in html and "slide-7" in html
     assert f"/api/v1/lessons/{lesson_id}/scorm/commit" in html
 

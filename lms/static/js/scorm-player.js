@@ -1,7 +1,8 @@
 /* SCORM player (lessons/player.html).
  *
  * Hosts scorm-again's runtime (Scorm12API or Scorm2004API) on this logged-in page, seeded with
- * the learner's saved suspend data and location so a reload resumes. The package runs in a
+ * the learner's saved suspend data and location so a reload resumes. The frame's URL is set
+ * only once the runtime listens. The package runs in a
  * sandboxed frame (opaque origin) whose injected CrossFrameAPI reaches this runtime through
  * CrossFrameLMS (postMessage). Commits go to POST /api/v1/lessons/<id>/scorm/commit with the
  * session cookie and the CSRF header; the server validates every value.
@@ -59,4 +60,8 @@
     window.API_1484_11 = api;
   }
   new window.CrossFrameLMS(api, "*");
+  // Only now open the package: its injected CrossFrameAPI talks to the listener set up above
+  // from its first line, and a message sent before it existed would be lost.
+  var frame = document.getElementById("scorm-frame");
+  frame.src = frame.getAttribute("data-src");
 })();
