@@ -10,7 +10,7 @@ and commits to ``POST /api/v1/lessons/<id>/scorm/commit`` with the learner's ses
 
 import re
 
-from flask import Blueprint, Response, g, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lms.auth.decorators import login_required
@@ -99,3 +99,16 @@ def play(lesson_id: int):
                "location": saved.location if saved else "",
                "status": saved.status if saved else "not attempted"},
         learner={"id": str(g.user.id), "name": g.user.full_name})
+
+
+@player_bp.get("/<int:lesson_id>")
+@login_required
+def show(lesson_id: int):
+    """A video lesson: the transcode progress bar while processing, the player when ready
+    (SCORM lessons open in the player)."""
+    lesson = services.lesson_for(g.user, lesson_id)
+    if lesson.scorm is not None:
+        return redirect(url_for("lessons.play", lesson_id=lesson.id))
+    media = {f.kind.value: url_for("api_lessons.get_media", lesson_id=lesson.id,
+                                   kind=f.kind.value) for f in lesson.files}
+    return render_template("lessons/video.html", lesson=lesson, media=media)
