@@ -10,6 +10,7 @@ from werkzeug.serving import make_server
 
 from lms.lessons.models import LessonProgress
 from tests.conftest import api_token
+from tests.live_server import require_vendor_files
 from tests.lms.lessons_helpers import MANIFEST_12, MANIFEST_2004, upload
 from tests.media.zipbuild import build_zip
 
@@ -57,6 +58,7 @@ setTimeout(run, 300);
 
 @pytest.fixture
 def in_process_server(app, db):
+    require_vendor_files()  # the player needs scorm-again copied by scripts/vendor.sh
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
