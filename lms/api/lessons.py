@@ -19,15 +19,21 @@ blp = Blueprint("api_lessons", __name__, url_prefix="/api/v1", description="Bài
 
 #: Multipart overhead allowed on top of HOCLIEU_MAX_UPLOAD_MB for the form fields.
 FORM_SLACK = 64 * 1024
+#: A SCORM commit: 64000 characters of suspend data (up to 4 bytes each in UTF-8) plus the
+#: rest of the data model with room for interactions.
+MAX_COMMIT_BYTES = 1024 * 1024
 
 
 @blp.before_request
 def _upload_limit():
-    """Only the upload endpoint accepts bodies up to HOCLIEU_MAX_UPLOAD_MB; a larger declared
-    Content-Length is refused with 413 before anything is read."""
+    """Only the upload endpoint accepts bodies up to HOCLIEU_MAX_UPLOAD_MB, and a commit is
+    bounded to MAX_COMMIT_BYTES; a larger declared Content-Length is refused with 413 before
+    anything is read."""
     if request.endpoint == "api_lessons.create_lesson":
         request.max_content_length = (int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
                                       + FORM_SLACK)
+    elif request.endpoint == "api_lessons.commit_scorm":
+        request.max_content_length = MAX_COMMIT_BYTES
 
 
 class LessonMetaSchema(Schema):

@@ -146,6 +146,13 @@ def test_invalid_commit_refused_and_nothing_stored(client, db, scorm_lesson, cmi
     assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 0
 
 
+def test_oversized_commit_body_is_413(client, db, scorm_lesson):
+    response = commit(client, api_token(client, "hsa"), scorm_lesson["lesson"]["id"],
+                      {"interactions": {"0": {"learner_response": "x" * (1024 * 1024)}}})
+    assert response.status_code == 413
+    assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 0
+
+
 def test_unknown_sco_refused(client, scorm_lesson):
     response = commit(client, api_token(client, "hsa"), scorm_lesson["lesson"]["id"],
                       {"core": {"lesson_status": "passed"}}, sco="nope")
