@@ -7,7 +7,7 @@ Default broker is SQLite through kombu's SQLAlchemy transport (no extra service)
 from celery import Celery, Task
 from flask import Flask, appcontext_pushed
 
-TASK_MODULES = ["lms.core.tasks", "lms.questions.tasks"]
+TASK_MODULES = ["lms.core.tasks", "lms.questions.tasks", "lms.lessons.tasks"]
 
 
 def celery_init_app(app: Flask) -> Celery:

@@ -77,6 +77,10 @@ class Config:
     ARGON2_PARALLELISM = 2
     #: Largest request body accepted, in bytes (uploads stream and have their own limits).
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    #: Largest lesson upload (SCORM zip or video), in MiB; checked while streaming to disk.
+    MAX_UPLOAD_MB = 2048
+    #: Storage each user may fill with lesson files (originals and derived files), in MiB.
+    UPLOAD_QUOTA_MB = 20480
     #: Trust X-Forwarded-For from this many proxies (0 when the app faces clients directly).
     PROXY_COUNT = 0
 

@@ -7,3 +7,7 @@ rm -rf "$dest"
 mkdir -p "$dest/bootstrap"
 cp node_modules/bootstrap/dist/css/bootstrap.min.css "$dest/bootstrap/"
 cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js "$dest/bootstrap/"
+mkdir -p "$dest/scorm-again"
+for f in scorm12.min.js scorm2004.min.js cross-frame-lms.min.js cross-frame-api.min.js; do
+  cp "node_modules/scorm-again/dist/$f" "$dest/scorm-again/"
+done

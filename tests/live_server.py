@@ -29,8 +29,11 @@ GUNICORN_THREADS = 4
 
 
 def require_vendor_files() -> None:
-    """Pages need Bootstrap from lms/static/vendor; say how to get it when it is missing."""
-    if not (VENDOR / "bootstrap.min.css").exists():
+    """Pages need Bootstrap and scorm-again from lms/static/vendor; say how to get them when
+    they are missing."""
+    wanted = (VENDOR / "bootstrap.min.css",
+              VENDOR.parent / "scorm-again" / "cross-frame-api.min.js")
+    if not all(path.exists() for path in wanted):
         raise RuntimeError(
             f"{VENDOR.relative_to(ROOT)} is missing: the front-end files are not installed. "
             "Run `make install` (or `npm ci && sh scripts/vendor.sh "

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from flask_babel import lazy_gettext as _l
 
 from lms.core.errors import Forbidden
+from lms.extensions import db
 from lms.org.models import Membership, Role, SchoolClass, Unit
 
 RULES: dict[str, Callable] = {}
@@ -175,3 +176,22 @@ def _grant(user, membership: Membership) -> bool:
     if membership.role in {Role.ADMIN, *REVIEWER_ROLES}:
         return is_admin_over(user, membership.unit)
     return leads(user, membership.unit)
+
+
+@rule("lesson.create")
+def _lesson_create(user, _target) -> bool:
+    """Teachers, school leaders and admins upload lessons (the directive asks every teacher)."""
+    return bool(roles(user) & (STAFF_ROLES | {Role.ADMIN}))
+
+
+@rule("lesson.view")
+def _lesson_view(user, lesson) -> bool:
+    """The owner always; otherwise a ready lesson is open to members of its school and to
+    admins over it."""
+    if lesson.owner_id == user.id:
+        return True
+    if lesson.state.value != "ready" or lesson.school_id is None:
+        return False
+    school = db.session.get(Unit, lesson.school_id)
+    return (any(m.unit_id == lesson.school_id for m in user.memberships)
+            or is_admin_over(user, school))

@@ -30,6 +30,16 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+class Unavailable(DomainError):
+    status = 503
+    code = "unavailable"
+
+
 class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"

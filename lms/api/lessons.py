@@ -1,0 +1,216 @@
+"""Lessons: upload a SCORM package or a video, read it, track SCORM progress."""
+
+import json
+
+from flask import current_app, request, url_for
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate
+
+from lms.api import require_user
+from lms.core.errors import DomainError
+from lms.core.storage import download_response
+from lms.extensions import db
+from lms.lessons import services
+from lms.lessons.content import launch_url
+from lms.lessons.models import FileKind, LessonProgress
+
+blp = Blueprint("api_lessons", __name__, url_prefix="/api/v1", description="Bài giảng")
+
+#: Multipart overhead allowed on top of HOCLIEU_MAX_UPLOAD_MB for the form fields.
+FORM_SLACK = 64 * 1024
+#: A SCORM commit: 64000 characters of suspend data (up to 4 bytes each in UTF-8) plus the
+#: rest of the data model with room for interactions.
+MAX_COMMIT_BYTES = 1024 * 1024
+
+
+@blp.before_request
+def _upload_limit():
+    """Only the upload endpoint accepts bodies up to HOCLIEU_MAX_UPLOAD_MB, and a commit is
+    bounded to MAX_COMMIT_BYTES; a larger declared Content-Length is refused with 413 before
+    anything is read."""
+    if request.endpoint == "api_lessons.create_lesson":
+        request.max_content_length = (int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+                                      + FORM_SLACK)
+    elif request.endpoint == "api_lessons.commit_scorm":
+        request.max_content_length = MAX_COMMIT_BYTES
+
+
+class LessonMetaSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    subject_id = fields.Integer(allow_none=True)
+    grade = fields.Integer(allow_none=True, validate=validate.Range(1, 12))
+    topic_id = fields.Integer(allow_none=True)
+    textbook_series = fields.String(load_default="")
+    duration_minutes = fields.Integer(load_default=45)
+    authors = fields.List(fields.String(), load_default=list)
+    licence = fields.String(load_default="")
+    description = fields.String(load_default="")
+
+
+class UploadSchema(Schema):
+    """Multipart form: ``kind``, ``file`` and ``metadata`` (a JSON object, or the same fields
+    sent one by one)."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(["scorm", "video"]))
+    metadata = fields.String(metadata={"description": "JSON: LessonMetaSchema"})
+    file = fields.Raw(metadata={"type": "string", "format": "binary"})
+
+
+class RenditionSchema(Schema):
+    kind = fields.String()
+    url = fields.String()
+    name = fields.String()
+    size = fields.Integer()
+    content_type = fields.String()
+
+
+class LessonSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    state = fields.String()
+    title = fields.String()
+    subject_id = fields.Integer(allow_none=True)
+    grade = fields.Integer(allow_none=True)
+    topic_id = fields.Integer(allow_none=True)
+    textbook_series = fields.String()
+    duration_minutes = fields.Integer()
+    authors = fields.List(fields.String())
+    school_id = fields.Integer(allow_none=True)
+    licence = fields.String()
+    description = fields.String()
+    failure_message = fields.String()
+    task_id = fields.String(allow_none=True)
+    scorm_version = fields.String(allow_none=True)
+    launch_url = fields.String(allow_none=True)
+    toc = fields.List(fields.Dict())
+    renditions = fields.List(fields.Nested(RenditionSchema))
+
+
+class CreatedSchema(Schema):
+    lesson = fields.Nested(LessonSchema)
+    state = fields.String()
+    task_id = fields.String(allow_none=True)
+
+
+class ProgressSchema(Schema):
+    status = fields.String()
+    success = fields.String(allow_none=True)
+    score = fields.Float(allow_none=True)
+    completion = fields.Float(allow_none=True)
+    location = fields.String()
+    suspend_data = fields.String()
+    total_seconds = fields.Float()
+
+
+class CommitSchema(Schema):
+    sco = fields.String(load_default="")
+    cmi = fields.Dict(required=True)
+
+
+_DERIVED = (FileKind.RENDITION_360P, FileKind.RENDITION_720P, FileKind.POSTER)
+
+
+def lesson_json(lesson) -> dict:
+    package = lesson.scorm
+    return {
+        "id": lesson.id, "kind": lesson.kind.value, "state": lesson.state.value,
+        "title": lesson.title, "subject_id": lesson.subject_id, "grade": lesson.grade,
+        "topic_id": lesson.topic_id, "textbook_series": lesson.textbook_series,
+        "duration_minutes": lesson.duration_minutes, "authors": lesson.authors,
+        "school_id": lesson.school_id, "licence": lesson.licence,
+        "description": lesson.description, "failure_message": lesson.failure_message,
+        "task_id": lesson.task_id,
+        "scorm_version": package.version if package else None,
+        "launch_url": launch_url(package, lesson.id) if package and lesson.state.value == "ready"
+        else None,
+        "toc": package.toc if package else [],
+        "renditions": [{"kind": f.kind.value, "name": f.path, "size": f.size,
+                        "content_type": f.content_type,
+                        "url": url_for("api_lessons.get_media", lesson_id=lesson.id,
+                                       kind=f.kind.value)}
+                       for f in lesson.files if f.kind in _DERIVED],
+    }
+
+
+def _metadata(form) -> dict:
+    raw = form.get("metadata")
+    try:
+        data = json.loads(raw) if raw else {k: v for k, v in form.items()
+                                            if k in LessonMetaSchema().fields}
+        if isinstance(data.get("authors"), str):
+            data["authors"] = [a for a in data["authors"].split(";") if a.strip()]
+        return LessonMetaSchema().load(data)
+    except (ValueError, AttributeError):
+        raise DomainError(_("Trường «metadata» phải là một đối tượng JSON."),
+                          code="invalid_metadata") from None
+    except ValidationError as error:
+        raise DomainError(_("Thông tin bài giảng không hợp lệ."), code="invalid_metadata",
+                          details=error.messages) from None
+
+
+@blp.post("/lessons")
+@blp.doc(requestBody={"content": {"multipart/form-data": {"schema": UploadSchema}}})
+@blp.response(201, CreatedSchema)
+@blp.alt_response(400, description="Gói/tệp bị từ chối (mã invalid_package, invalid_video…)")
+@blp.alt_response(413, description="Tệp quá lớn hoặc vượt hạn mức")
+def create_lesson():
+    """Upload a SCORM zip (checked now, ready at once) or a video (transcoded in the
+    background: poll ``GET /api/v1/tasks/{task_id}``)."""
+    user = require_user()
+    upload = request.files.get("file")
+    if upload is None:
+        raise DomainError(_("Thiếu tệp (trường «file»)."), code="missing_file")
+    lesson = services.create_lesson(user, request.form.get("kind", ""),
+                                    _metadata(request.form), upload.stream,
+                                    upload.filename or "")
+    db.session.commit()
+    lesson = db.session.get(type(lesson), lesson.id)
+    return {"lesson": lesson_json(lesson), "state": lesson.state.value,
+            "task_id": lesson.task_id}
+
+
+@blp.get("/lessons/<int:lesson_id>")
+@blp.response(200, LessonSchema)
+def get_lesson(lesson_id):
+    """Metadata, state, launch URL (SCORM) and renditions (video)."""
+    return lesson_json(services.lesson_for(require_user(), lesson_id))
+
+
+def progress_json(row: LessonProgress | None) -> dict:
+    if row is None:
+        return {"status": "not attempted", "success": None, "score": None, "completion": None,
+                "location": "", "suspend_data": "", "total_seconds": 0.0}
+    return {"status": row.status, "success": row.success, "score": row.score,
+            "completion": row.completion, "location": row.location,
+            "suspend_data": row.suspend_data, "total_seconds": row.total_seconds}
+
+
+@blp.get("/lessons/<int:lesson_id>/progress")
+@blp.response(200, ProgressSchema)
+def get_progress(lesson_id):
+    """The caller's own status, score and completion (nobody reads another's here)."""
+    user = require_user()
+    lesson = services.lesson_for(user, lesson_id)
+    return progress_json(services.progress_of(user, lesson, request.args.get("sco")))
+
+
+@blp.post("/lessons/<int:lesson_id>/scorm/commit")
+@blp.arguments(CommitSchema)
+@blp.response(200, ProgressSchema)
+def commit_scorm(data, lesson_id):
+    """Store the player's CMI data for the caller and SCO after validating values and sizes."""
+    user = require_user()
+    lesson = services.lesson_for(user, lesson_id)
+    row = services.commit_scorm(user, lesson, data["sco"], data["cmi"])
+    db.session.commit()
+    return progress_json(row)
+
+
+@blp.get("/lessons/<int:lesson_id>/media/<kind>")
+@blp.response(200, description="The file (or a redirect to a short-lived presigned URL)")
+def get_media(lesson_id, kind):
+    """A rendition or the poster of a video lesson, for whoever may open the lesson."""
+    lesson = services.lesson_for(require_user(), lesson_id)
+    row = services.derived_file(lesson, kind)
+    return download_response(row.key, f"{lesson.id}-{row.path}", row.content_type)

@@ -1,0 +1,1 @@
+"""Lessons: uploaded SCORM packages and videos (authored pages come later)."""
