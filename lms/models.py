@@ -5,3 +5,4 @@ from lms.core import models as core_models  # noqa: F401
 from lms.curriculum import models as curriculum_models  # noqa: F401
 from lms.org import models as org_models  # noqa: F401
 from question_bank import models as question_models  # noqa: F401
+from lms.exams import models as exam_models  # noqa: F401
