@@ -122,6 +122,7 @@ class Attempt(db.Model):
     #: False when the late policy is "not counted" and the attempt was finished too late.
     counted: Mapped[bool] = mapped_column(default=True)
 
+    exam = relationship("Exam")
     answers = relationship("AttemptAnswer", back_populates="attempt", order_by="AttemptAnswer.slot")
 
 
