@@ -246,3 +246,21 @@ def test_editing_a_bank_question_after_publish_leaves_the_snapshot(client, org):
     with time_machine.travel(T0, tick=False):
         data = _start(client, bearer(client, "hsa"), exam.id).get_json()
     assert "Đổi đề" not in json.dumps(data, ensure_ascii=False)
+
+
+def test_review_policy_hides_the_result_until_close(app, client, org):
+    """security.md 7–8: with review after close, neither submit nor GET shows the score early."""
+    close = T0 + timedelta(hours=1)
+    exam = published_exam(org, {"closes_at": close.isoformat(), "review": "after_close"})
+    headers = bearer(client, "hsa")
+    with time_machine.travel(T0, tick=False):
+        attempt_id = _start(client, headers, exam.id).get_json()["attempt_id"]
+        submitted = client.post(f"/api/v1/attempts/{attempt_id}/submit", json={},
+                                headers=headers).get_json()
+        early = client.get(f"/api/v1/attempts/{attempt_id}", headers=headers).get_json()
+    assert "result" not in submitted and "result" not in early and "correctness" not in early
+    with time_machine.travel(close, tick=False):
+        late = client.get(f"/api/v1/attempts/{attempt_id}", headers=headers).get_json()
+    assert late["result"]["grade"] == "0.00" and set(late["correctness"]) == {"1", "2", "3"}
+    assert app.extensions["celery"].conf.beat_schedule["exams-close-overdue"] == {
+        "task": "exams.close_overdue", "schedule": 30.0}
