@@ -97,6 +97,15 @@ def slot_points(fraction: Decimal | None, points: Decimal) -> Decimal:
     return (fraction or Decimal(0)) * points
 
 
+SCORE_STEP = Decimal("0.0001")
+
+
+def stored_score(points: Decimal) -> Decimal:
+    """Raw points as stored (``attempt.score`` is NUMERIC(10, 4)): half-up to 4 places.
+    The 10-point grade is computed from the exact total, not from this."""
+    return points.quantize(SCORE_STEP, rounding=ROUND_HALF_UP)
+
+
 def to_scale(score: Decimal, max_points: Decimal, scale: int = 10,
              rounding: str = "0.01") -> Decimal:
     """Score on the ``scale``-point scale, rounded half-up to a multiple of ``rounding``

@@ -394,7 +394,7 @@ def finish(attempt: Attempt, finished_at: datetime, counted: bool = True) -> boo
     db.session.refresh(attempt)
     earned, total = grade_attempt(attempt)
     settings = attempt.exam.settings
-    attempt.score = earned
+    attempt.score = logic.stored_score(earned)
     attempt.grade = logic.to_scale(earned, total, settings["scale"], settings["rounding"])
     db.session.flush()
     return True
