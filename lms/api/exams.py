@@ -88,6 +88,19 @@ def create_exam(body):
     return {"id": exam.id, "state": exam.state.value}
 
 
+@blp.get("/classes")
+@blp.response(200)
+def my_classes():
+    """The caller's classes (as teacher or student) with ids and names, for ``assign``."""
+    user = require_user()
+    seen = {}
+    for m in user.memberships:
+        if m.school_class is not None and m.class_id not in seen:
+            seen[m.class_id] = {"id": m.class_id, "name": m.school_class.name,
+                                "school": m.unit.name, "role": m.role.value}
+    return {"classes": sorted(seen.values(), key=lambda c: c["name"])}
+
+
 @blp.post("/exams/<int:exam_id>/publish")
 @blp.response(200)
 def publish_exam(exam_id):

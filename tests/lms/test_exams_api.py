@@ -264,3 +264,8 @@ def test_review_policy_hides_the_result_until_close(app, client, org):
     assert late["result"]["grade"] == "0.00" and set(late["correctness"]) == {"1", "2", "3"}
     assert app.extensions["celery"].conf.beat_schedule["exams-close-overdue"] == {
         "task": "exams.close_overdue", "schedule": 30.0}
+
+
+def test_classes_lists_only_the_callers_classes(client, org):
+    listed = client.get("/api/v1/classes", headers=bearer(client, "teacherx")).get_json()
+    assert [(c["id"], c["name"]) for c in listed["classes"]] == [(org.class_x.id, "10A1")]
