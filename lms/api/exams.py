@@ -4,6 +4,7 @@ The attempt contract is issue 4 §3. Bodies are strict: any field not listed (``
 ``score``, ``deadline``, ``user_id`` …) is a 400 (security.md 4).
 """
 
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -65,7 +66,7 @@ class EmptySchema(Schema):
 def _exam(exam_id: int) -> Exam:
     exam = db.session.get(Exam, exam_id)
     if exam is None:
-        raise NotFound("Không tìm thấy bài kiểm tra.")
+        raise NotFound(_l("Không tìm thấy bài kiểm tra."))
     return exam
 
 
@@ -82,7 +83,8 @@ def create_exam(body):
     for class_id in body.get("assign", {}).get("class_ids", []):
         school_class = db.session.get(SchoolClass, class_id)
         if school_class is None:
-            raise DomainError(f"Lớp mã {class_id} không tồn tại.", code="unknown_class")
+            raise DomainError(_l("Lớp mã %(id)s không tồn tại.", id=class_id),
+                              code="unknown_class")
         services.assign_to_class(user, exam, school_class)
     db.session.commit()
     return {"id": exam.id, "state": exam.state.value}
