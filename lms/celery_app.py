@@ -7,7 +7,7 @@ Default broker is SQLite through kombu's SQLAlchemy transport (no extra service)
 from celery import Celery, Task
 from flask import Flask, appcontext_pushed
 
-TASK_MODULES = ["lms.core.tasks", "lms.questions.tasks", "lms.lessons.tasks"]
+TASK_MODULES = ["lms.core.tasks", "lms.questions.tasks", "lms.lessons.tasks", "lms.exams.tasks"]
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -29,7 +29,9 @@ def celery_init_app(app: Flask) -> Celery:
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
         timezone=app.config["TIMEZONE"],
-        beat_schedule={},
+        beat_schedule={
+            "exams-close-overdue": {"task": "exams.close_overdue", "schedule": 30.0},
+        },
         # Whoosh has one writer at a time: index jobs go to a single-process queue.
         task_routes={"questions.index": {"queue": "search"}},
     )

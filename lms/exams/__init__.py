@@ -1,0 +1,1 @@
+"""Online tests: exams with a frozen question snapshot, assignments, attempts and answers."""

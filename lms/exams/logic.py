@@ -1,0 +1,164 @@
+"""Pure rules of online tests: deadlines, late writes, review policy, totals, shuffling.
+
+No database, no Flask: every function takes plain values so it can be tested on a frozen clock.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+WHENS = ("during", "after_submit", "after_close", "never")
+REVIEW_ITEMS = ("responses", "correctness", "score", "correct_answers", "feedback")
+LATE_MODES = ("auto_submit", "grace", "not_counted")
+GRADING_METHODS = ("highest", "last", "first", "average")
+
+DEFAULT_SETTINGS = {
+    "schema": 1,
+    "time_limit_s": None,
+    "open_at": None,
+    "close_at": None,
+    "attempts_allowed": 1,
+    "grading_method": "highest",
+    "shuffle_questions": False,
+    "shuffle_options": False,
+    "review": {"responses": "during", "correctness": "after_close", "score": "after_close",
+               "correct_answers": "after_close", "feedback": "after_close"},
+    "late": {"mode": "auto_submit", "grace_s": 0},
+    "scale": 10,
+    "rounding": "0.01",
+}
+
+#: The issue-4 API's review shorthand → a full review policy.
+REVIEW_PRESETS = {
+    "immediately": dict.fromkeys(REVIEW_ITEMS, "after_submit") | {"responses": "during"},
+    "after_close": dict(DEFAULT_SETTINGS["review"]),
+    "never": {"responses": "during"} | dict.fromkeys(REVIEW_ITEMS[1:], "never"),
+}
+
+
+def deadline_for(started_at: datetime, time_limit_s: int | None, close_at: datetime | None,
+                 extra_time_s: int = 0) -> datetime | None:
+    """The attempt ends at start + time limit (+ this student's extra time), never after the
+    close time (which the student's extra time also moves). None when neither is set."""
+    ends = []
+    if time_limit_s:
+        ends.append(started_at + timedelta(seconds=time_limit_s + extra_time_s))
+    if close_at is not None:
+        ends.append(close_at + timedelta(seconds=extra_time_s))
+    return min(ends) if ends else None
+
+
+def grace_seconds(late: dict) -> int:
+    """Seconds after the deadline during which saves and submits are still taken.
+
+    ``auto_submit`` allows none; ``grace`` its ``grace_s``; ``not_counted`` accepts writes for
+    ``grace_s`` too but marks a submit after the deadline as not counted."""
+    if late.get("mode") == "auto_submit":
+        return 0
+    return max(0, int(late.get("grace_s") or 0))
+
+
+@dataclass(frozen=True)
+class WriteDecision:
+    accepted: bool
+    counted: bool
+
+
+def late_decision(late: dict, deadline: datetime | None, now: datetime) -> WriteDecision:
+    """May a save/submit at ``now`` be stored, and does the attempt still count?
+
+    Boundary: a write exactly at the deadline (or at deadline + grace) is accepted."""
+    if deadline is None or now <= deadline:
+        return WriteDecision(True, True)
+    if now <= deadline + timedelta(seconds=grace_seconds(late)):
+        return WriteDecision(True, late.get("mode") != "not_counted")
+    return WriteDecision(False, late.get("mode") != "not_counted")
+
+
+def what_may_show(policy: dict, attempt_finished: bool, now: datetime,
+                  close_at: datetime | None) -> set[str]:
+    """The review items (REVIEW_ITEMS) a student may see now. Used by every path.
+
+    ``during``: always; ``after_submit``: once the attempt is finished; ``after_close``: once
+    finished and the exam closed (never, if it has no close time); ``never``: never."""
+    closed = close_at is not None and now >= close_at
+    shown = set()
+    for item in REVIEW_ITEMS:
+        when = policy.get(item, "never")
+        if (when == "during" or (when == "after_submit" and attempt_finished)
+                or (when == "after_close" and attempt_finished and closed)):
+            shown.add(item)
+    return shown
+
+
+def slot_points(fraction: Decimal | None, points: Decimal) -> Decimal:
+    """Points earned on one slot: exact, unrounded; an ungraded slot earns 0 until graded."""
+    return (fraction or Decimal(0)) * points
+
+
+SCORE_STEP = Decimal("0.0001")
+
+
+def stored_score(points: Decimal) -> Decimal:
+    """Raw points as stored (``attempt.score`` is NUMERIC(10, 4)): half-up to 4 places.
+    The 10-point grade is computed from the exact total, not from this."""
+    return points.quantize(SCORE_STEP, rounding=ROUND_HALF_UP)
+
+
+def to_scale(score: Decimal, max_points: Decimal, scale: int = 10,
+             rounding: str = "0.01") -> Decimal:
+    """Score on the ``scale``-point scale, rounded half-up to a multiple of ``rounding``
+    (0.01, 0.1, 0.25, 0.5 …)."""
+    if max_points <= 0:
+        return Decimal(0)
+    raw = score * Decimal(scale) / max_points
+    step = Decimal(rounding)
+    return ((raw / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step).quantize(step)
+
+
+def final_grade(grades: list[Decimal], method: str) -> Decimal | None:
+    """The grade kept for a student from their finished attempts in order."""
+    if not grades:
+        return None
+    if method == "last":
+        return grades[-1]
+    if method == "first":
+        return grades[0]
+    if method == "average":
+        return sum(grades, Decimal(0)) / len(grades)
+    return max(grades)
+
+
+def shuffled(items: list, rng: random.Random, pinned: set | None = None) -> list:
+    """``items`` shuffled, with ``pinned`` items kept at their positions ("Tất cả đều đúng")."""
+    pinned = pinned or set()
+    free = [item for item in items if item not in pinned]
+    rng.shuffle(free)
+    it = iter(free)
+    return [item if item in pinned else next(it) for item in items]
+
+
+def shuffle_by_section(slots: list[tuple[int, str]], rng: random.Random) -> list[int]:
+    """Slot order with questions shuffled within each section; sections keep their order.
+    ``slots`` is [(slot, section)] in paper order."""
+    sections: dict[str, list[int]] = {}
+    for slot, section in slots:
+        sections.setdefault(section, []).append(slot)
+    order = []
+    for members in sections.values():
+        order.extend(shuffled(members, rng))
+    return order
+
+
+def random_ids(keys: list[str], rng: random.Random) -> dict[str, str]:
+    """Per-attempt ids for stored keys: random tokens, so neither value nor order tells the key."""
+    ids: dict[str, str] = {}
+    used = set()
+    for key in keys:
+        token = f"{rng.getrandbits(32):08x}"
+        while token in used:
+            token = f"{rng.getrandbits(32):08x}"
+        used.add(token)
+        ids[key] = token
+    return ids

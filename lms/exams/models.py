@@ -1,0 +1,142 @@
+"""Exams, their assignments, attempts and saved answers (product.md §3, issue 4).
+
+``Exam.settings`` is a versioned JSON document (``EXAM_SETTINGS_SCHEMA``)::
+
+    {"schema": 1,
+     "time_limit_s": 2700 | null,          # null: no time limit, only the close time
+     "open_at": "2026-12-01T07:00:00" | null,   # naive UTC, ISO 8601
+     "close_at": "2026-12-01T09:00:00" | null,
+     "attempts_allowed": 1,                # 0: unlimited
+     "grading_method": "highest" | "last" | "first" | "average",
+     "shuffle_questions": false, "shuffle_options": false,
+     "review": {"responses": "<when>", "correctness": "<when>", "score": "<when>",
+                "correct_answers": "<when>", "feedback": "<when>"},
+        # <when>: "during" | "after_submit" | "after_close" | "never"
+     "late": {"mode": "auto_submit" | "grace" | "not_counted", "grace_s": 0},
+     "scale": 10, "rounding": "0.25"}      # final grade on a 10-point scale, rounded half-up
+
+``Exam.snapshot`` is frozen at publish: ``[{"slot", "question_id", "version_id", "payload",
+"points"}]``; later edits of the bank never reach it (security.md 15).
+"""
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.core.models import utcnow
+from lms.extensions import db, db_enum
+
+EXAM_SETTINGS_SCHEMA = 1
+
+
+class ExamState(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class AttemptState(enum.StrEnum):
+    IN_PROGRESS = "in_progress"
+    FINISHED = "finished"
+
+
+class Exam(db.Model):
+    """A test (bài kiểm tra) built from bank questions."""
+
+    __tablename__ = "exam"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"))
+    grade: Mapped[int | None]
+    state: Mapped[ExamState] = mapped_column(db_enum(ExamState, 20), default=ExamState.DRAFT)
+    #: See the module docstring.
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Bank question ids chosen while in draft, with optional points: [{"question_id", "points"}].
+    selection: Mapped[list] = mapped_column(JSON, default=list)
+    #: Frozen at publish; empty while in draft.
+    snapshot: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+
+    assignments = relationship("ExamAssignment", back_populates="exam")
+
+
+class ExamAssignment(db.Model):
+    """An exam given to one class or to every class of a unit.
+
+    ``overrides`` maps a user id (as a string) to ``{"extra_time_s", "open_at", "close_at",
+    "extra_attempts"}``; each key optional.
+    """
+
+    __tablename__ = "exam_assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id", ondelete="CASCADE"), index=True)
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    overrides: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    exam = relationship("Exam", back_populates="assignments")
+
+
+class Attempt(db.Model):
+    """One student's sitting of an exam. At most one is open per (exam, user)."""
+
+    __tablename__ = "attempt"
+    __table_args__ = (
+        UniqueConstraint("exam_id", "user_id", "number", name="uq_attempt_exam_user_number"),
+        Index("uq_attempt_one_open", "exam_id", "user_id", unique=True,
+              sqlite_where=text("state = 'in_progress'"),
+              postgresql_where=text("state = 'in_progress'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id", ondelete="CASCADE"))
+    assignment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("exam_assignment.id", ondelete="SET NULL"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    state: Mapped[AttemptState] = mapped_column(db_enum(AttemptState, 20),
+                                                default=AttemptState.IN_PROGRESS)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When answers stop being accepted (before grace); None: no limit.
+    deadline: Mapped[datetime | None]
+    #: Grace seconds after the deadline during which saves are still accepted.
+    grace_s: Mapped[int] = mapped_column(default=0)
+    finished_at: Mapped[datetime | None]
+    #: Slot order shown to this student (shuffled per attempt).
+    order: Mapped[list] = mapped_column(JSON, default=list)
+    #: slot (str) -> {stored key: random id}; random ids never reveal key order.
+    ids_map: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: slot (str) -> option display order (random ids), for shuffled options.
+    option_order: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Raw points earned.
+    score: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))
+    #: On the exam's scale (10), rounded.
+    grade: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    #: False when the late policy is "not counted" and the attempt was finished too late.
+    counted: Mapped[bool] = mapped_column(default=True)
+
+    exam = relationship("Exam")
+    answers = relationship("AttemptAnswer", back_populates="attempt", order_by="AttemptAnswer.slot")
+
+
+class AttemptAnswer(db.Model):
+    """The last saved response to one slot of an attempt (in stored ids)."""
+
+    __tablename__ = "attempt_answer"
+    __table_args__ = (UniqueConstraint("attempt_id", "slot", name="uq_attempt_answer_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id", ondelete="CASCADE"))
+    slot: Mapped[int]
+    response: Mapped[dict | None] = mapped_column(JSON)
+    saved_seq: Mapped[int] = mapped_column(default=0)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    attempt = relationship("Attempt", back_populates="answers")
