@@ -11,6 +11,7 @@ folder is a shared volume written by a single-concurrency Celery queue; Whoosh l
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,34 @@ from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser
 from whoosh.query import And, Every, Or, Term
 
 from question_bank.text import fold, nfc
+
+
+def _unseeded_random_name(size: int = 28) -> str:
+    return "".join(_SYSTEM_RANDOM.choice(_NAME_CHARS) for _ in range(size))
+
+
+def _use_unseeded_segment_names() -> None:
+    """Whoosh names segments and temp files with the *global* ``random`` module.
+
+    Anything that seeds it (Hypothesis does, for every example) makes two writers draw the same
+    "random" segment name, and the second commit fails on an existing file. Names come from
+    the operating system's generator instead.
+    """
+    import whoosh.codec.base
+    import whoosh.filedb.compound
+    import whoosh.filedb.filestore
+    import whoosh.multiproc
+    import whoosh.util
+    import whoosh.writing
+
+    for module in (whoosh.util, whoosh.codec.base, whoosh.filedb.filestore,
+                   whoosh.filedb.compound, whoosh.writing, whoosh.multiproc):
+        module.random_name = _unseeded_random_name
+
+
+_SYSTEM_RANDOM = random.SystemRandom()
+_NAME_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+_use_unseeded_segment_names()
 
 #: Field kinds a caller may declare: analysed text, one exact value, several exact values
 #: (a list), a number. ``keyword``, ``tags`` and ``numeric`` fields can be filtered and

@@ -96,3 +96,16 @@ def test_mistakes_fail_loudly(idx, tmp_path):
         SearchIndex(idx.path, {"text": "text"}).search("x")
     with pytest.raises(SearchError, match="loại 'blob'"):
         SearchIndex(tmp_path, {"x": "blob"})
+
+
+def test_segment_names_do_not_repeat_when_random_is_seeded(tmp_path):
+    """Hypothesis seeds the global ``random``; two index writes must still not collide."""
+    import random
+
+    from question_bank.search import SearchIndex
+
+    index = SearchIndex(tmp_path / "seeded", {"text": "text"})
+    for n in range(3):
+        random.seed(1234)
+        index.update([{"id": str(n), "text": f"phương trình {n}"}])
+    assert index.search("phuong trinh").total == 3
