@@ -5,9 +5,11 @@ it the suite is skipped, except on CI (``CI=true``) where a missing browser is a
 """
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 from tests.live_server import ROOT, LiveServer, instance_env, prepare_instance, require_vendor_files
 
@@ -104,3 +106,18 @@ def screenshot():
         return path
 
     return take
+
+
+@pytest.fixture
+def in_process_server(app, db):
+    """The test app itself on a loopback port, sharing the test database and its fixtures."""
+    require_vendor_files()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+

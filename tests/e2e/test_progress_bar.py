@@ -1,14 +1,13 @@
 """The progress-bar component in Debian's Chromium against the real app on a loopback port."""
 
-import threading
 
 import pytest
 from flask import render_template_string
-from werkzeug.serving import make_server
 
 from lms.core.models import TaskState
 from lms.core.services import start_task
 from lms.core.tasks import report_progress
+from tests.e2e.browser_helpers import log_in_at
 
 pytestmark = pytest.mark.e2e
 PAGE = """{% from "macros/progress.html" import progress_bar, progress_script %}
@@ -17,16 +16,6 @@ PAGE = """{% from "macros/progress.html" import progress_bar, progress_script %}
 {{ progress_script() }}"""
 
 
-@pytest.fixture
-def in_process_server(app, db):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -50,11 +39,7 @@ def test_progress_bar_follows_the_job_survives_offline_and_hides_others_jobs(
         html = render_template_string(PAGE, mine=mine.id, theirs=theirs.id)
     assert "<script>" not in html and "style=" not in html
 
-    page.goto(f"{in_process_server}/login")
-    page.fill("input[name=username]", "teacherx")
-    page.fill("input[name=password]", "secret-pass")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{in_process_server}/")
+    log_in_at(page, in_process_server, "teacherx")
     page.set_content(html)
 
     bar = page.locator("#mine [role=progressbar]")

@@ -3,28 +3,17 @@ element plays the stored rendition in Chromium."""
 
 import shutil
 import subprocess
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import api_token
+from tests.e2e.browser_helpers import log_in_at
 from tests.lms.lessons_helpers import upload
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="no ffmpeg")]
 
 
-@pytest.fixture
-def in_process_server(app, db):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 def test_video_lesson_progress_reaches_100_and_plays(app, db, org, client, tmp_path,
@@ -44,11 +33,7 @@ def test_video_lesson_progress_reaches_100_and_plays(app, db, org, client, tmp_p
     context = browser.new_context()
     page = context.new_page()
     try:
-        page.goto(f"{in_process_server}/login")
-        page.fill("input[name=username]", "teacherx")
-        page.fill("input[name=password]", "secret-pass")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{in_process_server}/")
+        log_in_at(page, in_process_server, "teacherx")
         page.goto(f"{in_process_server}/lessons/{lesson_id}")
         expect(page.locator("[role=progressbar]")).to_have_attribute("aria-valuenow", "100")
         video = page.locator("#lesson-video")
