@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import delete, select
 
 from lms.auth import passwords
+from lms.auth.current import policy
 from lms.auth.models import User
 from lms.curriculum.models import Subject, Topic, TopicKind
 from lms.extensions import db
@@ -79,7 +80,7 @@ def load_demo(seed: int = 2025) -> dict:
         return {"created": False}
     rng = random.Random(seed)  # noqa: S311 — reproducible names, not secrets
     # One hash for every demo account: they share a password, and hashing 200 times is slow.
-    password_hash = passwords.hash_password(PASSWORD, (65536, 3, 2))
+    password_hash = passwords.hash_password(PASSWORD, policy().cost)
     subjects = {s.code: s for s in db.session.scalars(select(Subject))}
     year = _school_year()
     units = _units()

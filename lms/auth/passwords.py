@@ -1,6 +1,8 @@
 """Password hashing with Argon2id (memory-hard); cost comes from the configuration."""
 
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,6 +23,14 @@ def hasher(memory_kib: int, time_cost: int, parallelism: int) -> PasswordHasher:
 
 def hash_password(password: str, cost: tuple[int, int, int]) -> str:
     return hasher(*cost).hash(password)
+
+
+def hash_many(secrets_: list[str], cost: tuple[int, int, int]) -> list[str]:
+    """Hash many passwords on every core (Argon2 releases the GIL): roster imports."""
+    if len(secrets_) < 2:
+        return [hash_password(s, cost) for s in secrets_]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return list(pool.map(lambda s: hash_password(s, cost), secrets_))
 
 
 def verify_password(password_hash: str, password: str) -> bool:

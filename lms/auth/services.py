@@ -163,9 +163,12 @@ def reset_password(policy: AuthPolicy, actor: User, target: User) -> str:
     return new
 
 
-def create_user(policy: AuthPolicy, username: str, full_name: str, password: str,
-                **fields) -> User:
-    """Create an account; the username is NFC, lower case and must be free."""
+def create_user(policy: AuthPolicy, username: str, full_name: str, password: str | None,
+                *, password_hash: str | None = None, **fields) -> User:
+    """Create an account; the username is NFC, lower case and must be free.
+
+    Give ``password`` to hash it here, or ``password_hash`` when it was hashed in bulk.
+    """
     username = normalise_username(username)
     if not username:
         raise DomainError(_l("Thiếu tên đăng nhập."), code="invalid_username")
@@ -174,7 +177,8 @@ def create_user(policy: AuthPolicy, username: str, full_name: str, password: str
                           code="duplicate_user")
     name = nfc(full_name)
     user = User(username=username, full_name=name, name_key=fold(name),
-                password_hash=passwords.hash_password(password, policy.cost), **fields)
+                password_hash=password_hash or passwords.hash_password(password, policy.cost),
+                **fields)
     db.session.add(user)
     db.session.flush()
     return user

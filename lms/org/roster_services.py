@@ -70,11 +70,17 @@ def preview_roster(actor, school: Unit, year: SchoolYear, filename: str,
 
 def _school_of_usernames(usernames: list[str]) -> dict[str, set[int]]:
     """For each existing username, the ids of the units where that person holds a role."""
-    found: dict[str, set[int]] = {}
+    return {name: {m.unit_id for m in user.memberships}
+            for name, user in _users_by_username(usernames).items()}
+
+
+def _users_by_username(usernames: list[str]) -> dict[str, User]:
+    """Existing accounts among ``usernames``, fetched in chunks (SQLite caps bound parameters)."""
+    found: dict[str, User] = {}
     for start in range(0, len(usernames), _CHUNK):
         chunk = usernames[start:start + _CHUNK]
-        for user in db.session.scalars(select(User).where(User.username.in_(chunk))):
-            found[user.username] = {m.unit_id for m in user.memberships}
+        found.update((u.username, u) for u in db.session.scalars(
+            select(User).where(User.username.in_(chunk))))
     return found
 
 
@@ -104,15 +110,21 @@ def confirm_roster(actor, policy: AuthPolicy, record: RosterImport) -> tuple[lis
         raise Conflict(_l("Danh sách này đã được lưu rồi."), code="already_confirmed")
     slips, updated = [], 0
     classes: dict[str, SchoolClass] = {}
-    for data in record.rows["rows"]:
-        row = RosterRow(**data)
+    rows = [RosterRow(**data) for data in record.rows["rows"]]
+    existing = _users_by_username([r.username for r in rows])
+    fresh = [r.username for r in rows if r.username not in existing]
+    new_passwords = {name: passwords.generate_password() for name in fresh}
+    hashes = dict(zip(fresh, passwords.hash_many([new_passwords[n] for n in fresh],
+                                                 policy.cost), strict=True))
+    for row in rows:
         school_class = classes.get(row.class_name) or ensure_class(
             record.school, record.school_year, row.class_name, row.grade)
         classes[row.class_name] = school_class
-        user = db.session.scalar(select(User).where(User.username == row.username))
+        user = existing.get(row.username)
         if user is None:
-            password = passwords.generate_password()
-            user = create_user(policy, row.username, row.full_name, password,
+            password = new_passwords[row.username]
+            user = create_user(policy, row.username, row.full_name, None,
+                               password_hash=hashes[row.username],
                                birth_date=_iso(row.birth_date), email=row.email,
                                must_change_password=True)
             slips.append(Slip(user.full_name, school_class.name, user.username, password))
