@@ -270,8 +270,11 @@ def fts_queries(path: Path, one: list[str], two: list[tuple]) -> dict:
     def two_word(item):
         q, subject, grade = item
         con.execute("DROP TABLE IF EXISTS temp.m")
-        con.execute("CREATE TEMP TABLE m AS SELECT q.id, f.rank FROM q_fts f JOIN q "
-                    "ON q.id = f.rowid WHERE q_fts MATCH ? AND q.subject = ? AND q.grade = ?",
+        # MATERIALIZED: full-text first, then the column filters (else SQLite may evaluate the
+        # MATCH once per subject/grade row, re-reading the posting lists each time).
+        con.execute("CREATE TEMP TABLE m AS WITH f AS MATERIALIZED (SELECT rowid AS id, rank "
+                    "FROM q_fts WHERE q_fts MATCH ?) SELECT f.id, f.rank FROM f JOIN q "
+                    "ON q.id = f.id WHERE q.subject = ? AND q.grade = ?",
                     (_match(q), subject, grade))
         ids = con.execute("SELECT id FROM m ORDER BY rank LIMIT 20").fetchall()
         facets = {name: con.execute(_FACET_SQL.format(name=name)).fetchall()
