@@ -8,7 +8,7 @@ PORT   ?= 5000
 VENDOR := lms/static/vendor
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: install install-test run test lint importlint pytest bench e2e-deps translations \
+.PHONY: install install-test run test lint importlint pytest bench bench-search e2e-deps translations \
         translations-update clean
 
 $(BIN)/python:
@@ -63,6 +63,10 @@ e2e-deps:
 
 bench: install-test
 	$(BIN)/python -m tests.load.run $(BENCH_ARGS)
+
+# Question bank: Whoosh vs SQLite FTS5 search and GIFT/.docx import throughput (local only).
+bench-search: install-test
+	$(BIN)/python -m tests.load.search_bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)
