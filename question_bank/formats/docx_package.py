@@ -254,6 +254,14 @@ def _fonts(root: Element | None) -> Fonts:
             own[style_id] = font
         if style.get(f"{W}type") == "paragraph" and style.get(f"{W}default") in ("1", "true"):
             default_style = style_id
+    resolved = _inherit(own, parents)
+    default = (resolved.get(default_style, "")
+               or rfonts(root.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr")))
+    return Fonts(resolved, default)
+
+
+def _inherit(own: dict, parents: dict[str, str]) -> dict:
+    """Each style's value, its own or the nearest ``basedOn`` ancestor's (cycles ignored)."""
     resolved = {}
     for style_id in set(own) | set(parents):
         current, seen = style_id, set()
@@ -262,9 +270,7 @@ def _fonts(root: Element | None) -> Fonts:
             current = parents.get(current, "")
         if current in own:
             resolved[style_id] = own[current]
-    default = (resolved.get(default_style, "")
-               or rfonts(root.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr")))
-    return Fonts(resolved, default)
+    return resolved
 
 
 def _style_numbering(root: Element | None) -> dict[str, tuple[str, int]]:
@@ -284,12 +290,4 @@ def _style_numbering(root: Element | None) -> dict[str, tuple[str, int]]:
             ilvl = num.find(f"{W}ilvl")
             own[style_id] = (num_id.get(f"{W}val", ""),
                              _int(ilvl.get(f"{W}val") if ilvl is not None else "0", 0))
-    resolved = {}
-    for style_id in set(own) | set(parents):
-        current, seen = style_id, set()
-        while current and current not in own and current not in seen:
-            seen.add(current)
-            current = parents.get(current, "")
-        if current in own:
-            resolved[style_id] = own[current]
-    return resolved
+    return _inherit(own, parents)
