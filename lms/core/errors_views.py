@@ -23,7 +23,9 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """API paths, and page scripts that ask for JSON (``Accept: application/json``)."""
+    return (request.path.startswith("/api/")
+            or request.accept_mimetypes.best == "application/json")
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):

@@ -221,6 +221,16 @@ def revise_question(actor, question: Question, payload: dict, note: str = "") ->
     return _add_version(actor, question, payload, note)
 
 
+def update_meta(actor, question: Question, meta: QuestionMeta) -> None:
+    """Subject, grade, topic, level, licence, source and tags changed in place (no new
+    version: the payload is what versions track)."""
+    require(actor, "question.edit", question)
+    question.subject_id, question.grade = meta.subject_id, meta.grade
+    question.topic_id, question.level_id = meta.topic_id, meta.level_id
+    question.licence, question.source = meta.licence, meta.source[:300]
+    set_tags(question, meta.tags)
+
+
 def _add_version(actor, question: Question, payload: dict, note: str,
                  number: int | None = None) -> QuestionVersion:
     if number is None:
@@ -381,8 +391,24 @@ def meta_from(data: dict) -> QuestionMeta:
     grade = data.get("grade")
     if not isinstance(grade, int) or not 1 <= grade <= 12:
         raise DomainError(_l("Khối lớp phải là số từ 1 đến 12."), code="invalid_grade")
-    return QuestionMeta(subject_id=subject_by_code(data.get("subject")).id, grade=grade,
-                        topic_id=data.get("topic_id"), level_id=data.get("level_id"),
+    subject = subject_by_code(data.get("subject"))
+    topic_id, level_id = data.get("topic_id"), data.get("level_id")
+    if topic_id is not None:
+        from lms.curriculum.models import Topic
+
+        topic = db.session.get(Topic, topic_id)
+        if topic is None or topic.subject_id != subject.id or topic.grade != grade:
+            raise DomainError(_l("Chủ đề mã %(id)s không thuộc môn %(subject)s khối %(grade)s.",
+                                 id=topic_id, subject=subject.name, grade=grade),
+                              code="unknown_topic")
+    if level_id is not None:
+        from lms.curriculum.models import CognitiveLevel
+
+        if db.session.get(CognitiveLevel, level_id) is None:
+            raise DomainError(_l("Không có mức độ nhận thức mã %(id)s.", id=level_id),
+                              code="unknown_level")
+    return QuestionMeta(subject_id=subject.id, grade=grade,
+                        topic_id=topic_id, level_id=level_id,
                         licence=data.get("licence") or "CC BY-SA 4.0",
                         source=data.get("source") or "", tags=list(data.get("tags") or []))
 
@@ -422,18 +448,51 @@ def review_queue(actor) -> list[Question]:
     return [q for q in rows if can(actor, "question.review", q)]
 
 
-def approve_many(actor, question_ids) -> tuple[int, list[str]]:
-    """Approve several submitted questions (review queue bulk action): (approved count,
-    messages for the ones that could not be approved, which are left as they were)."""
-    approved, problems = 0, []
-    for question_id in sorted({int(i) for i in question_ids})[:200]:
+def archive(actor, question: Question) -> None:
+    """The author takes a question out of use; exams already published keep their copy."""
+    require(actor, "question.edit", question)
+    _transition(question, QuestionStatus.ARCHIVED)
+
+
+def restore(actor, question: Question) -> None:
+    """An archived question back to draft, for its author."""
+    require(actor, "question.edit", question)
+    _transition(question, QuestionStatus.DRAFT)
+
+
+def add_tag(actor, question: Question, tag: str) -> None:
+    require(actor, "question.edit", question)
+    set_tags(question, tags_of([question.id])[question.id] + [tag])
+
+
+#: Bulk actions of the bank and review pages: name → (function, needs a text value).
+BULK_ACTIONS = {
+    "approve": (approve, False), "return": (send_back, True), "submit": (submit, False),
+    "archive": (archive, False), "restore": (restore, False), "tag": (add_tag, True),
+}
+MAX_BULK = 200
+
+
+def bulk_action(actor, action: str, question_ids, value: str = "") -> tuple[int, list[str]]:
+    """Apply one action to several questions, each on its own: (done count, a message for
+    every question left as it was and why)."""
+    if action not in BULK_ACTIONS:
+        raise DomainError(_l("Thao tác %(action)s không có.", action=action), code="unknown_action")
+    function, needs_value = BULK_ACTIONS[action]
+    value = " ".join(nfc(value or "").split())
+    if needs_value and not value:
+        raise DomainError(_l("Thao tác này cần nhập nội dung (lý do hoặc nhãn)."),
+                          code="value_required")
+    done, problems = 0, []
+    for question_id in sorted({int(i) for i in question_ids})[:MAX_BULK]:
         question = db.session.get(Question, question_id)
         if question is None:
+            problems.append(f"#{question_id}: " + str(_l("không tồn tại.")))
             continue
         try:
             with db.session.begin_nested():
-                approve(actor, question)
-            approved += 1
+                function(actor, question, value) if needs_value else function(actor, question)
+            done += 1
         except DomainError as error:
             problems.append(f"#{question_id}: {error.message}")
-    return approved, problems
+    return done, problems

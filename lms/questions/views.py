@@ -1,5 +1,6 @@
 """The question bank in the browser: search, detail, import with preview, review queue."""
 
+import json
 import mimetypes
 
 from flask import (
@@ -7,6 +8,7 @@ from flask import (
     abort,
     flash,
     g,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -18,14 +20,14 @@ from markupsafe import Markup
 
 from lms.auth.decorators import login_required
 from lms.auth.permissions import REVIEWER_ROLES, memberships, require
-from lms.core.errors import DomainError
+from lms.core.errors import DomainError, NotFound
 from lms.core.errors_views import flash_or_raise
 from lms.core.storage import download_response
 from lms.curriculum.models import Subject
 from lms.extensions import db
-from lms.questions import services, transfer
+from lms.questions import authoring, services, transfer
 from media import content_disposition
-from question_bank import render_math
+from question_bank import render_math, student_view
 
 bp = Blueprint("questions", __name__)
 
@@ -126,20 +128,43 @@ def review():
     return render_template("questions/review.html", queue=details)
 
 
-@bp.post("/questions/review/approve")
+def _bulk_done(action: str, n: int) -> str:
+    return {
+        "approve": _("Đã duyệt %(n)d câu hỏi.", n=n),
+        "return": _("Đã trả lại %(n)d câu hỏi.", n=n),
+        "submit": _("Đã gửi duyệt %(n)d câu hỏi.", n=n),
+        "archive": _("Đã lưu trữ %(n)d câu hỏi.", n=n),
+        "restore": _("Đã khôi phục %(n)d câu hỏi.", n=n),
+        "tag": _("Đã gắn nhãn cho %(n)d câu hỏi.", n=n),
+    }[action]
+
+
+@bp.post("/questions/bulk")
 @login_required
-def approve_selected():
-    """Bulk action of the review queue: approve the ticked questions."""
+def bulk():
+    """Bulk actions of the bank and the review queue on the ticked questions; each question
+    is handled on its own and the ones refused are listed with the reason."""
+    form = request.form
     try:
-        ids = [int(i) for i in request.form.getlist("question_id")]
+        ids = [int(i) for i in form.getlist("question_id")]
     except ValueError:
         abort(400)
-    approved, problems = services.approve_many(g.user, ids)
+    back = url_for("questions.review") if form.get("back") == "review" \
+        else url_for("questions.bank")
+    if not ids:
+        flash(_("Hãy chọn ít nhất một câu hỏi."), "warning")
+        return redirect(back)
+    try:
+        done, problems = services.bulk_action(g.user, form.get("action", ""), ids,
+                                              form.get("value", ""))
+    except DomainError as error:
+        flash_or_raise(error)
+        return redirect(back)
     db.session.commit()
-    flash(_("Đã duyệt %(n)d câu hỏi.", n=approved), "success")
+    flash(_bulk_done(form["action"], done), "success")
     for problem in problems:
         flash(problem, "error")
-    return redirect(url_for("questions.review"))
+    return redirect(back)
 
 
 @bp.route("/questions/import", methods=["GET", "POST"])
@@ -243,6 +268,207 @@ def media(key: str):
     filename = key.rsplit("/", 1)[-1]
     mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     return download_response(key, filename, mimetype)
+
+
+# ---------------------------------------------------------------- writing questions
+
+
+def _editor_labels() -> dict:
+    """Words of the editor's script, translated here so the catalogue holds them."""
+    return {
+        "text": _("Nội dung câu hỏi"), "cloze_text": _("Đoạn văn có chỗ trống [[g1]], [[g2]]…"),
+        "options": _("Phương án"), "option_text": _("Nội dung phương án"),
+        "correct": _("Đáp án đúng"), "shuffle": _("Cho phép đảo phương án"),
+        "answer": _("Đáp án"), "true": _("Đúng"), "false": _("Sai"),
+        "statement": _("Nội dung ý"), "answers": _("Đáp án chấp nhận"),
+        "accepted": _("Câu trả lời chấp nhận (* thay cho chuỗi bất kỳ)"),
+        "value": _("Giá trị"), "tolerance": _("Sai số cho phép"), "fraction": _("Tỉ lệ điểm (0–1)"),
+        "case_sensitive": _("Phân biệt chữ hoa/thường"),
+        "ignore_diacritics": _("Không phân biệt dấu tiếng Việt"),
+        "format_2025": _("Định dạng 2025 (tối đa 4 ký tự)"), "pairs": _("Các cặp ghép"),
+        "left": _("Vế trái"), "right": _("Vế phải"), "distractors": _("Vế phải gây nhiễu"),
+        "items": _("Các mục theo thứ tự đúng"),
+        "ordering_hint": _("Nhập các mục theo thứ tự đúng; học sinh sẽ thấy chúng bị xáo trộn."),
+        "gaps": _("Chỗ trống"), "gap_kind": _("Kiểu chỗ trống"), "gap_text": _("Chữ"),
+        "gap_numeric": _("Số"), "gap_dropdown": _("Chọn từ danh sách"),
+        "insert_gap": _("Chèn vào đoạn văn"), "points": _("Điểm"),
+        "cloze_hint": _("Mỗi chỗ trống có dấu [[mã]] đúng một lần trong đoạn văn."),
+        "rubric": _("Tiêu chí chấm"), "criterion": _("Tiêu chí"),
+        "min_words": _("Số từ tối thiểu"), "max_words": _("Số từ tối đa"),
+        "reference": _("Bài làm tham khảo"), "child": _("Câu hỏi con"),
+        "child_type": _("Loại câu hỏi con"), "add_child": _("Thêm câu hỏi con"),
+        "feedback_true": _("Phản hồi khi chọn Đúng"), "feedback_false": _("Phản hồi khi chọn Sai"),
+        "feedback_and_solution": _("Phản hồi và lời giải"), "feedback": _("Phản hồi chung"),
+        "solution": _("Lời giải"), "add": _("Thêm"), "remove": _("Xoá"), "up": _("Lên"),
+        "down": _("Xuống"), "insert_media": _("Chèn ảnh hoặc âm thanh"),
+        "upload_failed": _("Không tải được tệp lên."),
+        "preview_offline": _("Chưa xem trước được: mất kết nối tới máy chủ."),
+        "bad_json": _("JSON không hợp lệ; chưa áp dụng."),
+        "types": {name: _(label) for name, label in TYPE_LABELS.items()},
+        "blanks": {name: authoring.blank_payload(name)
+                   for name in authoring.editor_choices_types()},
+    }
+
+
+def _form_meta(form) -> services.QuestionMeta:
+    def number(name):
+        value = (form.get(name) or "").strip()
+        if not value:
+            return None
+        if not value.isdigit():
+            raise DomainError(_("Trường %(name)s phải là số.", name=name), code="invalid_form")
+        return int(value)
+
+    return services.meta_from({
+        "subject": form.get("subject"), "grade": number("grade"),
+        "topic_id": number("topic_id"), "level_id": number("level_id"),
+        "tags": [t for t in (form.get("tags") or "").split(",") if t.strip()]})
+
+
+def _form_payload(form) -> dict:
+    try:
+        payload = json.loads(form.get("payload") or "")
+    except ValueError:
+        raise DomainError(_("Nội dung câu hỏi gửi lên bị hỏng (không đọc được JSON)."),
+                          code="invalid_payload") from None
+    if isinstance(payload, dict):
+        payload.pop("__uid", None)
+    return payload
+
+
+def _editor_page(question, payload: dict, meta: dict, error: DomainError | None = None,
+                 status: int = 200):
+    choices = authoring.editor_choices()
+    title = _("Sửa câu hỏi #%(id)d", id=question.id) if question else _("Soạn câu hỏi mới")
+    problems = (error.details or {}).get("problems", []) if error else []
+    return render_template(
+        "questions/edit.html", question=question, payload=payload, meta=meta, title=title,
+        choices=choices, labels=_editor_labels(),
+        subject_ids={s.code: s.id for s in choices["subjects"]},
+        error={"message": error.message, "problems": problems} if error else None), status
+
+
+def _meta_of(question) -> dict:
+    tags = services.tags_of([question.id])[question.id]
+    subject = db.session.get(Subject, question.subject_id) if question.subject_id else None
+    return {"subject": subject.code if subject else "", "grade": question.grade,
+            "topic_id": question.topic_id, "level_id": question.level_id,
+            "tags": ", ".join(tags), "note": ""}
+
+
+def _flash_duplicates(question) -> None:
+    duplicates = services.find_duplicates(g.user, question.current_version.payload,
+                                          question.subject_id, question.grade,
+                                          exclude_id=question.id)
+    for duplicate in duplicates:
+        message = (_("Câu hỏi này trùng với câu #%(id)d đã có.", id=duplicate["id"])
+                   if duplicate["kind"] == "exact"
+                   else _("Câu hỏi này gần giống câu #%(id)d đã có.", id=duplicate["id"]))
+        flash(message, "warning")
+
+
+@bp.route("/questions/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """A new question of any type, written in the browser with a live preview."""
+    require(g.user, "question.create")
+    if request.method == "GET":
+        try:
+            payload = authoring.blank_payload(request.args.get("type", "single_choice"))
+        except DomainError:
+            raise NotFound(_("Không có loại câu hỏi này.")) from None
+        return _editor_page(None, payload, {"subject": "", "grade": "", "tags": "", "note": ""})
+    form = request.form
+    payload = None
+    try:
+        payload = _form_payload(form)
+        question = services.create_question(g.user, _form_meta(form), payload,
+                                            note=form.get("note", ""))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        fallback = payload if isinstance(payload, dict) and payload.get("type") in \
+            TYPE_LABELS else authoring.blank_payload("single_choice")
+        return _editor_page(None, fallback, dict(form), error, 400)
+    flash(_("Đã lưu câu hỏi #%(id)d (bản nháp).", id=question.id), "success")
+    _flash_duplicates(question)
+    return redirect(url_for("questions.detail", question_id=question.id))
+
+
+@bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(question_id: int):
+    """A new version of the question; its metadata is changed in place."""
+    question = services.load_question(question_id)
+    require(g.user, "question.edit", question)
+    if request.method == "GET":
+        return _editor_page(question, question.current_version.payload, _meta_of(question))
+    form = request.form
+    payload = None
+    try:
+        payload = _form_payload(form)
+        services.update_meta(g.user, question, _form_meta(form))
+        if payload != question.current_version.payload:
+            services.revise_question(g.user, question, payload, note=form.get("note", ""))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        question = services.load_question(question_id)
+        shown = payload if isinstance(payload, dict) and payload.get("type") == question.type \
+            else question.current_version.payload
+        return _editor_page(question, shown, dict(form), error, 400)
+    flash(_("Đã lưu câu hỏi #%(id)d.", id=question.id), "success")
+    _flash_duplicates(question)
+    return redirect(url_for("questions.detail", question_id=question.id))
+
+
+@bp.post("/questions/preview")
+@login_required
+def preview():
+    """The payload as a student sees it, or every problem with its path (JSON)."""
+    require(g.user, "question.create")
+    data = request.get_json(silent=True)
+    raw = data.get("payload") if isinstance(data, dict) else None
+    if isinstance(raw, dict):
+        raw.pop("__uid", None)
+    try:
+        payload = services.checked_payload(raw)
+    except DomainError as error:
+        return jsonify({"ok": False, "message": str(error.message),
+                        "problems": (error.details or {}).get("problems", [])})
+    html = render_template("questions/_preview.html", view=student_view(payload))
+    return jsonify({"ok": True, "html": html})
+
+
+@bp.post("/questions/media")
+@login_required
+def upload_media():
+    """An image or audio file for question text: ``{"url", "kind"}``."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise DomainError(_("Chưa chọn tệp."), code="no_file")
+    stored = authoring.store_media(g.user, upload.filename or "", upload.stream)
+    return jsonify({"url": stored.url, "kind": stored.kind}), 201
+
+
+@bp.get("/questions/<int:question_id>/versions")
+@login_required
+def compare(question_id: int):
+    """Two versions side by side with the fields that changed (default: the last two)."""
+    question = services.load_question(question_id)
+    require(g.user, "question.view", question)
+    if services.question_detail(g.user, question)["view"] != "teacher":
+        raise NotFound(_("Không có phiên bản này."))
+    versions = {v.number: v for v in question.versions}
+    newest = max(versions)
+    b = request.args.get("b", type=int) or newest
+    a = request.args.get("a", type=int) or max(1, b - 1)
+    if a not in versions or b not in versions:
+        raise NotFound(_("Không có phiên bản này."))
+    older, newer = versions[a], versions[b]
+    return render_template("questions/compare.html", question=question, older=older,
+                           newer=newer, numbers=sorted(versions),
+                           changes=authoring.payload_changes(older.payload, newer.payload))
 
 
 @bp.app_template_global()

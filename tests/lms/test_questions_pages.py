@@ -158,8 +158,9 @@ def test_bulk_approve_from_the_review_queue(client, org):
     _db.session.commit()
     login(client, "reviewer1")
     token = csrf_token_from(client.get("/questions/review").get_data(as_text=True))
-    response = client.post("/questions/review/approve", data={
-        "csrf_token": token, "question_id": [str(i) for i in made]}, follow_redirects=True)
+    response = client.post("/questions/bulk", data={
+        "csrf_token": token, "action": "approve", "back": "review",
+        "question_id": [str(i) for i in made]}, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "Đã duyệt 2 câu hỏi." in html and f"#{made[2]}" in html  # the draft is refused
     _db.session.expire_all()
