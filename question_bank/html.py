@@ -29,12 +29,21 @@ URL_SCHEMES = frozenset({"http", "https"})
 _INLINE_TAG = re.compile(r"</?(?:b|strong|i|em|u|sub|sup|span|a|code)\b[^>]*>")
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
+#: Text nh3 would give back unchanged: no markup, no entity, no character the HTML parser
+#: rewrites (controls, NBSP, surrogates, noncharacters). Checked against nh3 for every code
+#: point; tests/question_bank/test_html.py keeps checking it.
+_PLAIN = re.compile(
+    r"[^<>&\x00-\x08\x0b-\x1f\x7f-\x9f\xa0\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]*\Z")
 
 
 def sanitise_html(text: str | None) -> str:
-    """NFC, then keep only the allow-listed tags and attributes; links get rel="noopener"."""
+    """NFC, then keep only the allow-listed tags and attributes; links get rel="noopener".
+    Plain text (most option texts) skips the parser: nh3 would return it unchanged."""
+    text = nfc(text)
+    if is_plain(text):
+        return text.strip()
     return nh3.clean(
-        nfc(text),
+        text,
         tags=set(ALLOWED_TAGS),
         clean_content_tags={"script", "style"},
         attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
@@ -42,6 +51,11 @@ def sanitise_html(text: str | None) -> str:
         link_rel="noopener noreferrer",
         strip_comments=True,
     ).strip()
+
+
+def is_plain(text: str) -> bool:
+    """True when nh3 would return ``text`` unchanged (see ``_PLAIN``)."""
+    return _PLAIN.match(text) is not None
 
 
 def html_to_text(text: str | None) -> str:

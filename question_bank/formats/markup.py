@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 import nh3
 from markdown_it import MarkdownIt
 
+from question_bank.html import is_plain
 from question_bank.text import nfc
 
 from .result import Problem
@@ -51,7 +52,9 @@ def decode_text(data: bytes | str) -> tuple[str, list[Problem]]:
 
 
 def clean_html(text: str) -> str:
-    """Sanitised, NFC HTML (nh3 allow-list plus audio/video)."""
+    """Sanitised, NFC HTML (nh3 allow-list plus audio/video); plain text skips the parser."""
+    if is_plain(text):
+        return nfc(text)
     return nfc(nh3.clean(text, tags=_TAGS, attributes=_ATTRIBUTES))
 
 

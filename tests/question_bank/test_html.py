@@ -4,10 +4,20 @@ in the stored payload, the teacher view or the student view (with MathML rendere
 import json
 from html.parser import HTMLParser
 
+import nh3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from question_bank import html_to_text, sanitise_html, student_view, teacher_view, validate_payload
-from question_bank.html import ALLOWED_TAGS
+from question_bank import (
+    html_to_text,
+    nfc,
+    sanitise_html,
+    student_view,
+    teacher_view,
+    validate_payload,
+)
+from question_bank.html import _PLAIN, ALLOWED_TAGS
 from question_bank.mathml import MATHML_ELEMENTS
 from tests.question_bank.payloads import RAW
 
@@ -122,3 +132,19 @@ def _html_values(value):
             yield from _html_values(item)
     elif isinstance(value, str):
         yield value
+
+
+@settings(max_examples=500)
+@given(st.text())
+def test_plain_text_shortcut_gives_what_nh3_gives(text):
+    """sanitise_html skips nh3 for plain text; the result must be the same as nh3's."""
+    expected = nh3.clean(nfc(text), tags=set(ALLOWED_TAGS), clean_content_tags={"script", "style"},
+                         strip_comments=True).strip()
+    assert sanitise_html(text) == expected
+
+
+def test_plain_text_shortcut_covers_every_code_point_nh3_keeps():
+    """Every character the shortcut lets through is one nh3 leaves unchanged."""
+    kept = "".join(chr(c) for c in range(0x110000) if _PLAIN.match(chr(c)))
+    chunks = [kept[i:i + 4096] for i in range(0, len(kept), 4096)]
+    assert all(nh3.clean(chunk) == chunk for chunk in chunks)
