@@ -11,16 +11,19 @@ folder is a shared volume written by a single-concurrency Celery queue; Whoosh l
 
 from __future__ import annotations
 
+import bisect
 import random
+import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import fields as wf
-from whoosh import index, sorting
+from whoosh import index
 from whoosh.analysis import Filter, RegexTokenizer
 from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser
-from whoosh.query import And, Every, Or, Term
+from whoosh.query import And, ConstantScoreQuery, Every, Or, Term
 
 from question_bank.text import fold, nfc
 
@@ -122,6 +125,8 @@ class SearchIndex:
         self.schema = build_schema(self.kinds)
         self.path = Path(path) if path else None
         self._index = None
+        self._local = threading.local()
+        self._facets = _FacetValues(self.kinds)
 
     @property
     def enabled(self) -> bool:
@@ -141,11 +146,25 @@ class SearchIndex:
                 self._index = index.create_in(str(self.path), self.schema)
         return self._index
 
+    def _searcher(self):
+        """This thread's searcher, kept open between queries (its segments' files and caches
+        stay loaded) and refreshed when a writer has committed since. One per thread: a
+        Whoosh searcher reads through shared file positions."""
+        current = getattr(self._local, "searcher", None)
+        if current is not None and current.up_to_date():
+            return current
+        if current is not None:
+            # Not Whoosh's refresh(): it reuses segment readers whose deletions are stale.
+            current.close()
+        current = self._local.searcher = self._open().searcher()
+        return current
+
     def clear(self) -> None:
         """Drop every document (and adopt the declared schema) before a full rebuild."""
         if self.enabled:
             self.path.mkdir(parents=True, exist_ok=True)
             self._index = index.create_in(str(self.path), self.schema)
+            self._local = threading.local()  # no thread keeps a searcher of the old index
 
     def update(self, documents: Iterable[Mapping]) -> int:
         """Add or replace documents by ``id`` in one commit; returns how many were written."""
@@ -213,16 +232,28 @@ class SearchIndex:
         facet_names = list(facets)
         for name in facet_names:
             self._facet_kind(name)
-        ix = self._open()
-        with ix.searcher() as searcher:
-            results = searcher.search(
-                self._parse(ix.schema, query), filter=self._filter(filters or {}),
-                limit=page * per_page, groupedby=self._groups(facet_names) or None,
-                maptype=sorting.Count, **self._sorting(sort))
-            hits = results[(page - 1) * per_page: page * per_page]
-            return SearchResult(
-                ids=[hit["id"] for hit in hits], total=len(results),
-                facets={name: _counts(results.groups(name)) for name in facet_names})
+        searcher = self._searcher()
+        matching = self._parse(searcher.schema, query)
+        restriction = self._filter(filters or {})
+        if restriction is not None:
+            # Filters join the query as zero-score clauses, so the matchers skip through the
+            # filter postings instead of building a document set per query.
+            restriction = ConstantScoreQuery(restriction, 0.0)
+            matching = restriction if isinstance(matching, Every) \
+                else And([matching, restriction])
+        results = searcher.search(matching, limit=page * per_page, **self._sorting(sort))
+        hits = results[(page - 1) * per_page: page * per_page]
+        if results.has_exact_length():
+            docnums, total = None, len(results)
+        else:
+            docnums = list(searcher.docs_for_query(matching))
+            total = len(docnums)
+        counts = {}
+        if facet_names:
+            if docnums is None:
+                docnums = list(searcher.docs_for_query(matching))
+            counts = self._facets.counts(searcher, facet_names, docnums)
+        return SearchResult(ids=[hit["id"] for hit in hits], total=total, facets=counts)
 
     def _parse(self, schema, query: str):
         """Every word must match (phrases in quotes); ``field:`` syntax is not offered."""
@@ -251,10 +282,6 @@ class SearchIndex:
             raise SearchError(f"Trường văn bản {name!r} không dùng để lọc hay đếm nhóm.")
         return kind
 
-    def _groups(self, names: list[str]) -> dict:
-        return {name: sorting.FieldFacet(name, allow_overlap=self.kinds[name] == "tags")
-                for name in names}
-
     def _sorting(self, sort: str | None) -> dict:
         if not sort:
             return {}
@@ -264,6 +291,62 @@ class SearchIndex:
         return {"sortedby": name, "reverse": sort.startswith("-")}
 
 
-def _counts(groups: Mapping) -> dict:
-    """Facet counts without the bucket of documents that have no value for the field."""
-    return {value: count for value, count in groups.items() if value not in (None, "")}
+class _FacetValues:
+    """Each document's facet values, per segment and field, read once from the index.
+
+    Segments never change once written, so the table of a segment is built the first time a
+    query needs it and reused until the segment is merged away; counting the facets of a query
+    is then one look-up per matching document and field instead of Whoosh re-reading its
+    columns for every query."""
+
+    def __init__(self, kinds: Mapping[str, str]):
+        self.kinds = kinds
+        self._tables: dict[tuple[str, str], list] = {}
+
+    def counts(self, searcher, names: list[str], docnums: list[int]) -> dict[str, dict]:
+        leaves = [(reader, offset) for reader, offset in searcher.reader().leaf_readers()
+                  if reader.doc_count_all()]
+        live = {self._segment_id(reader) for reader, _ in leaves}
+        for key in [key for key in list(self._tables) if key[0] not in live]:
+            self._tables.pop(key, None)  # merged away (other threads may be here too)
+        docnums = sorted(docnums)
+        counters = {name: Counter() for name in names}
+        for reader, offset in leaves:
+            low = bisect.bisect_left(docnums, offset)
+            high = bisect.bisect_left(docnums, offset + reader.doc_count_all())
+            local = [docnum - offset for docnum in docnums[low:high]]
+            if not local:
+                continue
+            for name in names:
+                values = map(self._table(reader, name).__getitem__, local)
+                if self.kinds[name] == "tags":
+                    counters[name].update(value for group in values for value in group)
+                else:
+                    counters[name].update(values)
+        return {name: {value: count for value, count in counter.items()
+                       if value not in (None, "")}
+                for name, counter in counters.items()}
+
+    @staticmethod
+    def _segment_id(reader) -> str:
+        return reader.segment().segment_id()
+
+    def _table(self, reader, name: str) -> list:
+        key = (self._segment_id(reader), name)
+        table = self._tables.get(key)
+        if table is None:
+            table = self._tables[key] = self._read(reader, name)
+        return table
+
+    def _read(self, reader, name: str) -> list:
+        size = reader.doc_count_all()
+        if self.kinds[name] != "tags":
+            if not reader.has_column(name):
+                return [None] * size
+            return list(reader.column_reader(name))
+        table: list[tuple] = [()] * size
+        for term in reader.lexicon(name):
+            value = term.decode("utf-8") if isinstance(term, bytes) else term
+            for docnum in reader.postings(name, term).all_ids():
+                table[docnum] += (value,)
+        return table

@@ -109,3 +109,35 @@ def test_segment_names_do_not_repeat_when_random_is_seeded(tmp_path):
         random.seed(1234)
         index.update([{"id": str(n), "text": f"phương trình {n}"}])
     assert index.search("phuong trinh").total == 3
+
+
+def test_threads_search_while_the_index_changes(idx):
+    """Each thread keeps its own searcher; a commit is seen by the next query of every
+    thread and facet counts follow new and deleted documents (segments come and go)."""
+    import threading
+
+    errors, stop = [], threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            try:
+                result = idx.search("phuong trinh", facets=["subject", "tags"])
+                assert result.total == sum(result.facets["subject"].values())
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for n in range(6, 26):
+        idx.add({"id": n, "text": f"Phương trình số {n}", "subject": "toan", "grade": 9,
+                 "tags": ["ôn tập"]})
+    idx.delete(range(6, 16))
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    final = idx.search("phuong trinh", facets=["subject", "tags"])
+    assert final.total == 3 + 10
+    assert final.facets["tags"] == {"đại số": 1, "phương trình": 2, "ôn tập": 10}
+    assert final.facets["subject"] == {"toan": 12, "hoa": 1}
