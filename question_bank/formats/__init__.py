@@ -9,6 +9,8 @@ from question_bank.formats.aiken import export_aiken, parse_aiken
 from question_bank.formats.detect import detect_format
 from question_bank.formats.docx import read_docx
 from question_bank.formats.docx_export import (
+    LETTERS,
+    PART_TITLES,
     PaperItem,
     Part,
     QuestionWriter,
@@ -18,6 +20,7 @@ from question_bank.formats.docx_export import (
     group_parts,
     new_document,
     numeric_text,
+    option_ids,
     write_answer_key,
 )
 from question_bank.formats.gift import parse_gift
@@ -45,6 +48,8 @@ __all__ = [
     "Problem",
     "build_template",
     "detect_format",
+    "LETTERS",
+    "PART_TITLES",
     "PaperItem",
     "Part",
     "QuestionWriter",
@@ -55,6 +60,7 @@ __all__ = [
     "group_parts",
     "new_document",
     "numeric_text",
+    "option_ids",
     "write_answer_key",
     "export_gift",
     "export_moodlexml",
