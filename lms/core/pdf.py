@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess  # noqa: S404 - a fixed argument list, never a shell
 import tempfile
+import threading
 from pathlib import Path
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:")
@@ -23,6 +24,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--virtual-time-budget=5000"]
 DEFAULT_BINARY = "chromium"
 TIMEOUT_S = 90
+#: Chromium processes one web process runs at once (each needs ~200 MB); others wait.
+_RUNNING = threading.BoundedSemaphore(2)
 
 
 class PdfUnavailable(RuntimeError):
@@ -56,8 +59,9 @@ def html_to_pdf(page_html: str, binary: str | None = None, timeout: int = TIMEOU
                    f"--print-to-pdf={target}", source.as_uri()]
         env = {**os.environ, "HOME": folder}
         try:
-            done = subprocess.run(command, capture_output=True, timeout=timeout, env=env,  # noqa: S603
-                                  check=False, cwd=folder)
+            with _RUNNING:
+                done = subprocess.run(command, capture_output=True, timeout=timeout,  # noqa: S603
+                                      env=env, check=False, cwd=folder)
         except subprocess.TimeoutExpired:
             raise PdfFailed(f"Chromium không in xong PDF trong {timeout} giây.") from None
         if not target.exists() or target.stat().st_size == 0:

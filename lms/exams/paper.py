@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
@@ -103,10 +104,10 @@ def paper_docx(header: PaperHeader, entries, images=None) -> bytes:
         for item in part.items:
             writer.question(item.number, item.payload, item.option_order)
     paragraph = document.add_paragraph("------------- HẾT -------------")
-    paragraph.alignment = 1
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     note = document.add_paragraph("Thí sinh không được sử dụng tài liệu. Cán bộ coi thi không "
                                   "giải thích gì thêm.")
-    note.alignment = 1
+    note.alignment = WD_ALIGN_PARAGRAPH.CENTER
     note.runs[0].italic = True
     return qformats.document_bytes(document)
 
@@ -115,8 +116,7 @@ def _docx_header(document, header: PaperHeader) -> None:
     table = document.add_table(rows=1, cols=2)
     left, right = table.rows[0].cells
     _cell_lines(left, [(header.authority, True), (header.school.upper(), True),
-                       ("ĐỀ CHÍNH THỨC" if header.code else "", True),
-                       ("(Đề thi có … trang)", False)])
+                       ("ĐỀ CHÍNH THỨC", True)])
     minutes = (f"Thời gian làm bài: {header.minutes} phút, không kể thời gian phát đề"
                if header.minutes else "")
     _cell_lines(right, [(header.title.upper(), True), (header.school_year, False),
@@ -128,7 +128,7 @@ def _docx_header(document, header: PaperHeader) -> None:
         "Họ, tên thí sinh: ..........................................\n"
         "Số báo danh: ...................................................")
     code = info.rows[0].cells[1].paragraphs[0]
-    code.alignment = 2
+    code.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     code.add_run(f"Mã đề: {header.code}").bold = True
     document.add_paragraph()
 
@@ -139,7 +139,7 @@ def _cell_lines(cell, lines) -> None:
         if not text:
             continue
         paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
-        paragraph.alignment = 1
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.add_run(text).bold = bold
         first = False
 
@@ -185,7 +185,7 @@ def answer_key_docx(title: str, papers: list[tuple[str, list]]) -> bytes:
         if index:
             document.add_page_break()
         heading = document.add_paragraph()
-        heading.alignment = 1
+        heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
         heading.add_run(title.upper()).bold = True
         qformats.write_answer_key(document, parts_of(entries), title=f"ĐÁP ÁN MÃ ĐỀ {code}")
     return qformats.document_bytes(document)
