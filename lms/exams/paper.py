@@ -215,8 +215,9 @@ def _shown(text_html: str, images) -> Markup:
 def _html_item(item, images) -> dict:
     payload = item.payload
     kind = payload["type"]
-    view = {"number": item.number, "type": kind, "stem": _shown(payload.get("text_html"), images),
-            "options": [], "statements": [], "lines": 0, "boxes": 0}
+    stem = qformats.cloze_stem(payload) if kind == "cloze" else payload.get("text_html")
+    view = {"number": item.number, "type": kind, "stem": _shown(stem, images),
+            "options": [], "statements": [], "lines": 0, "boxes": 0, "pairs": [], "items": []}
     if kind in ("single_choice", "multiple_response"):
         by_id = {o["id"]: o for o in payload["options"]}
         view["options"] = [(qformats.LETTERS[i], _shown(by_id[oid]["text_html"], images))
@@ -233,7 +234,19 @@ def _html_item(item, images) -> dict:
         view["lines"] = 1
     elif kind == "essay":
         view["lines"] = 8
+    elif kind == "matching":
+        lefts = [_shown(p["left_html"], images) for p in payload["pairs"]]
+        rights = [_shown(r, images) for r in qformats.right_column(payload)]
+        view["pairs"] = [(lefts[i] if i < len(lefts) else "", rights[i] if i < len(rights) else "")
+                         for i in range(max(len(lefts), len(rights)))]
+    elif kind == "ordering":
+        view["items"] = [_shown(i["text_html"], images)
+                         for i in qformats.sorted_items(payload["items"])]
     elif kind == "stimulus":
+        pictures = "".join(f'<img src="{html.escape(m["key"])}" alt="">'
+                           for m in payload.get("media", []) if m.get("kind") == "image")
+        view["media"] = Markup(embed_images(pictures, images))  # noqa: S704 - escaped above
+        view["note"] = f"Dựa vào thông tin trên, trả lời {len(payload['children'])} câu hỏi sau."
         view["children"] = [_html_item(qformats.PaperItem(n, child), images)
                             for n, child in enumerate(payload["children"], 1)]
     return view

@@ -181,11 +181,11 @@ def answer_text(payload: dict, order: list[str] | None = None) -> str:
 def _other_answer(payload: dict) -> str:
     kind = payload["type"]
     if kind == "matching":
-        rights = _right_column(payload)
+        rights = right_column(payload)
         return "; ".join(f"{n} → {_letter(rights.index(p['right_html']))}"
                          for n, p in enumerate(payload["pairs"], 1))
     if kind == "ordering":
-        shown = _sorted_items(payload["items"])
+        shown = sorted_items(payload["items"])
         return " → ".join(_letter(shown.index(item)) for item in payload["items"])
     if kind == "cloze":
         return "; ".join(f"({n}) {_gap_answer(gap)}" for n, gap in enumerate(payload["gaps"], 1))
@@ -207,13 +207,13 @@ def _letter(index: int) -> str:
     return "abcdefghijklmnopqrstuvwxyz"[index] if index < 26 else str(index + 1)
 
 
-def _right_column(payload: dict) -> list[str]:
+def right_column(payload: dict) -> list[str]:
     """Matching's right side, listed by text (never in the answer order)."""
     rights = {p["right_html"] for p in payload["pairs"]} | set(payload.get("distractors", []))
     return sorted(rights, key=lambda r: html_to_text(r).casefold())
 
 
-def _sorted_items(items: list[dict]) -> list[dict]:
+def sorted_items(items: list[dict]) -> list[dict]:
     return sorted(items, key=lambda i: (html_to_text(i["text_html"]).casefold(), i["id"]))
 
 
@@ -250,7 +250,7 @@ class QuestionWriter:
         paragraph.add_run(f"{label or 'Câu'} {number}. ").bold = True
         stem = payload.get("text_html", "")
         if kind == "cloze":
-            stem = _cloze_stem(payload)
+            stem = cloze_stem(payload)
         self.flow(stem, paragraph)
         getattr(self, f"_{kind}", self._nothing)(payload, order)
 
@@ -306,7 +306,7 @@ class QuestionWriter:
             dotted_line(self.document)
 
     def _matching(self, payload: dict, order) -> None:
-        rights = _right_column(payload)
+        rights = right_column(payload)
         rows = max(len(payload["pairs"]), len(rights))
         table = self.document.add_table(rows=rows, cols=2)
         table.style = "Table Grid"
@@ -321,7 +321,7 @@ class QuestionWriter:
                 self.flow(rights[index], cell.paragraphs[0], cell)
 
     def _ordering(self, payload: dict, order) -> None:
-        for index, item in enumerate(_sorted_items(payload["items"])):
+        for index, item in enumerate(sorted_items(payload["items"])):
             paragraph = set_spacing(self.document.add_paragraph())
             paragraph.paragraph_format.left_indent = Cm(0.5)
             paragraph.add_run(f"{_letter(index)}) ").bold = True
@@ -338,7 +338,7 @@ class QuestionWriter:
             self.question(index, child, None, label="Ý")
 
 
-def _cloze_stem(payload: dict) -> str:
+def cloze_stem(payload: dict) -> str:
     """Gap markers → numbered blanks; a dropdown gap lists its choices (sorted by text)."""
     numbers = {gap["id"]: (n, gap) for n, gap in enumerate(payload["gaps"], 1)}
 

@@ -7,6 +7,7 @@ import html
 import io
 import re
 import shutil
+import subprocess  # noqa: S404 - pdftotext, when poppler-utils is installed
 
 import docx
 import pytest
@@ -22,7 +23,7 @@ from lms.extensions import db
 from lms.questions import services as questions
 from question_bank.formats import read_docx
 from tests.conftest import login
-from tests.question_bank.payloads import payload
+from tests.question_bank.payloads import RAW, payload
 
 CHROMIUM = chromium_binary()
 needs_chromium = pytest.mark.skipif(CHROMIUM is None,
@@ -134,6 +135,21 @@ def test_answer_sheet_has_a_bubble_for_every_answer_of_a_2025_exam():
         assert field in page
 
 
+def test_every_type_prints_in_the_pdf_page_without_revealing_answers():
+    snapshot = snapshot_of([payload(kind) for kind in RAW])
+    page = paper.paper_html(paper.PaperHeader("Đề", "000"),
+                            paper.entries_for(snapshot, paper.fixed_variant(snapshot)))
+    assert "[[g" not in page and "(1) …………" in page and "(sai / đúng)" in page
+    assert page.index("Băng Cốc") < page.index("Hà Nội") < page.index("Phnôm Pênh")
+    assert page.index("Nhà Lê") < page.index("Nhà Lý") < page.index("Nhà Nguyễn")
+    assert "Nhận xét" not in page and "Bài mẫu" not in page  # feedback, reference answer
+    assert "Ý 1." in page and "Ý 2." in page  # the stimulus' sub-questions
+    assert "trả lời 2 câu hỏi sau" in page
+    visible = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert "Câu 5. Đọc đoạn văn và trả lời" in visible and "Đọc đoạn văn sau" in visible
+    assert "Câu 6." not in visible  # the description takes no number
+
+
 def test_key_csv_neutralises_formula_cells():
     snapshot = snapshot_of([short(1, "-2"), choice(1, "a")])
     entries = paper.entries_for(snapshot, paper.fixed_variant(snapshot))
@@ -241,8 +257,6 @@ def test_pdfs_of_paper_and_answer_sheet(client, exam_2025):
         assert response.mimetype == "application/pdf"
         assert response.data.startswith(b"%PDF-")
     if shutil.which("pdftotext"):
-        import subprocess  # noqa: PLC0415, S404 - poppler is optional here
-
         sheet = client.get(f"/exams/{exam_2025.id}/answer-sheet.pdf").data
         text = subprocess.run(["pdftotext", "-", "-"], input=sheet, capture_output=True,  # noqa: S603, S607
                               check=True).stdout.decode()
