@@ -14,6 +14,11 @@ from lxml import etree
 
 M_NS = "http://schemas.openxmlformats.org/officeDocument/2006/math"
 _NARY = set("∑∏∫∬∭∮⋃⋂")
+#: Over-scripts that are a bar (\\overline) and accents, as Word's combining characters.
+_BARS = {"¯", "‾", "_", "―", "\u0305", "\u0304"}
+_ACCENTS = {"→": "\u20d7", "\u20d7": "\u20d7", "^": "\u0302", "ˆ": "\u0302", "~": "\u0303",
+            "˜": "\u0303", "˙": "\u0307", ".": "\u0307", "¨": "\u0308", "ˇ": "\u030c",
+            "˘": "\u0306"}
 _ROWS = {"mrow", "mstyle", "mpadded", "semantics", "mphantom", "menclose", "merror", "math"}
 
 
@@ -148,14 +153,14 @@ def _over_under(target, name: str, kids, accent: bool) -> None:
               script if name == "mover" else None)
         return
     mark = (script.text or "").strip() if _name(script) == "mo" else ""
-    if name == "mover" and accent and len(mark) == 1:
-        if mark in "¯‾_":
-            bar = _sub(target, "bar")
-            _sub(_sub(bar, "barPr"), "pos", val="top")
-            _container(bar, "e", base)
-            return
+    if name == "mover" and mark in _BARS:
+        bar = _sub(target, "bar")
+        _sub(_sub(bar, "barPr"), "pos", val="top")
+        _container(bar, "e", base)
+        return
+    if name == "mover" and len(mark) == 1 and (accent or mark in _ACCENTS):
         acc = _sub(target, "acc")
-        _sub(_sub(acc, "accPr"), "chr", val=mark)
+        _sub(_sub(acc, "accPr"), "chr", val=_ACCENTS.get(mark, mark))
         _container(acc, "e", base)
         return
     limit = _sub(target, "limUpp" if name == "mover" else "limLow")

@@ -9,6 +9,7 @@ import zlib
 from decimal import Decimal
 
 import docx
+import pytest
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from hypothesis import HealthCheck, given, settings
@@ -94,6 +95,24 @@ def test_math_becomes_word_equations_and_reads_back_as_latex():
     assert len(list(document.element.body.iter(M_OMATH))) == 2
     stem = read_docx(data).questions[0].payload["text_html"]
     assert r"\frac{1}{2}" in stem and r"\sqrt{3}" in stem and "^{2}" in stem
+
+
+@pytest.mark.parametrize(("latex", "back"), [
+    (r"\sum_{i=1}^{n} i^2", r"\sum_{i=1}^{n} {i}^{2}"),
+    (r"\sqrt[3]{8}", r"\sqrt[3]{8}"),
+    (r"\overline{AB}", r"\overline{AB}"),
+    (r"\vec{u}", r"\vec{u}"),
+    (r"\overrightarrow{AB}", r"\vec{AB}"),
+    (r"\hat{A}", r"\hat{A}"),
+    (r"x_{1}^{2}", r"{x}_{1}^{2}"),
+    (r"\alpha \le \beta", r"\alpha \le \beta"),
+    (r"\left( x+1 \right)^2", r"{(x+1)}^{2}"),
+])
+def test_formulas_survive_word_equations(latex, back):
+    data = export_docx([payload("single_choice", text_html=f"Tính \\({latex}\\)")])
+    result = read_docx(data)
+    assert result.warnings == []
+    assert result.questions[0].payload["text_html"] == f"Tính \\({back}\\)"
 
 
 def test_a_formula_word_cannot_take_stays_as_latex_text():
