@@ -37,13 +37,13 @@ class PdfFailed(RuntimeError):
 
 
 def chromium_binary(configured: str | None = None) -> str | None:
-    """The Chromium to use: the configured path or name, else ``chromium`` on PATH, else
-    ``/usr/bin/chromium``; None when there is none."""
-    for candidate in (configured, DEFAULT_BINARY, "/usr/bin/chromium"):
-        if candidate:
-            found = shutil.which(candidate)
-            if found:
-                return found
+    """The Chromium to use: the configured path or name (only that one), else ``chromium``
+    on PATH, else ``/usr/bin/chromium``; None when there is none."""
+    candidates = (configured,) if configured else (DEFAULT_BINARY, "/usr/bin/chromium")
+    for candidate in candidates:
+        found = shutil.which(candidate)
+        if found:
+            return found
     return None
 
 

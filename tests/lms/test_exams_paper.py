@@ -245,6 +245,30 @@ def test_anonymous_is_sent_to_login(client, exam_2025):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
+def test_without_chromium_the_pdf_is_a_clear_503_and_the_docx_still_works(app, client,
+                                                                           exam_2025):
+    login(client, "teacherx")
+    app.config["PDF_CHROMIUM"] = "/nonexistent/chromium"
+    try:
+        response = client.get(f"/exams/{exam_2025.id}/answer-sheet.pdf")
+        assert response.status_code == 503
+        assert ".docx" in response.get_data(as_text=True)
+        assert client.get(f"/exams/{exam_2025.id}/paper.docx").status_code == 200
+    finally:
+        app.config["PDF_CHROMIUM"] = ""
+
+
+def test_titles_and_fields_render_as_text():
+    header = paper.PaperHeader("<script>alert(1)</script>{{7*7}}", "000",
+                               subject="<img src=x onerror=alert(1)>")
+    snapshot = snapshot_of([choice(1, "a")])
+    page = paper.paper_html(header, paper.entries_for(snapshot, paper.fixed_variant(snapshot)))
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "{{7*7}}" in page
+    sheet = paper.answer_sheet_html("<b>{{7*7}}</b>", paper.SheetLayout(1, 0, 0))
+    assert "&lt;b&gt;{{7*7}}&lt;/b&gt;" in sheet
+
+
 # ---------------------------------------------------------------- PDF (Chromium)
 
 
