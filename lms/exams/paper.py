@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
@@ -103,6 +105,7 @@ def paper_docx(header: PaperHeader, entries, images=None) -> bytes:
         writer.part_heading(part, INSTRUCTIONS[part.kind].format(n=_last_number(part)))
         for item in part.items:
             writer.question(item.number, item.payload, item.option_order)
+    _page_footer(document, header.code)
     paragraph = document.add_paragraph("------------- HẾT -------------")
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     note = document.add_paragraph("Thí sinh không được sử dụng tài liệu. Cán bộ coi thi không "
@@ -131,6 +134,28 @@ def _docx_header(document, header: PaperHeader) -> None:
     code.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     code.add_run(f"Mã đề: {header.code}").bold = True
     document.add_paragraph()
+
+
+def _page_footer(document, code: str) -> None:
+    """"Trang 1/4 – Mã đề 123" at the foot of every page (Word fills the numbers)."""
+    paragraph = document.sections[0].footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.add_run("Trang ").italic = True
+    _field(paragraph, "PAGE")
+    paragraph.add_run("/").italic = True
+    _field(paragraph, "NUMPAGES")
+    paragraph.add_run(f" – Mã đề {code}").italic = True
+
+
+def _field(paragraph, instruction: str) -> None:
+    field_element = OxmlElement("w:fldSimple")
+    field_element.set(qn("w:instr"), instruction)
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field_element.append(run)
+    paragraph._p.append(field_element)
 
 
 def _cell_lines(cell, lines) -> None:

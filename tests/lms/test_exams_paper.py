@@ -192,6 +192,10 @@ def test_teacher_downloads_paper_and_keys_of_the_fixed_code(client, exam_2025):
     assert any(line.startswith("PHẦN III. Câu trắc nghiệm trả lời ngắn. Thí sinh trả lời từ "
                                "câu 1 đến câu 6.") for line in lines)
     assert "Câu 18. Câu hỏi trắc nghiệm số 18" in lines
+    footer = docx.Document(io.BytesIO(response.data)).sections[0].footer.paragraphs[0]
+    assert [f.get(qn("w:instr")) for f in footer._p.iter(qn("w:fldSimple"))] == [
+        "PAGE", "NUMPAGES"]
+    assert footer.text.endswith("– Mã đề 000")
     assert not any("ĐÁP ÁN" in line for line in lines)
 
     key = client.get(f"/exams/{exam_2025.id}/answer-key.csv")
@@ -285,6 +289,10 @@ def test_pdfs_of_paper_and_answer_sheet(client, exam_2025):
         text = subprocess.run(["pdftotext", "-", "-"], input=sheet, capture_output=True,  # noqa: S603, S607
                               check=True).stdout.decode()
         assert "PHIẾU TRẢ LỜI TRẮC NGHIỆM" in text and "PHẦN III" in text
+        paper_pdf = client.get(f"/exams/{exam_2025.id}/paper.pdf?code=000").data
+        text = subprocess.run(["pdftotext", "-", "-"], input=paper_pdf, capture_output=True,  # noqa: S603, S607
+                              check=True).stdout.decode()
+        assert "Mã đề: 000" in text and "Trang 1/" in text and "HẾT" in text
 
 
 @needs_chromium
