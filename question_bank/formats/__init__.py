@@ -8,22 +8,24 @@ and warnings located by line; nothing touches the database.
 from question_bank.formats.aiken import export_aiken, parse_aiken
 from question_bank.formats.detect import detect_format
 from question_bank.formats.docx import read_docx
-from question_bank.formats.docx_export import (
+from question_bank.formats.docx_answers import (
     LETTERS,
+    answer_text,
+    numeric_text,
+    option_ids,
+    right_column,
+    sorted_items,
+)
+from question_bank.formats.docx_export import (
     PART_TITLES,
     PaperItem,
     Part,
     QuestionWriter,
-    answer_text,
     cloze_stem,
     document_bytes,
     export_docx,
     group_parts,
     new_document,
-    numeric_text,
-    option_ids,
-    right_column,
-    sorted_items,
     write_answer_key,
 )
 from question_bank.formats.gift import parse_gift

@@ -22,8 +22,7 @@ from lms.extensions import db
 from lms.questions import services
 from lms.questions.transfer import attachment_key, media_url
 from question_bank import html_to_text, validate_payload
-from question_bank.formats import export_docx, read_docx
-from question_bank.formats.docx_export import numeric_text
+from question_bank.formats import export_docx, numeric_text, read_docx
 from tests.question_bank.payloads import RAW, payload
 
 M_OMATH = "{http://schemas.openxmlformats.org/officeDocument/2006/math}oMath"
