@@ -58,6 +58,7 @@ pytest: install-test
 
 test: lint pytest
 
+# Chromium drives the browser tests and prints the paper-mode PDFs (lms/core/pdf.py).
 e2e-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 

@@ -85,6 +85,8 @@ class Config:
     UPLOAD_QUOTA_MB = 20480
     #: Trust X-Forwarded-For from this many proxies (0 when the app faces clients directly).
     PROXY_COUNT = 0
+    #: Chromium that prints paper-mode PDFs (a path or a name on PATH; "" finds ``chromium``).
+    PDF_CHROMIUM = ""
 
 
 def finalise(config: dict) -> None:

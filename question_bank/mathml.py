@@ -135,3 +135,19 @@ def _serialise(element, top: bool = False) -> str:
     children = "".join(_serialise(child) for child in element)
     tail = "" if top else html.escape(element.tail or "", quote=False)
     return f"<{opening}>{html.escape(text, quote=False)}{children}</{name}>{tail}"
+
+
+def split_math(text: str) -> list[tuple[str, str]]:
+    """Plain text cut into ``("text", …)`` and ``("math", latex)`` pieces by the delimiters
+    above (``\\$`` becomes ``$``); for writers that set formulas themselves (Word export)."""
+    pieces: list[tuple[str, str]] = []
+    position = 0
+    for match in _MATH.finditer(text):
+        if match.start() > position:
+            pieces.append(("text", text[position:match.start()].replace("\\$", "$")))
+        source = next(g for g in match.group("inline", "block", "block2", "inline2") if g)
+        pieces.append(("math", source))
+        position = match.end()
+    if position < len(text):
+        pieces.append(("text", text[position:].replace("\\$", "$")))
+    return pieces

@@ -103,13 +103,36 @@ def exporters() -> dict:
 
 
 def _skipping(function):
+    """Call with ``skip_unsupported=True`` and the media loader when the exporter takes them
+    (the printable .docx embeds the questions' images)."""
     try:
-        skips = "skip_unsupported" in inspect.signature(function).parameters
+        parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):
-        skips = False
-    if skips:
-        return lambda payloads: function(payloads, skip_unsupported=True)
-    return function
+        parameters = {}
+    extra = {}
+    if "skip_unsupported" in parameters:
+        extra["skip_unsupported"] = True
+    if "images" in parameters:
+        extra["images"] = media_bytes
+    return (lambda payloads: function(payloads, **extra)) if extra else function
+
+
+#: Largest picture embedded in a printable export.
+MAX_EMBEDDED_IMAGE_BYTES = 10 * 1024 * 1024
+
+
+def media_bytes(src: str) -> bytes | None:
+    """The stored file behind a question's ``/media/<key>`` URL (or a bare storage key), for
+    exports that embed pictures; None for anything else (external URLs are never fetched)."""
+    key = unquote(src[len("/media/"):] if src.startswith("/media/") else src)
+    if not key or "://" in key or key.startswith("/") or ".." in key.split("/"):
+        return None
+    try:
+        with storage().open(key) as handle:
+            data = handle.read(MAX_EMBEDDED_IMAGE_BYTES + 1)
+    except (FileMissing, OSError, ValueError):
+        return None
+    return data if len(data) <= MAX_EMBEDDED_IMAGE_BYTES else None
 
 
 def resolve_format(fmt: str, filename: str, data: bytes) -> str:
