@@ -23,7 +23,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import User
 from lms.auth.permissions import can, require
@@ -291,21 +290,21 @@ def set_grade(actor, attempt_id: int, slot: int, points=None, rubric: dict | Non
 
 
 def _upsert_grade(attempt_id: int, slot: int, values: dict) -> ManualGrade:
-    def existing():
-        return db.session.scalar(select(ManualGrade).where(
-            ManualGrade.attempt_id == attempt_id, ManualGrade.slot == slot))
-
-    grade = existing()
-    if grade is None:
-        try:
-            with db.session.begin_nested():
-                grade = ManualGrade(attempt_id=attempt_id, slot=slot, **values)
-                db.session.add(grade)
-        except IntegrityError:  # another grader inserted it first: theirs is updated
-            grade = existing()
-    for key, value in values.items():
-        setattr(grade, key, value)
-    db.session.flush()
+    """INSERT … ON CONFLICT (attempt_id, slot) DO UPDATE: two graders saving the same answer
+    at once leave one row, the later save's values (no savepoint: with pysqlite, releasing
+    the outermost savepoint would commit)."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(ManualGrade).values(attempt_id=attempt_id, slot=slot, **values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["attempt_id", "slot"],
+        set_={key: getattr(statement.excluded, key) for key in values})
+    db.session.execute(statement)
+    grade = db.session.scalar(select(ManualGrade).where(
+        ManualGrade.attempt_id == attempt_id, ManualGrade.slot == slot))
+    db.session.refresh(grade)
     return grade
 
 
@@ -371,7 +370,7 @@ def regrade(actor, exam: Exam, slot: int, payload, dry_run: bool = True) -> dict
     new_payload = checked_key(entry, payload)
     snapshot = copy.deepcopy(exam.snapshot)
     for item in snapshot:
-        if item["slot"] == slot:
+        if item["slot"] == slot and item["payload"] != new_payload:
             history = list(item.get("history") or [])
             history.append({"payload": item["payload"], "replaced_at": services.iso(utcnow()),
                             "replaced_by": actor.id})
