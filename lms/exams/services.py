@@ -525,7 +525,29 @@ def attempt_review(attempt: Attempt, now: datetime | None = None) -> dict:
     if finished and "correctness" in shown:
         body["correctness"] = {str(slot): (None if f is None else str(f))
                                for slot, f in slot_fractions(attempt).items()}
+    if finished and shown & {"score", "feedback"}:
+        marks = manual_marks(attempt.id, "score" in shown, "feedback" in shown)
+        if marks:
+            body["manual_grades"] = marks
     return body
+
+
+def manual_marks(attempt_id: int, points: bool, comments: bool) -> dict[str, dict]:
+    """A teacher's grades of an attempt as the review policy lets its student see them:
+    points and rubric scores with ``score``, the comment with ``feedback``."""
+    marks = {}
+    for grade in db.session.scalars(select(ManualGrade).where(
+            ManualGrade.attempt_id == attempt_id).order_by(ManualGrade.slot)):
+        mark = {}
+        if points:
+            mark["points"] = str(grade.points)
+            if grade.rubric:
+                mark["rubric"] = grade.rubric
+        if comments and grade.comment:
+            mark["comment"] = grade.comment
+        if mark:
+            marks[str(grade.slot)] = mark
+    return marks
 
 
 def results(actor, exam: Exam) -> list[dict]:

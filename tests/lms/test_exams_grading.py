@@ -405,3 +405,26 @@ def test_a_failing_subscriber_rolls_the_grade_back(client, org):
     assert reply.status_code == 500
     assert _fresh(attempt_id).score == Decimal("1")
     assert db.session.scalar(select(ManualGrade)) is None
+
+
+def test_the_student_sees_the_teachers_grade_only_as_the_review_policy_allows(client, org):
+    """security.md 7–8: the comment is feedback, the points are the score."""
+    shown = essay_exam(org)                                        # review "immediately"
+    hidden = essay_exam(org, settings={"review": "never"})
+    teacher = bearer(client, "teacherx")
+    student = bearer(client, "hsa")
+    for exam in (shown, hidden):
+        attempt_id = sit(client, "hsa", exam, {2: "Bài"})
+        assert _put(client, teacher, attempt_id, 2,
+                    {"rubric": {"Bố cục": "1", "Lập luận": "0.5"},
+                     "comment": "Cần thêm dẫn chứng"}).status_code == 200
+        mine = client.get(f"/api/v1/attempts/{attempt_id}", headers=student).get_json()
+        if exam is shown:
+            assert mine["manual_grades"] == {"2": {
+                "points": "1.5000", "rubric": {"Bố cục": "1", "Lập luận": "0.5"},
+                "comment": "Cần thêm dẫn chứng"}}
+            assert mine["result"]["score"] == "1.5000"
+        else:
+            text = json.dumps(mine, ensure_ascii=False)
+            assert "manual_grades" not in mine and "Cần thêm dẫn chứng" not in text
+            assert "result" not in mine
