@@ -1,5 +1,8 @@
 """Teacher pages of a test's results: the essay grading queue (one answer at a time, rubric,
-comment, blind mode), the report with histogram and item analysis, and the exports."""
+comment, blind mode), the report with histogram and item analysis, the exports, and the
+key correction (regrade) with a before/after preview."""
+
+import copy
 
 from flask import (
     Blueprint,
@@ -129,3 +132,60 @@ def export_items(exam_id: int):
     headers, table = exports.item_table(reports.item_report(g.user, exam))
     name = _("Phân tích câu hỏi - %(title)s", title=exam.title)
     return _download(exports.to_csv(headers, table), f"{name}.csv", "text/csv; charset=utf-8")
+
+
+# ---------------------------------------------------------------- regrade
+
+KEY_FORM_TYPES = ("single_choice", "multiple_response", "true_false", "true_false_4")
+
+
+def key_from_form(payload: dict, form) -> dict:
+    """A copy of ``payload`` with the key the form chose (choice and true/false types)."""
+    new = copy.deepcopy(payload)
+    kind = payload["type"]
+    if kind == "single_choice":
+        for option in new["options"]:
+            option["correct"] = option["id"] == form.get("correct")
+    elif kind == "multiple_response":
+        chosen = set(form.getlist("correct"))
+        for option in new["options"]:
+            option["correct"] = option["id"] in chosen
+    elif kind == "true_false":
+        new["answer"] = form.get("answer") == "true"
+    elif kind == "true_false_4":
+        for statement in new["statements"]:
+            statement["answer"] = form.get(f"answer-{statement['id']}") == "true"
+    return new
+
+
+@bp.route("/exams/<int:exam_id>/regrade", methods=["GET", "POST"])
+@login_required
+def regrade(exam_id: int):
+    """Correct the key of one slot: preview the before/after table, then apply."""
+    exam = _exam(exam_id)
+    require(g.user, "exam.manage", exam)
+    slots = [e for e in exam.snapshot if e["payload"]["type"] != "description"]
+    try:
+        chosen = int(request.values.get("slot") or (slots[0]["slot"] if slots else 0))
+    except ValueError:
+        chosen = 0
+    entry = next((e for e in slots if e["slot"] == chosen), None)
+    report_data, payload = None, entry["payload"] if entry else None
+    if request.method == "POST" and entry is not None:
+        if entry["payload"]["type"] not in KEY_FORM_TYPES:
+            raise NotFound(_l("Không tìm thấy trang hoặc dữ liệu bạn yêu cầu."))
+        payload = key_from_form(entry["payload"], request.form)
+        apply = request.form.get("action") == "apply"
+        try:
+            report_data = grading.regrade(g.user, exam, chosen, payload, dry_run=not apply)
+            if apply:
+                db.session.commit()
+                flash(_("Đã chấm lại câu %(slot)d: %(n)d bài thay đổi điểm.", slot=chosen,
+                        n=report_data["changed"]), "success")
+                return redirect(url_for("exam_grading.report", exam_id=exam.id))
+            db.session.rollback()
+        except DomainError as error:
+            flash_or_raise(error)
+            report_data = None
+    return render_template("exams/grading/regrade.html", exam=exam, slots=slots, entry=entry,
+                           payload=payload, report=report_data, editable=KEY_FORM_TYPES)

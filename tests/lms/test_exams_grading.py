@@ -428,3 +428,31 @@ def test_the_student_sees_the_teachers_grade_only_as_the_review_policy_allows(cl
             text = json.dumps(mine, ensure_ascii=False)
             assert "manual_grades" not in mine and "Cần thêm dẫn chứng" not in text
             assert "result" not in mine
+
+
+def test_the_regrade_page_previews_then_applies(client, org):
+    exam = essay_exam(org)
+    right = sit(client, "hsa", exam, {1: "b"})
+    wrong = sit(client, "hsb", exam, {1: "c"})
+    login(client, "teacherx")
+    page = client.get(f"/exams/{exam.id}/regrade?slot=1")
+    assert page.status_code == 200 and 'data-testid="key-form"' in page.get_data(as_text=True)
+    token = csrf_token_from(page.get_data(as_text=True))
+    preview = client.post(f"/exams/{exam.id}/regrade", data={
+        "csrf_token": token, "slot": "1", "correct": "c", "action": "preview"})
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "2 bài thay đổi điểm." in text
+    assert 'data-testid="apply"' in text and "Nguyễn Văn Á" in text
+    assert _fresh(right).grade == Decimal("2.50") and "history" not in db.session.get(
+        Exam, exam.id).snapshot[0]
+    applied = client.post(f"/exams/{exam.id}/regrade", data={
+        "csrf_token": token, "slot": "1", "correct": "c", "action": "apply"})
+    assert applied.status_code == 302 and applied.headers["Location"].endswith(
+        f"/exams/{exam.id}/report")
+    assert _fresh(right).grade == 0 and _fresh(wrong).grade == Decimal("2.50")
+    # the essay slot has no key form; another teacher may not open the page
+    assert "POST /api/v1/exams/" in client.get(
+        f"/exams/{exam.id}/regrade?slot=2").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": token})
+    login(client, "teachery")
+    assert client.get(f"/exams/{exam.id}/regrade").status_code == 403
