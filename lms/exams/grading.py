@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lms.auth.models import User
 from lms.auth.permissions import can, require
@@ -254,7 +254,8 @@ def set_grade(actor, attempt_id: int, slot: int, points=None, rubric: dict | Non
     """Grade one hand-graded slot of a finished attempt (points or rubric, not both), then
     re-total the attempt exactly and announce a changed final grade."""
     attempt = gradable_attempt(actor, attempt_id)
-    exam = attempt.exam
+    exam = lock_exam(attempt.exam)
+    db.session.refresh(attempt)
     if attempt.state != AttemptState.FINISHED:
         raise Conflict(_l("Bài làm chưa nộp; chỉ chấm được bài đã nộp."),
                        code="attempt_in_progress")
@@ -287,6 +288,17 @@ def set_grade(actor, attempt_id: int, slot: int, points=None, rubric: dict | Non
     retotal(attempt)
     hooks.announce(exam, attempt.user_id, previous, "manual_grade")
     return grade
+
+
+def lock_exam(exam: Exam) -> Exam:
+    """Serialise grade changes of one exam and re-read it: a no-op UPDATE of the exam row
+    takes its row lock (PostgreSQL) or the database write lock (SQLite) until the commit, so
+    two graders of one attempt cannot both total without the other's grade, and a grade
+    saved during a regrade is totalled with the corrected key."""
+    db.session.execute(update(Exam).where(Exam.id == exam.id).values(state=Exam.state)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(exam)
+    return exam
 
 
 def _upsert_grade(attempt_id: int, slot: int, values: dict) -> ManualGrade:
@@ -360,6 +372,7 @@ def regrade(actor, exam: Exam, slot: int, payload, dry_run: bool = True) -> dict
     to the entry's ``history`` with who and when) and every attempt's new score and grade;
     the caller commits once, so it all happens in one transaction."""
     require(actor, "exam.manage", exam)
+    lock_exam(exam)
     if exam.state != ExamState.PUBLISHED:
         raise Conflict(_l("Bài kiểm tra chưa phát hành; hãy sửa câu hỏi trực tiếp."),
                        code="not_published")

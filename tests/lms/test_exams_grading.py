@@ -456,3 +456,33 @@ def test_the_regrade_page_previews_then_applies(client, org):
     client.post("/logout", data={"csrf_token": token})
     login(client, "teachery")
     assert client.get(f"/exams/{exam.id}/regrade").status_code == 403
+
+
+def test_graders_of_one_attempt_and_a_regrade_at_once_lose_nothing(app, client, org):
+    """Meaningful on PostgreSQL (the exam row lock); every total includes every grade."""
+    from tests.lms.test_exams_races import _together
+
+    toan = db.session.scalar(select(Subject).where(Subject.code == "TOAN"))
+    meta = questions.QuestionMeta(subject_id=toan.id, grade=10)
+    bank = [questions.create_question(org.teacher_x, meta, dict(RAW["single_choice"]))] + [
+        questions.create_question(org.teacher_x, meta, {**ESSAY, "text_html": f"Câu {n}"})
+        for n in range(4)]
+    exam = services.create_exam(org.teacher_x, "Nhiều câu tự luận", [q.id for q in bank],
+                                None, {"review": "immediately"})
+    services.publish(org.teacher_x, exam)
+    services.assign_to_class(org.teacher_x, exam, org.class_x)
+    db.session.commit()
+    attempt_id = sit(client, "hsa", exam, {1: "c"})          # wrong under the key b
+    headers = bearer(client, "teacherx")
+    fixed = _key_b_to_c(exam)
+
+    def act(c, index):
+        if index == 4:
+            return c.post(f"/api/v1/exams/{exam.id}/regrade", headers=headers,
+                          json={"slot": 1, "payload": fixed, "dry_run": False})
+        return _put(c, headers, attempt_id, index + 2, {"points": "0.5"})
+
+    replies = _together(app, 5, act)
+    assert [r.status_code for r in replies] == [200] * 5, [r.get_json() for r in replies]
+    attempt = _fresh(attempt_id)
+    assert attempt.score == Decimal("3") and attempt.grade == Decimal("6.00")   # 1 + 4 × 0.5
