@@ -140,3 +140,25 @@ class AttemptAnswer(db.Model):
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     attempt = relationship("Attempt", back_populates="answers")
+
+
+class ManualGrade(db.Model):
+    """A teacher's mark for one slot of a finished attempt that the computer does not score
+    (essays; any slot whose automatic fraction is None). ``points`` replaces that slot's
+    earned points in ``attempt.score`` (see ``lms.exams.grading``)."""
+
+    __tablename__ = "manual_grade"
+    __table_args__ = (UniqueConstraint("attempt_id", "slot", name="uq_manual_grade_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id", ondelete="CASCADE"),
+                                            index=True)
+    slot: Mapped[int]
+    #: Points earned on the slot, 0 ≤ points ≤ the slot's points.
+    points: Mapped[Decimal] = mapped_column(Numeric(10, 4))
+    #: Per rubric criterion of the essay payload: {"<criterion>": "<points>"}; None when the
+    #: teacher gave points directly.
+    rubric: Mapped[dict | None] = mapped_column(JSON)
+    comment: Mapped[str] = mapped_column(String(4000), default="")
+    grader_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    graded_at: Mapped[datetime] = mapped_column(default=utcnow)

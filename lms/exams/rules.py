@@ -19,3 +19,9 @@ def _manage(user, exam) -> bool:
 def _assign(user, school_class) -> bool:
     """A teacher assigns to the classes they teach; leaders to their school's classes."""
     return teaches(user, school_class) or leads(user, school_class.school)
+
+
+@rule("exam.grade")
+def _grade(user, exam) -> bool:
+    """Grade essays, read reports, item analysis and exports: the exam's owner, like results."""
+    return exam.owner_id == user.id

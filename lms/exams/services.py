@@ -18,6 +18,7 @@ from lms.auth.permissions import can, require
 from lms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from lms.core.models import utcnow
 from lms.exams import (
+    hooks,
     logic,
     rules,  # noqa: F401 — registers the exam.* permission rules
 )
@@ -29,6 +30,7 @@ from lms.exams.models import (
     Exam,
     ExamAssignment,
     ExamState,
+    ManualGrade,
 )
 from lms.extensions import db
 from lms.org.models import Role, SchoolClass
@@ -392,20 +394,28 @@ def finish(attempt: Attempt, finished_at: datetime, counted: bool = True) -> boo
     if result.rowcount != 1:
         return False
     db.session.refresh(attempt)
+    listening = hooks.listening()
+    previous = hooks.final_grade_for(attempt.exam, attempt.user_id) if listening else None
     earned, total = grade_attempt(attempt)
     settings = attempt.exam.settings
     attempt.score = logic.stored_score(earned)
     attempt.grade = logic.to_scale(earned, total, settings["scale"], settings["rounding"])
     db.session.flush()
+    if listening:
+        hooks.announce(attempt.exam, attempt.user_id, previous, "finish")
     return True
 
 
-def slot_fractions(attempt: Attempt) -> dict[int, Decimal | None]:
-    """Each slot's score fraction from the stored answers (None: needs manual grading)."""
-    stored = {a.slot: a.response for a in db.session.scalars(
-        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+def slot_fractions(attempt: Attempt, snapshot: list | None = None,
+                   stored: dict | None = None) -> dict[int, Decimal | None]:
+    """Each slot's score fraction from the stored answers (None: needs manual grading).
+    ``snapshot`` replaces the exam's (a regrade's dry run scores against an edited key);
+    ``stored`` ({slot: response}) saves the query when answers were loaded in bulk."""
+    if stored is None:
+        stored = {a.slot: a.response for a in db.session.scalars(
+            select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
     fractions = {}
-    for entry in attempt.exam.snapshot:
+    for entry in attempt.exam.snapshot if snapshot is None else snapshot:
         payload, slot = entry["payload"], entry["slot"]
         response = stored.get(slot)
         try:
@@ -421,14 +431,27 @@ def slot_fractions(attempt: Attempt) -> dict[int, Decimal | None]:
     return fractions
 
 
-def grade_attempt(attempt: Attempt) -> tuple[Decimal, Decimal]:
-    """(points earned, points possible), exact."""
-    fractions = slot_fractions(attempt)
+def manual_points(attempt_id: int) -> dict[int, Decimal]:
+    """Points a teacher gave per slot (lms.exams.grading)."""
+    return dict(db.session.execute(select(ManualGrade.slot, ManualGrade.points).where(
+        ManualGrade.attempt_id == attempt_id)).all())
+
+
+def grade_attempt(attempt: Attempt, snapshot: list | None = None) -> tuple[Decimal, Decimal]:
+    """(points earned, points possible), exact. A slot the computer does not score (fraction
+    None) earns the points of its manual grade, or 0 while ungraded."""
+    snapshot = attempt.exam.snapshot if snapshot is None else snapshot
+    fractions = slot_fractions(attempt, snapshot)
+    manual = manual_points(attempt.id)
     earned = total = Decimal(0)
-    for entry in attempt.exam.snapshot:
+    for entry in snapshot:
         points = Decimal(entry["points"])
         total += points
-        earned += logic.slot_points(fractions[entry["slot"]], points)
+        fraction = fractions[entry["slot"]]
+        if fraction is None and entry["slot"] in manual:
+            earned += manual[entry["slot"]]
+        else:
+            earned += logic.slot_points(fraction, points)
     return earned, total
 
 
@@ -502,7 +525,29 @@ def attempt_review(attempt: Attempt, now: datetime | None = None) -> dict:
     if finished and "correctness" in shown:
         body["correctness"] = {str(slot): (None if f is None else str(f))
                                for slot, f in slot_fractions(attempt).items()}
+    if finished and shown & {"score", "feedback"}:
+        marks = manual_marks(attempt.id, "score" in shown, "feedback" in shown)
+        if marks:
+            body["manual_grades"] = marks
     return body
+
+
+def manual_marks(attempt_id: int, points: bool, comments: bool) -> dict[str, dict]:
+    """A teacher's grades of an attempt as the review policy lets its student see them:
+    points and rubric scores with ``score``, the comment with ``feedback``."""
+    marks = {}
+    for grade in db.session.scalars(select(ManualGrade).where(
+            ManualGrade.attempt_id == attempt_id).order_by(ManualGrade.slot)):
+        mark = {}
+        if points:
+            mark["points"] = str(grade.points)
+            if grade.rubric:
+                mark["rubric"] = grade.rubric
+        if comments and grade.comment:
+            mark["comment"] = grade.comment
+        if mark:
+            marks[str(grade.slot)] = mark
+    return marks
 
 
 def results(actor, exam: Exam) -> list[dict]:

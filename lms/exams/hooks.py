@@ -1,0 +1,58 @@
+"""The seam between tests and the class gradebook: a signal sent when a student's final
+grade on an exam changes.
+
+``final_grade_changed`` is a blinker signal. The sender is the ``Exam``; keyword arguments:
+
+- ``user_id`` — the student;
+- ``grade`` — the new final grade on the exam's scale (``Decimal``), or None when the student
+  no longer has a counted finished attempt;
+- ``previous`` — the final grade before the change (``Decimal`` or None);
+- ``reason`` — ``"finish"``, ``"manual_grade"`` or ``"regrade"``.
+
+The final grade is ``logic.final_grade`` over the student's counted, finished attempts in
+attempt order, with the exam's grading method (highest, last, first, average; an average is
+not rounded here — the receiver rounds as its own rules say).
+
+Receivers run synchronously inside the caller's database transaction: they may add and
+flush rows (the gradebook's score cell) but must not commit; an exception aborts the whole
+operation, so the gradebook never disagrees with the attempts. A receiver is connected with
+``final_grade_changed.connect(fn)`` (keep a reference to ``fn``: blinker holds it weakly).
+"""
+
+from decimal import Decimal
+
+from blinker import Namespace
+from sqlalchemy import select
+
+from lms.exams import logic
+from lms.exams.models import Attempt, AttemptState, Exam
+from lms.extensions import db
+
+signals = Namespace()
+final_grade_changed = signals.signal("exam-final-grade-changed")
+
+
+def final_grade_for(exam: Exam, user_id: int) -> Decimal | None:
+    """The student's final grade from their counted, finished, graded attempts."""
+    grades = list(db.session.scalars(
+        select(Attempt.grade).where(Attempt.exam_id == exam.id, Attempt.user_id == user_id,
+                                    Attempt.state == AttemptState.FINISHED,
+                                    Attempt.counted.is_(True), Attempt.grade.is_not(None))
+        .order_by(Attempt.number)))
+    return logic.final_grade(grades, exam.settings.get("grading_method", "highest"))
+
+
+def announce(exam: Exam, user_id: int, previous: Decimal | None, reason: str) -> bool:
+    """Send ``final_grade_changed`` if the final grade differs from ``previous``."""
+    db.session.flush()
+    grade = final_grade_for(exam, user_id)
+    if grade == previous:
+        return False
+    final_grade_changed.send(exam, user_id=user_id, grade=grade, previous=previous,
+                             reason=reason)
+    return True
+
+
+def listening() -> bool:
+    """Whether any receiver is connected (the submit path skips the extra query otherwise)."""
+    return bool(final_grade_changed.receivers)
