@@ -189,3 +189,13 @@ def deactivate(actor: User, target: User) -> None:
     require(actor, "user.manage", target)
     target.active = False
     db.session.execute(delete(AuthSession).where(AuthSession.user_id == target.id))
+
+
+def count_failure(key: str, window_seconds: int) -> int:
+    """The login counter for any other guessable secret (an exam's access code): counts one
+    try for ``key`` in its own committed transaction and returns the count in the window."""
+    return _bump_failures(key, window_seconds)
+
+
+def clear_failure(key: str) -> None:
+    _clear_failures(key)
