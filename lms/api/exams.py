@@ -160,7 +160,12 @@ def start_attempt(body, exam_id):
     user = require_user()
     exam = _exam(exam_id)
     now = utcnow()
-    attempt = services.start_attempt(user, exam, now, body.get("access_code"))
+    try:
+        attempt = services.start_attempt(user, exam, now, body.get("access_code"))
+    except DomainError as error:
+        if error.code in services.ACCESS_CODE_ERRORS:
+            db.session.commit()         # the counted guess stays counted; nothing else is written
+        raise
     db.session.commit()
     return services.start_payload(attempt, now)
 

@@ -361,12 +361,15 @@ def _begin(pending: Attempt, exam: Exam, window: dict, now: datetime) -> Attempt
 
 
 ACCESS_CODE_WRONG = _l("Mã truy cập không đúng.")
+#: Error codes after which the start view commits the guess counter (and only it).
+ACCESS_CODE_ERRORS = ("access_code", "access_code_throttled")
 
 
 def check_access_code(actor, exam: Exam, code: str | None) -> None:
     """An exam with an access code starts only with it: missing or wrong → 403
     ``access_code``; guesses are counted per student and exam like login failures (each
-    typed code counts, the right one clears the count) → 429 past the limit."""
+    typed code counts, the right one clears the count) → 429 past the limit. Runs before
+    any attempt is written, so committing after a refusal stores only the counter."""
     stored = logic.setting(exam.settings, "access_code_hash")
     if not stored:
         return
