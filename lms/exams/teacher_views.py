@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lms.auth.decorators import login_required
@@ -28,7 +29,8 @@ from lms.questions import services as questions
 bp = Blueprint("exams_teacher", __name__, url_prefix="/teacher/exams")
 
 SEARCH_ARGS = ("q", "subject", "grade", "type", "page")
-STATE_LABELS = {"pending": "Đã tạo sẵn", "in_progress": "Đang làm", "finished": "Đã nộp"}
+STATE_LABELS = {"pending": _l("Đã tạo sẵn"), "in_progress": _l("Đang làm"),
+                "finished": _l("Đã nộp")}
 
 
 def _exam(exam_id: int) -> Exam:
