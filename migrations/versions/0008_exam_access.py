@@ -1,5 +1,4 @@
-"""exam access: access codes, overrides per class, practice, sequential navigation, pending
-attempts
+"""exam access: class overrides, practice, sequential position, pending attempts
 
 Revision ID: 0008_exam_access
 Revises: 0005_exams

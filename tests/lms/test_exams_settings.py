@@ -76,6 +76,18 @@ def test_wrong_access_codes_are_throttled_per_student(client, org):
         assert _start(client, a, exam.id, access_code="7391").status_code == 200
 
 
+def test_parallel_wrong_codes_cannot_all_slip_under_the_limit(app, client, org):
+    """Twelve guesses at once: the counter is an atomic upsert, so exactly five are judged
+    (403) and the rest refused (429); no error, no attempt."""
+    exam_id = published_exam(org, {"access_code": "7391"}).id
+    headers = bearer(client, "hsa")
+    replies = _together(app, 12, lambda c, i: c.post(
+        f"/api/v1/exams/{exam_id}/attempts", json={"access_code": f"x{i}"}, headers=headers))
+    codes = sorted(r.status_code for r in replies)
+    assert codes == [403] * 5 + [429] * 7, [r.get_json() for r in replies]
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+
+
 def test_access_code_can_be_changed_and_removed_by_the_manager_only(client, org):
     exam = published_exam(org, {"access_code": "abc"})
     teacher, student = bearer(client, "teacherx"), bearer(client, "hsa")
