@@ -12,7 +12,7 @@ from lms.api import require_user
 from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
 from lms.core.models import utcnow
-from lms.exams import logic, services
+from lms.exams import access, logic, services
 from lms.exams.models import Exam
 from lms.extensions import db
 from lms.org.models import SchoolClass
@@ -163,7 +163,7 @@ def start_attempt(body, exam_id):
     try:
         attempt = services.start_attempt(user, exam, now, body.get("access_code"))
     except DomainError as error:
-        if error.code in services.ACCESS_CODE_ERRORS:
+        if error.code in access.ACCESS_CODE_ERRORS:
             db.session.commit()         # the counted guess stays counted; nothing else is written
         raise
     db.session.commit()

@@ -14,12 +14,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from lms.auth import services as auth
-from lms.auth.current import policy
 from lms.auth.permissions import can, require
-from lms.core.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests
+from lms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from lms.core.models import utcnow
 from lms.exams import (
+    access,
     logic,
     rules,  # noqa: F401 — registers the exam.* permission rules
 )
@@ -319,11 +318,14 @@ def start_attempt(actor, exam: Exam, now: datetime | None = None,
         raise Forbidden(_l("Bài kiểm tra chưa mở."), code="not_open")
     if window["close_at"] and now >= window["close_at"] + _extra(window):
         raise Forbidden(_l("Bài kiểm tra đã đóng."), code="closed")
-    check_access_code(actor, exam, access_code)
+    access.check_code(actor, exam, access_code)
     if current is not None and current.state == AttemptState.IN_PROGRESS:
         close_if_overdue(current, now)
         current = None
     if current is not None:
+        if window["attempts"] and current.number > window["attempts"]:
+            raise Conflict(_l("Bạn đã dùng hết %(n)s lượt làm bài.", n=window["attempts"]),
+                           code="no_attempts_left")
         return _begin(current, exam, window, now)
     used = db.session.scalar(select(func.count()).select_from(Attempt).where(
         Attempt.exam_id == exam.id, Attempt.user_id == actor.id)) or 0
@@ -358,32 +360,6 @@ def _begin(pending: Attempt, exam: Exam, window: dict, now: datetime) -> Attempt
     if result.rowcount != 1 and pending.state != AttemptState.IN_PROGRESS:
         raise Conflict(_l("Lượt làm bài vừa được tạo ở nơi khác; hãy thử lại."))
     return pending
-
-
-ACCESS_CODE_WRONG = _l("Mã truy cập không đúng.")
-#: Error codes after which the start view commits the guess counter (and only it).
-ACCESS_CODE_ERRORS = ("access_code", "access_code_throttled")
-
-
-def check_access_code(actor, exam: Exam, code: str | None) -> None:
-    """An exam with an access code starts only with it: missing or wrong → 403
-    ``access_code``; guesses are counted per student and exam like login failures (each
-    typed code counts, the right one clears the count) → 429 past the limit. Runs before
-    any attempt is written, so committing after a refusal stores only the counter."""
-    stored = logic.setting(exam.settings, "access_code_hash")
-    if not stored:
-        return
-    if not code:
-        raise Forbidden(_l("Bài kiểm tra cần mã truy cập."), code="access_code",
-                        details={"required": True})
-    key = f"exam_code:{exam.id}:{actor.id}"
-    limits = policy()
-    if auth.count_failure(key, limits.window_seconds) > limits.max_account:
-        raise TooManyRequests(_l("Nhập sai mã truy cập quá nhiều lần. Vui lòng thử lại sau ít "
-                                 "phút."), code="access_code_throttled")
-    if not logic.code_matches(stored, code):
-        raise Forbidden(ACCESS_CODE_WRONG, code="access_code", details={"required": True})
-    auth.clear_failure(key)
 
 
 def _extra(window: dict) -> timedelta:

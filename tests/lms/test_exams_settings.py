@@ -128,6 +128,17 @@ def test_bad_settings_are_400_with_a_specific_message(client, org):
     assert (settings["mode"], settings["navigation"]) == ("practice", "sequential")
 
 
+def test_changing_the_time_limit_moves_open_deadlines(client, org):
+    exam = published_exam(org, TIMED)
+    with time_machine.travel(T0, tick=False):
+        data = _start(client, bearer(client, "hsa"), exam.id).get_json()
+    reply = client.patch(f"/api/v1/exams/{exam.id}/settings", json={"time_limit_minutes": 30},
+                         headers=bearer(client, "teacherx"))
+    assert reply.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Attempt, data["attempt_id"]).deadline == T0 + timedelta(minutes=30)
+
+
 # ---------------------------------------------------------------- overrides
 
 
@@ -411,6 +422,19 @@ def test_pregenerate_needs_a_published_exam_and_works_from_the_cli(app, client, 
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Attempt).where(
         Attempt.state == AttemptState.PENDING)) == 2
+
+
+def test_a_pending_attempt_beyond_a_lowered_limit_does_not_start(client, org):
+    exam = published_exam(org, {"attempts": 2})
+    headers, teacher = bearer(client, "hsa"), bearer(client, "teacherx")
+    first = _start(client, headers, exam.id).get_json()
+    client.post(f"/api/v1/attempts/{first['attempt_id']}/submit", json={}, headers=headers)
+    client.post(f"/api/v1/exams/{exam.id}/pregenerate", json={}, headers=teacher)
+    client.patch(f"/api/v1/exams/{exam.id}/settings", json={"attempts": 1}, headers=teacher)
+    reply = _start(client, headers, exam.id)
+    assert (reply.status_code, _error(reply)["code"]) == (409, "no_attempts_left")
+    assert db.session.scalar(select(Attempt.state).where(Attempt.number == 2)) == \
+        AttemptState.PENDING
 
 
 def test_pregenerated_then_simultaneous_starts_give_one_attempt_each(app, client, org):
