@@ -6,7 +6,6 @@ from playwright.sync_api import expect
 
 from lms.exams.models import Exam, ExamState
 from lms.questions import search
-from tests.conftest import FAST_ARGON2  # noqa: F401 — the app fixture's fast hashing
 from tests.e2e.browser_helpers import log_in_at
 from tests.e2e.conftest import PHONE
 from tests.lms.exams_setup import bank_questions

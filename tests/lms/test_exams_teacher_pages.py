@@ -186,3 +186,16 @@ def test_times_are_shown_in_vietnam_time(client, org):
     assert 'value="01/12/2026 07:30"' in page
     assert db.session.get(Exam, exam.id).settings["open_at"] == \
         datetime(2026, 12, 1, 0, 30).isoformat()
+
+
+def test_search_parameters_with_sql_metacharacters_do_not_break_the_editor(client, org):
+    """security.md 18: no 500; a bad page or grade is a message, not an error."""
+    login(client, "teacherx")
+    created = _post(client, "/teacher/exams/new", {"title": "KT"}, page="/teacher/exams/new")
+    edit = created.headers["Location"]
+    for query in ("?q=%27%20OR%201%3D1%20--&grade=10", "?page=-1%3B%20DROP%20TABLE%20exam",
+                  "?grade=abc%27", "?type=%22%3E%3Cscript%3E", "?subject=%25"):
+        reply = client.get(edit + query)
+        assert reply.status_code == 200, query
+        assert "<script>" not in reply.get_data(as_text=True).split("<main")[1]
+    assert db.session.scalar(select(Exam)).title == "KT"
