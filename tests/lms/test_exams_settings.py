@@ -3,11 +3,13 @@ practice mode, review items in GET, pre-generated attempts, sequential navigatio
 (security.md 4, 7, 8, 12, 14)."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from lms.exams import logic
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState, Exam
 from lms.extensions import db
 from tests.factories import UserFactory, member
@@ -33,6 +35,40 @@ def _error(reply) -> dict:
 
 def _payloads(exam_id) -> dict:
     return {e["slot"]: e["payload"] for e in db.session.get(Exam, exam_id).snapshot}
+
+
+# ---------------------------------------------------------------- pure rules
+
+
+def test_vietnam_time_round_trips_through_naive_utc():
+    assert logic.parse_vn_time("01/12/2026 07:30") == datetime(2026, 12, 1, 0, 30)
+    assert logic.parse_vn_time("01/01/2027 03:00") == datetime(2026, 12, 31, 20, 0)
+    assert logic.format_vn_time(datetime(2026, 12, 31, 20, 0)) == "01/01/2027 03:00"
+    assert logic.parse_vn_time("  ") is None and logic.format_vn_time(None) == ""
+    for bad in ("2026-12-01 07:30", "31/02/2026 07:00", "01/12/2026", "01/12/2026 24:00"):
+        with pytest.raises(ValueError):
+            logic.parse_vn_time(bad)
+
+
+def test_access_code_hash_is_salted_and_compares_normalised_codes():
+    first, second = logic.hash_code("Mã 7A"), logic.hash_code("Mã 7A")
+    assert first != second and "7A" not in first                 # salted, not the code
+    assert logic.code_matches(first, " mã 7a ")
+    assert logic.code_matches(first, "Ma\u0303 7A")             # NFD typed → NFC
+    assert not logic.code_matches(first, "Mã 7B")
+
+
+def test_a_students_own_override_wins_key_by_key():
+    group = {"extra_time_s": 300, "close_at": "2026-12-01T10:00:00", "extra_attempts": 1}
+    own = {"extra_time_s": 1200, "extra_attempts": None}
+    assert logic.merged_override(group, own) == {
+        "extra_time_s": 1200, "close_at": "2026-12-01T10:00:00", "extra_attempts": 1}
+    assert logic.merged_override(None, None) == {}
+
+
+def test_sequential_position_closes_only_earlier_slots():
+    order = [3, 1, 2]
+    assert [logic.sequential_allows(order, 1, slot) for slot in order] == [False, True, True]
 
 
 # ---------------------------------------------------------------- access code
