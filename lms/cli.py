@@ -8,9 +8,11 @@ from lms.extensions import db
 
 
 def register(app: Flask) -> None:
+    from lms.exams import cli as exams_cli
     from lms.questions import cli as questions_cli
 
     questions_cli.register(app)
+    exams_cli.register(app)
 
     @app.cli.command("setup")
     @click.option("--demo", is_flag=True, help="Also load demo data into an empty database.")

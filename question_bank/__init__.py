@@ -30,12 +30,14 @@ from question_bank.types import (
     validate_payload,
     validate_response,
 )
+from question_bank.types.review import review_response
 
 __all__ = [
     "SearchError", "SearchIndex", "SearchResult", "vietnamese_analyzer",
     "QUESTION_TYPES", "fold", "get_type", "html_to_text", "is_near_duplicate", "nfc",
     "normalise_text_key", "PayloadError", "Problem", "public_keys", "render_math",
-    "render_math_with_warnings", "response_from_public", "ResponseError", "sanitise_html", "score",
+    "render_math_with_warnings", "response_from_public", "ResponseError", "review_response",
+    "sanitise_html", "score",
     "score_children", "similarity", "student_view", "teacher_view", "UnknownQuestionType",
     "validate_payload", "validate_response", "word_set", "NEAR_DUPLICATE_THRESHOLD",
 ]

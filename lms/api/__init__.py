@@ -44,7 +44,7 @@ def require_user():
 
 
 def init_api(app: Flask) -> None:
-    from lms.api import auth, exam_grading, exams, lessons, questions, tasks
+    from lms.api import auth, exam_grading, exam_manage, exams, lessons, questions, tasks
 
     app.config.update(
         API_TITLE="HocLieu API",
@@ -61,6 +61,6 @@ def init_api(app: Flask) -> None:
         },
     )
     api.init_app(app)
-    for module in (auth, tasks, questions, lessons, exams, exam_grading):
+    for module in (auth, tasks, questions, lessons, exams, exam_grading, exam_manage):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

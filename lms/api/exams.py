@@ -6,18 +6,29 @@ The attempt contract is issue 4 §3. Bodies are strict: any field not listed (``
 
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from lms.api import require_user
 from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
 from lms.core.models import utcnow
-from lms.exams import services
+from lms.exams import access, logic, services
 from lms.exams.models import Exam
 from lms.extensions import db
 from lms.org.models import SchoolClass
 
 blp = Blueprint("api_exams", __name__, url_prefix="/api/v1", description="Bài kiểm tra")
+
+
+def _review(value) -> None:
+    """A preset name, or a grid {item: when} over logic.REVIEW_ITEMS × logic.WHENS."""
+    if isinstance(value, str) and value in logic.REVIEW_PRESETS:
+        return
+    if isinstance(value, dict) and value and all(
+            k in logic.REVIEW_ITEMS and v in logic.WHENS for k, v in value.items()):
+        return
+    raise ValidationError(f"immediately | after_close | never, or {{item: when}} with item in "
+                          f"{', '.join(logic.REVIEW_ITEMS)} and when in {', '.join(logic.WHENS)}")
 
 
 class SettingsSchema(Schema):
@@ -27,12 +38,19 @@ class SettingsSchema(Schema):
     attempts = fields.Integer(validate=validate.Range(min=0, max=100))
     shuffle_questions = fields.Boolean()
     shuffle_options = fields.Boolean()
-    review = fields.String(validate=validate.OneOf(["immediately", "after_close", "never"]))
+    review = fields.Raw(validate=_review, metadata={
+        "description": "immediately | after_close | never, or a grid {responses, correctness, "
+                       "score, correct_answers, feedback: during | after_submit | after_close | "
+                       "never}"})
     late_policy = fields.String(validate=validate.OneOf(["autosubmit", "grace", "discard"]))
     grace_seconds = fields.Integer(validate=validate.Range(min=0, max=3600))
     grading_method = fields.String(validate=validate.OneOf(["highest", "last", "first",
                                                             "average"]))
-    rounding = fields.String(validate=validate.OneOf(["0.01", "0.1", "0.25", "0.5", "1"]))
+    rounding = fields.String(validate=validate.OneOf(logic.ROUNDINGS))
+    access_code = fields.String(allow_none=True, validate=validate.Length(max=64), metadata={
+        "description": "Students type it to start; stored hashed. \"\" or null removes it."})
+    mode = fields.String(validate=validate.OneOf(logic.MODES))
+    navigation = fields.String(validate=validate.OneOf(logic.NAVIGATIONS))
 
 
 class AssignSchema(Schema):
@@ -61,6 +79,11 @@ class AnswerSchema(Schema):
 
 class EmptySchema(Schema):
     """No body fields are accepted."""
+
+
+class StartSchema(Schema):
+    access_code = fields.String(allow_none=True, validate=validate.Length(max=200), metadata={
+        "description": "Needed to start (not to resume) when the test has an access code."})
 
 
 def _exam(exam_id: int) -> Exam:
@@ -122,18 +145,27 @@ def exam_results(exam_id):
     user = require_user()
     exam = _exam(exam_id)
     require(user, "exam.manage", exam)
-    return {"attempts": services.results(user, exam)}
+    grades = services.final_grades(user, exam)
+    return {"attempts": services.results(user, exam),
+            "final_grades": [{"user_id": uid, "grade": None if g is None else str(g)}
+                             for uid, g in sorted(grades.items())]}
 
 
 @blp.post("/exams/<int:exam_id>/attempts")
-@blp.arguments(EmptySchema)
+@blp.arguments(StartSchema)
 @blp.response(200)
-def start_attempt(_body, exam_id):
-    """Start or resume: attempt id, deadline, server time, questions (no keys), saved answers."""
+def start_attempt(body, exam_id):
+    """Start or resume: attempt id, deadline, server time, questions (no keys), saved answers.
+    A wrong or missing access code → 403 ``access_code``; too many wrong codes → 429."""
     user = require_user()
     exam = _exam(exam_id)
     now = utcnow()
-    attempt = services.start_attempt(user, exam, now)
+    try:
+        attempt = services.start_attempt(user, exam, now, body.get("access_code"))
+    except DomainError as error:
+        if error.code in access.ACCESS_CODE_ERRORS:
+            db.session.commit()         # the counted guess stays counted; nothing else is written
+        raise
     db.session.commit()
     return services.start_payload(attempt, now)
 

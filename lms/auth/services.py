@@ -81,25 +81,28 @@ def authenticate(policy: AuthPolicy, username: str, password: str, address: str)
 
 def _bump_failures(key: str, window_seconds: int) -> int:
     """Atomically count one attempt for ``key``; a stale window restarts at one."""
+    with db.engine.begin() as conn:
+        return conn.execute(_bump_statement(conn.dialect.name, key, window_seconds)).scalar_one()
+
+
+def _bump_statement(dialect: str, key: str, window_seconds: int):
     now = utcnow()
     stale = now - timedelta(seconds=window_seconds)
     table = LoginFailure.__table__
-    with db.engine.begin() as conn:
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        expired = table.c.window_start < stale
-        stmt = (
-            insert(table)
-            .values(key=key, window_start=now, count=1)
-            .on_conflict_do_update(
-                index_elements=["key"],
-                set_={
-                    "count": case((expired, 1), else_=table.c.count + 1),
-                    "window_start": case((expired, now), else_=table.c.window_start),
-                },
-            )
-            .returning(table.c.count)
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    expired = table.c.window_start < stale
+    return (
+        insert(table)
+        .values(key=key, window_start=now, count=1)
+        .on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "count": case((expired, 1), else_=table.c.count + 1),
+                "window_start": case((expired, now), else_=table.c.window_start),
+            },
         )
-        return conn.execute(stmt).scalar_one()
+        .returning(table.c.count)
+    )
 
 
 def _clear_failures(key: str) -> None:
@@ -189,3 +192,16 @@ def deactivate(actor: User, target: User) -> None:
     require(actor, "user.manage", target)
     target.active = False
     db.session.execute(delete(AuthSession).where(AuthSession.user_id == target.id))
+
+
+def count_failure(key: str, window_seconds: int) -> int:
+    """The login counter for another guessable secret (an exam's access code), counted in
+    the request's own transaction: the upsert is atomic (parallel tries get distinct counts)
+    and the caller commits it even when it then refuses the request."""
+    statement = _bump_statement(db.engine.dialect.name, key, window_seconds)
+    return db.session.execute(statement).scalar_one()
+
+
+def clear_failure(key: str) -> None:
+    """Forget ``key``'s count, in the request's transaction."""
+    db.session.execute(delete(LoginFailure).where(LoginFailure.key == key))

@@ -25,6 +25,8 @@ def nav_items(user) -> list[dict]:
     items = []
     if can(user, "question.create"):
         items.append({"label": _("Ngân hàng câu hỏi"), "url": url_for("questions.bank")})
+    if can(user, "exam.create"):
+        items.append({"label": _("Bài kiểm tra"), "url": url_for("exams_teacher.index")})
     if memberships(user, Role.UNIT_REVIEWER, Role.DEPARTMENT_REVIEWER):
         items.append({"label": _("Duyệt câu hỏi"), "url": url_for("questions.review")})
     if can(user, "admin.access"):
@@ -75,6 +77,7 @@ def _teacher(user) -> list[Section]:
              url_for("org.class_detail", class_id=class_id))
             for class_id, names in duties.items()]
     return [Section(_("Lớp tôi dạy"), _("Bạn chưa được phân công lớp nào."), rows,
+                    actions=[(_("Bài kiểm tra"), url_for("exams_teacher.index"))],
                     testid="teacher-classes")]
 
 

@@ -3,7 +3,11 @@
 No database, no Flask: every function takes plain values so it can be tested on a frozen clock.
 """
 
+import hashlib
+import hmac
 import random
+import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -12,6 +16,10 @@ WHENS = ("during", "after_submit", "after_close", "never")
 REVIEW_ITEMS = ("responses", "correctness", "score", "correct_answers", "feedback")
 LATE_MODES = ("auto_submit", "grace", "not_counted")
 GRADING_METHODS = ("highest", "last", "first", "average")
+MODES = ("test", "practice")
+NAVIGATIONS = ("free", "sequential")
+ROUNDINGS = ("0.01", "0.1", "0.25", "0.5", "1")
+OVERRIDE_KEYS = ("extra_time_s", "open_at", "close_at", "extra_attempts")
 
 DEFAULT_SETTINGS = {
     "schema": 1,
@@ -27,7 +35,15 @@ DEFAULT_SETTINGS = {
     "late": {"mode": "auto_submit", "grace_s": 0},
     "scale": 10,
     "rounding": "0.01",
+    "access_code_hash": None,
+    "mode": "test",
+    "navigation": "free",
 }
+
+
+def setting(settings: dict, key: str):
+    """A setting's value; keys added after a document was stored take their default."""
+    return settings.get(key, DEFAULT_SETTINGS[key])
 
 #: The issue-4 API's review shorthand → a full review policy.
 REVIEW_PRESETS = {
@@ -162,3 +178,64 @@ def random_ids(keys: list[str], rng: random.Random) -> dict[str, str]:
         used.add(token)
         ids[key] = token
     return ids
+
+
+# ---------------------------------------------------------------- access codes
+
+
+def normalise_code(code: str) -> str:
+    """How a typed access code is compared: NFC, surrounding spaces dropped, case folded
+    (phone keyboards capitalise the first letter)."""
+    return unicodedata.normalize("NFC", code).strip().casefold()
+
+
+def hash_code(code: str, salt: str | None = None) -> str:
+    """``<salt>$<sha256(salt + code)>``: the settings never hold the code itself."""
+    salt = salt or secrets.token_hex(8)
+    digest = hashlib.sha256((salt + normalise_code(code)).encode()).hexdigest()
+    return f"{salt}${digest}"
+
+
+def code_matches(stored: str, code: str) -> bool:
+    """Constant-time comparison of a typed code with the stored hash."""
+    salt, _, _digest = stored.partition("$")
+    return hmac.compare_digest(hash_code(code, salt), stored)
+
+
+# ---------------------------------------------------------------- overrides
+
+
+def merged_override(group: dict | None, own: dict | None) -> dict:
+    """The override in force for one student: their own value wins over the class's, key by
+    key; a key neither sets is absent."""
+    merged = {k: v for k, v in (group or {}).items() if v is not None}
+    merged.update({k: v for k, v in (own or {}).items() if v is not None})
+    return merged
+
+
+# ---------------------------------------------------------------- Vietnam time (UTC+7)
+
+VN_OFFSET = timedelta(hours=7)
+VN_FORMAT = "%d/%m/%Y %H:%M"
+
+
+def parse_vn_time(text: str) -> datetime | None:
+    """'dd/mm/yyyy HH:MM' in Vietnam time (UTC+7, no daylight saving) → naive UTC;
+    empty → None; anything else → ValueError."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    return datetime.strptime(text, VN_FORMAT) - VN_OFFSET
+
+
+def format_vn_time(moment: datetime | None) -> str:
+    """Naive UTC → 'dd/mm/yyyy HH:MM' in Vietnam time; None → ''."""
+    return (moment + VN_OFFSET).strftime(VN_FORMAT) if moment else ""
+
+
+# ---------------------------------------------------------------- sequential navigation
+
+
+def sequential_allows(order: list[int], position: int, slot: int) -> bool:
+    """In sequential mode a slot before the current position is closed for good."""
+    return order.index(slot) >= position if slot in order else True

@@ -13,7 +13,11 @@
                 "correct_answers": "<when>", "feedback": "<when>"},
         # <when>: "during" | "after_submit" | "after_close" | "never"
      "late": {"mode": "auto_submit" | "grace" | "not_counted", "grace_s": 0},
-     "scale": 10, "rounding": "0.25"}      # final grade on a 10-point scale, rounded half-up
+     "scale": 10, "rounding": "0.25",      # final grade on a 10-point scale, rounded half-up
+     # keys added later; a stored document without them means the default (logic.setting):
+     "access_code_hash": null | "<salt hex>$<sha256 hex>",   # null: no access code
+     "mode": "test" | "practice",          # practice: immediate feedback, excluded from grades
+     "navigation": "free" | "sequential"}  # sequential: no going back (Attempt.position)
 
 ``Exam.snapshot`` is frozen at publish: ``[{"slot", "question_id", "version_id", "payload",
 "points"}]``; later edits of the bank never reach it (security.md 15).
@@ -38,8 +42,14 @@ class ExamState(enum.StrEnum):
 
 
 class AttemptState(enum.StrEnum):
+    #: Pre-generated before the window opens (order, ids); starting flips it to in_progress.
+    PENDING = "pending"
     IN_PROGRESS = "in_progress"
     FINISHED = "finished"
+
+
+#: States of the one attempt a student may have open per exam (``uq_attempt_one_open``).
+OPEN_STATES = (AttemptState.PENDING, AttemptState.IN_PROGRESS)
 
 
 class Exam(db.Model):
@@ -69,7 +79,8 @@ class ExamAssignment(db.Model):
     """An exam given to one class or to every class of a unit.
 
     ``overrides`` maps a user id (as a string) to ``{"extra_time_s", "open_at", "close_at",
-    "extra_attempts"}``; each key optional.
+    "extra_attempts"}``; each key optional. ``group_override`` has the same keys and applies
+    to every student of the assignment; a student's own value wins, key by key.
     """
 
     __tablename__ = "exam_assignment"
@@ -80,19 +91,23 @@ class ExamAssignment(db.Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     overrides: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Override for the whole class (nhóm): same keys as one entry of ``overrides``.
+    group_override: Mapped[dict] = mapped_column(JSON, default=dict,
+                                                 server_default=text("'{}'"))
 
     exam = relationship("Exam", back_populates="assignments")
 
 
 class Attempt(db.Model):
-    """One student's sitting of an exam. At most one is open per (exam, user)."""
+    """One student's sitting of an exam. At most one is open (pending or in progress) per
+    (exam, user): the partial unique index ``uq_attempt_one_open``."""
 
     __tablename__ = "attempt"
     __table_args__ = (
         UniqueConstraint("exam_id", "user_id", "number", name="uq_attempt_exam_user_number"),
         Index("uq_attempt_one_open", "exam_id", "user_id", unique=True,
-              sqlite_where=text("state = 'in_progress'"),
-              postgresql_where=text("state = 'in_progress'")),
+              sqlite_where=text("state IN ('pending', 'in_progress')"),
+              postgresql_where=text("state IN ('pending', 'in_progress')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,6 +118,7 @@ class Attempt(db.Model):
     number: Mapped[int]
     state: Mapped[AttemptState] = mapped_column(db_enum(AttemptState, 20),
                                                 default=AttemptState.IN_PROGRESS)
+    #: When the student started; for a pending attempt, when it was generated.
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: When answers stop being accepted (before grace); None: no limit.
     deadline: Mapped[datetime | None]
@@ -121,6 +137,10 @@ class Attempt(db.Model):
     grade: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     #: False when the late policy is "not counted" and the attempt was finished too late.
     counted: Mapped[bool] = mapped_column(default=True)
+    #: A practice attempt (exam mode "practice"): immediate feedback, never in the final grade.
+    practice: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    #: Sequential navigation: index in ``order`` of the current question; earlier ones are closed.
+    position: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     exam = relationship("Exam")
     answers = relationship("AttemptAnswer", back_populates="attempt", order_by="AttemptAnswer.slot")
@@ -138,6 +158,8 @@ class AttemptAnswer(db.Model):
     response: Mapped[dict | None] = mapped_column(JSON)
     saved_seq: Mapped[int] = mapped_column(default=0)
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Practice mode: when the student checked this answer; it is then final.
+    checked_at: Mapped[datetime | None]
 
     attempt = relationship("Attempt", back_populates="answers")
 

@@ -18,12 +18,14 @@ from lms.auth.permissions import can, require
 from lms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from lms.core.models import utcnow
 from lms.exams import (
+    access,
     hooks,
     logic,
     rules,  # noqa: F401 — registers the exam.* permission rules
 )
 from lms.exams.models import (
     EXAM_SETTINGS_SCHEMA,
+    OPEN_STATES,
     Attempt,
     AttemptAnswer,
     AttemptState,
@@ -39,6 +41,7 @@ from question_bank import (
     ResponseError,
     public_keys,
     response_from_public,
+    review_response,
     score,
     score_children,
     student_view,
@@ -66,12 +69,19 @@ def _parse_time(value, field: str) -> str | None:
     return parsed.isoformat()
 
 
-def normalise_settings(raw: dict | None) -> dict:
+def normalise_settings(raw: dict | None, base: dict | None = None) -> dict:
     """Full settings (models docstring) from the stored form or the API shorthand
-    (``time_limit_minutes``, ``opens_at``, ``closes_at``, ``attempts``, ``review`` preset,
-    ``late_policy``: autosubmit|grace|discard, ``grace_seconds``)."""
+    (``time_limit_minutes``, ``opens_at``, ``closes_at``, ``attempts``, ``review`` preset or
+    grid, ``late_policy``: autosubmit|grace|discard, ``grace_seconds``, ``access_code``: the
+    plain code, "" or null to remove it), laid over ``base`` (the defaults when None)."""
     raw = dict(raw or {})
-    settings = json.loads(json.dumps(logic.DEFAULT_SETTINGS))
+    settings = json.loads(json.dumps({**logic.DEFAULT_SETTINGS, **(base or {})}))
+    if "access_code" in raw:
+        code = raw.pop("access_code")
+        raw["access_code_hash"] = logic.hash_code(code) if code and code.strip() else None
+    if raw.get("mode") == "practice" and "attempts" not in raw \
+            and "attempts_allowed" not in raw and base is None:
+        raw["attempts_allowed"] = 0             # practice: unlimited unless set
     if "time_limit_minutes" in raw:
         raw["time_limit_s"] = int(raw.pop("time_limit_minutes") or 0) * 60 or None
     if "opens_at" in raw:
@@ -85,6 +95,11 @@ def normalise_settings(raw: dict | None) -> dict:
             raise DomainError(_l("Cài đặt review: chỉ nhận immediately, after_close, never."),
                               code="invalid_settings")
         raw["review"] = logic.REVIEW_PRESETS[raw["review"]]
+    elif isinstance(raw.get("review"), dict):
+        if set(raw["review"]) - set(logic.REVIEW_ITEMS):
+            raise DomainError(_l("Cài đặt review: chỉ có các mục %(items)s.",
+                                 items=", ".join(logic.REVIEW_ITEMS)), code="invalid_settings")
+        raw["review"] = {**settings["review"], **raw["review"]}
     if "late_policy" in raw:
         mode = {"autosubmit": "auto_submit", "discard": "not_counted"}.get(
             raw["late_policy"], raw["late_policy"])
@@ -107,7 +122,24 @@ def normalise_settings(raw: dict | None) -> dict:
     if any(v not in logic.WHENS for v in settings["review"].values()):
         raise DomainError(_l("Cài đặt review: mỗi mục là during, after_submit, after_close hoặc "
                              "never."), code="invalid_settings")
+    _check_choices(settings)
     return settings
+
+
+def _check_choices(settings: dict) -> None:
+    """Mode, navigation, rounding and the window's order."""
+    if settings["mode"] not in logic.MODES:
+        raise DomainError(_l("Cài đặt mode: chỉ nhận test hoặc practice."),
+                          code="invalid_settings")
+    if settings["navigation"] not in logic.NAVIGATIONS:
+        raise DomainError(_l("Cài đặt navigation: chỉ nhận free hoặc sequential."),
+                          code="invalid_settings")
+    if str(settings["rounding"]) not in logic.ROUNDINGS:
+        raise DomainError(_l("Cài đặt rounding: chỉ nhận %(values)s.",
+                             values=", ".join(logic.ROUNDINGS)), code="invalid_settings")
+    if settings["open_at"] and settings["close_at"] and \
+            settings["open_at"] >= settings["close_at"]:
+        raise DomainError(_l("Thời điểm đóng phải sau thời điểm mở."), code="invalid_window")
 
 
 def _time(value: str | None) -> datetime | None:
@@ -147,6 +179,8 @@ def create_exam(actor, title: str, question_ids: list[int], points: dict | None 
 def publish(actor, exam: Exam) -> None:
     """Freeze the questions' current versions into the snapshot; exactly once."""
     require(actor, "exam.manage", exam)
+    if not exam.selection:
+        raise DomainError(_l("Bài kiểm tra chưa có câu hỏi nào."), code="no_questions")
     snapshot = []
     for slot, entry in enumerate(exam.selection, start=1):
         question = db.session.get(Question, entry["question_id"])
@@ -175,23 +209,54 @@ def assign_to_class(actor, exam: Exam, school_class: SchoolClass,
     return assignment
 
 
-def set_override(actor, assignment: ExamAssignment, user_id: int, **values) -> None:
-    """Extra time, another window or extra attempts for one student (security.md 14)."""
+def set_override(actor, assignment: ExamAssignment, user_id: int | None, replace: bool = False,
+                 **values) -> None:
+    """Extra time, another window or extra attempts for one student (security.md 14), or for
+    the whole class when ``user_id`` is None; merged into the stored override unless
+    ``replace``. Open attempts get their deadline recomputed."""
     require(actor, "exam.manage", assignment.exam)
-    allowed = {"extra_time_s", "open_at", "close_at", "extra_attempts"}
-    if set(values) - allowed:
+    if set(values) - set(logic.OVERRIDE_KEYS):
         raise DomainError(_l("Chỉ được đặt thêm giờ, khung giờ khác hoặc thêm lượt làm."))
-    overrides = dict(assignment.overrides or {})
-    overrides[str(user_id)] = {**overrides.get(str(user_id), {}), **values}
-    assignment.overrides = overrides
-    for attempt in db.session.scalars(select(Attempt).where(
-            Attempt.assignment_id == assignment.id, Attempt.user_id == user_id,
-            Attempt.state == AttemptState.IN_PROGRESS)):
-        exam = assignment.exam
-        window = _window(exam, assignment, user_id)
+    _lock_assignment(assignment)
+    values = {k: v for k, v in values.items() if v is not None}
+    if user_id is None:
+        assignment.group_override = values if replace else {**(assignment.group_override or {}),
+                                                            **values}
+    else:
+        overrides = dict(assignment.overrides or {})
+        overrides[str(user_id)] = values if replace else {**overrides.get(str(user_id), {}),
+                                                          **values}
+        if not overrides[str(user_id)]:
+            del overrides[str(user_id)]
+        assignment.overrides = overrides
+    db.session.flush()
+    recompute_deadlines(assignment, user_id)
+
+
+def _lock_assignment(assignment: ExamAssignment) -> None:
+    """Row lock (PostgreSQL) / write lock (SQLite) before the JSON read-modify-write, so two
+    concurrent overrides of one class cannot lose each other's change."""
+    db.session.execute(update(ExamAssignment).where(ExamAssignment.id == assignment.id)
+                       .values(created_at=ExamAssignment.created_at)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(assignment)
+
+
+def recompute_deadlines(assignment: ExamAssignment, user_id: int | None = None) -> int:
+    """Deadlines of the assignment's open attempts (one student's, or all) from the current
+    settings and overrides; returns how many were looked at."""
+    exam = assignment.exam
+    query = select(Attempt).where(Attempt.assignment_id == assignment.id,
+                                  Attempt.state == AttemptState.IN_PROGRESS)
+    if user_id is not None:
+        query = query.where(Attempt.user_id == user_id)
+    attempts = db.session.scalars(query).all()
+    for attempt in attempts:
+        window = _window(exam, assignment, attempt.user_id)
         attempt.deadline = logic.deadline_for(attempt.started_at, exam.settings["time_limit_s"],
                                               window["close_at"], window["extra_time_s"])
     db.session.flush()
+    return len(attempts)
 
 
 # ---------------------------------------------------------------- attempts
@@ -207,8 +272,10 @@ def _assignment_for(user, exam: Exam) -> ExamAssignment | None:
 
 
 def _window(exam: Exam, assignment: ExamAssignment, user_id: int) -> dict:
-    """This student's open/close times, extra time and attempt allowance."""
-    own = (assignment.overrides or {}).get(str(user_id), {})
+    """This student's open/close times, extra time and attempt allowance: their own override
+    wins over the class's, which wins over the exam's settings."""
+    own = logic.merged_override(assignment.group_override,
+                                (assignment.overrides or {}).get(str(user_id)))
     settings = exam.settings
     return {
         "open_at": _time(own.get("open_at") or settings["open_at"]),
@@ -220,28 +287,48 @@ def _window(exam: Exam, assignment: ExamAssignment, user_id: int) -> dict:
 
 
 def _open_attempt(exam_id: int, user_id: int) -> Attempt | None:
+    """The student's pending or in-progress attempt (at most one: uq_attempt_one_open)."""
     return db.session.scalar(select(Attempt).where(
         Attempt.exam_id == exam_id, Attempt.user_id == user_id,
-        Attempt.state == AttemptState.IN_PROGRESS))
+        Attempt.state.in_(OPEN_STATES)))
 
 
-def start_attempt(actor, exam: Exam, now: datetime | None = None) -> Attempt:
-    """Resume the open attempt or start a new one inside the window and attempt limit.
+def _running(attempt: Attempt | None, now: datetime) -> bool:
+    return (attempt is not None and attempt.state == AttemptState.IN_PROGRESS
+            and logic.late_decision(attempt.exam.settings["late"], attempt.deadline,
+                                    now).accepted)
 
-    Two concurrent starts: the partial unique index lets one insert win; the other rolls back
-    its savepoint and returns the winner's attempt (security.md 12)."""
+
+def start_attempt(actor, exam: Exam, now: datetime | None = None,
+                  access_code: str | None = None) -> Attempt:
+    """Resume the running attempt (no access code needed), or start one inside the window
+    and attempt limit with the access code: flip the pre-generated one, or insert a new one.
+
+    Every check that may refuse runs before the first write of the request, so the access
+    code counter (its own committed transaction) never waits on this one's lock. Two
+    concurrent starts: the partial unique index lets one insert or flip win; the other
+    returns the winner's attempt (security.md 12)."""
     now = now or utcnow()
     assignment = _assignment_for(actor, exam)
     if assignment is None:
         raise NotFound(_l("Không tìm thấy bài kiểm tra."))
     current = _open_attempt(exam.id, actor.id)
-    if current is not None and not close_if_overdue(current, now):
+    if _running(current, now):
         return current
     window = _window(exam, assignment, actor.id)
     if window["open_at"] and now < window["open_at"]:
         raise Forbidden(_l("Bài kiểm tra chưa mở."), code="not_open")
     if window["close_at"] and now >= window["close_at"] + _extra(window):
         raise Forbidden(_l("Bài kiểm tra đã đóng."), code="closed")
+    access.check_code(actor, exam, access_code)
+    if current is not None and current.state == AttemptState.IN_PROGRESS:
+        close_if_overdue(current, now)
+        current = None
+    if current is not None:
+        if window["attempts"] and current.number > window["attempts"]:
+            raise Conflict(_l("Bạn đã dùng hết %(n)s lượt làm bài.", n=window["attempts"]),
+                           code="no_attempts_left")
+        return _begin(current, exam, window, now)
     used = db.session.scalar(select(func.count()).select_from(Attempt).where(
         Attempt.exam_id == exam.id, Attempt.user_id == actor.id)) or 0
     if window["attempts"] and used >= window["attempts"]:
@@ -255,8 +342,26 @@ def start_attempt(actor, exam: Exam, now: datetime | None = None) -> Attempt:
         current = _open_attempt(exam.id, actor.id)
         if current is None:
             raise Conflict(_l("Lượt làm bài vừa được tạo ở nơi khác; hãy thử lại.")) from None
-        return current
+        return current if current.state == AttemptState.IN_PROGRESS else \
+            _begin(current, exam, window, now)
     return attempt
+
+
+def _begin(pending: Attempt, exam: Exam, window: dict, now: datetime) -> Attempt:
+    """pending → in_progress in one conditional UPDATE that sets started_at and the deadline;
+    the loser of a race gets the winner's attempt."""
+    settings = exam.settings
+    result = db.session.execute(
+        update(Attempt).where(Attempt.id == pending.id, Attempt.state == AttemptState.PENDING)
+        .values(state=AttemptState.IN_PROGRESS, started_at=now,
+                deadline=logic.deadline_for(now, settings["time_limit_s"], window["close_at"],
+                                            window["extra_time_s"]),
+                grace_s=logic.grace_seconds(settings["late"]))
+        .execution_options(synchronize_session=False))
+    db.session.refresh(pending)
+    if result.rowcount != 1 and pending.state != AttemptState.IN_PROGRESS:
+        raise Conflict(_l("Lượt làm bài vừa được tạo ở nơi khác; hãy thử lại."))
+    return pending
 
 
 def _extra(window: dict) -> timedelta:
@@ -290,7 +395,8 @@ def _new_attempt(exam: Exam, assignment: ExamAssignment, user_id: int, number: i
                    deadline=logic.deadline_for(now, settings["time_limit_s"], window["close_at"],
                                                window["extra_time_s"]),
                    grace_s=logic.grace_seconds(late), order=order, ids_map=ids_map,
-                   option_order=option_order)
+                   option_order=option_order,
+                   practice=logic.setting(settings, "mode") == "practice")
 
 
 def own_attempt(actor, attempt_id: int) -> Attempt:
@@ -351,9 +457,32 @@ def save_answer(actor, attempt_id: int, slot: int, response, seq: int,
         raise Conflict(_l("Đã hết giờ làm bài; câu trả lời không được lưu."),
                        details={"state": attempt.state.value, "deadline": iso(attempt.deadline)},
                        code="time_up")
+    _follow_navigation(attempt, slot)
+    if attempt.practice and _checked_at(attempt.id, slot) is not None:
+        raise Conflict(_l("Câu %(slot)s đã được kiểm tra; không sửa câu trả lời được nữa.",
+                          slot=slot), code="checked")
     _upsert(attempt.id, slot, response, seq, now)
     return db.session.scalar(select(AttemptAnswer.saved_seq).where(
         AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.slot == slot))
+
+
+def _follow_navigation(attempt: Attempt, slot: int) -> None:
+    """Sequential navigation: a slot before the current position is closed (409
+    ``sequential``); saving a later slot moves the position there (the student got there).
+    Called with the attempt's lock held."""
+    if logic.setting(attempt.exam.settings, "navigation") != "sequential":
+        return
+    if not logic.sequential_allows(attempt.order, attempt.position, slot):
+        raise Conflict(_l("Bài làm theo thứ tự: không quay lại câu %(slot)s được.", slot=slot),
+                       details={"position": attempt.position,
+                                "slot": attempt.order[attempt.position]}, code="sequential")
+    attempt.position = max(attempt.position, attempt.order.index(slot))
+    db.session.flush()
+
+
+def _checked_at(attempt_id: int, slot: int) -> datetime | None:
+    return db.session.scalar(select(AttemptAnswer.checked_at).where(
+        AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.slot == slot))
 
 
 def _upsert(attempt_id: int, slot: int, response, seq: int, now: datetime) -> None:
@@ -502,9 +631,41 @@ def saved_answers(attempt: Attempt) -> dict[str, dict]:
 
 
 def start_payload(attempt: Attempt, now: datetime | None = None) -> dict:
-    return {"attempt_id": attempt.id, "state": attempt.state.value,
+    settings = attempt.exam.settings
+    body = {"attempt_id": attempt.id, "state": attempt.state.value,
             "deadline": iso(attempt.deadline), "server_time": iso(now or utcnow()),
+            "mode": "practice" if attempt.practice else "test",
+            "navigation": logic.setting(settings, "navigation"), "position": attempt.position,
             "questions": question_views(attempt), "answers": saved_answers(attempt)}
+    if attempt.practice:
+        body["checked"] = checked_reviews(attempt)
+    return body
+
+
+def slot_reviews(attempt: Attempt, slots=None) -> dict[str, dict]:
+    """Fraction, parts, correct answer and feedback per slot (``question_bank.review_response``)
+    in this attempt's ids. Callers decide whether they may be shown."""
+    stored = {a.slot: a.response for a in db.session.scalars(
+        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+    reviews = {}
+    for entry in attempt.exam.snapshot:
+        slot = entry["slot"]
+        if slots is not None and slot not in slots:
+            continue
+        ids = attempt.ids_map.get(str(slot))
+        try:
+            inner = response_from_public(entry["payload"], stored.get(slot), ids)
+        except ResponseError:
+            inner = None
+        reviews[str(slot)] = review_response(entry["payload"], inner, ids)
+    return reviews
+
+
+def checked_reviews(attempt: Attempt) -> dict[str, dict]:
+    """Practice: the reviews of the slots the student has already checked (and so seen)."""
+    slots = set(db.session.scalars(select(AttemptAnswer.slot).where(
+        AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.checked_at.is_not(None))))
+    return slot_reviews(attempt, slots) if slots else {}
 
 
 def attempt_review(attempt: Attempt, now: datetime | None = None) -> dict:
@@ -529,6 +690,18 @@ def attempt_review(attempt: Attempt, now: datetime | None = None) -> dict:
         marks = manual_marks(attempt.id, "score" in shown, "feedback" in shown)
         if marks:
             body["manual_grades"] = marks
+    if finished and shown & {"correct_answers", "feedback"}:
+        reviews = slot_reviews(attempt)
+        if "correct_answers" in shown:
+            body["correct_answers"] = {slot: r["correct_answer"] for slot, r in reviews.items()}
+        if "feedback" in shown:
+            body["feedback"] = {slot: r["feedback"] for slot, r in reviews.items()}
+    if attempt.practice:
+        body["practice"] = True
+        if not finished:
+            body["checked"] = checked_reviews(attempt)
+    if logic.setting(settings, "navigation") == "sequential":
+        body["position"] = attempt.position
     return body
 
 
@@ -556,6 +729,21 @@ def results(actor, exam: Exam) -> list[dict]:
     return [{"attempt_id": a.id, "user_id": a.user_id, "number": a.number,
              "state": a.state.value, "score": None if a.score is None else str(a.score),
              "grade": None if a.grade is None else str(a.grade), "counted": a.counted,
-             "finished_at": iso(a.finished_at)}
+             "practice": a.practice, "started_at": iso(a.started_at)
+             if a.state != AttemptState.PENDING else None, "finished_at": iso(a.finished_at)}
             for a in db.session.scalars(select(Attempt).where(Attempt.exam_id == exam.id)
                                         .order_by(Attempt.user_id, Attempt.number))]
+
+
+def final_grades(actor, exam: Exam) -> dict[int, Decimal | None]:
+    """Each student's kept grade by the exam's grading method, from finished, counted test
+    attempts; practice attempts never count."""
+    require(actor, "exam.manage", exam)
+    grades: dict[int, list[Decimal]] = {}
+    for attempt in db.session.scalars(select(Attempt).where(
+            Attempt.exam_id == exam.id, Attempt.state == AttemptState.FINISHED,
+            Attempt.counted.is_(True), Attempt.practice.is_(False))
+            .order_by(Attempt.user_id, Attempt.number)):
+        grades.setdefault(attempt.user_id, []).append(attempt.grade)
+    method = exam.settings["grading_method"]
+    return {user_id: logic.final_grade(values, method) for user_id, values in grades.items()}

@@ -1,0 +1,326 @@
+"""The teacher's side of a test: drafts built by hand-picking bank questions, settings after
+creation, assignments, overrides per student and per class, and pre-generated attempts.
+
+Same conventions as ``services``: the acting user first, permissions checked here, flush only.
+"""
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from lms.auth.permissions import STAFF_ROLES, can, memberships, require
+from lms.core.errors import Conflict, DomainError, NotFound
+from lms.core.models import utcnow
+from lms.exams import logic, services
+from lms.exams.models import (
+    OPEN_STATES,
+    Attempt,
+    AttemptState,
+    Exam,
+    ExamAssignment,
+    ExamState,
+)
+from lms.extensions import db
+from lms.org.models import Membership, Role, SchoolClass
+from question_bank.models import Question
+
+MAX_QUESTIONS = 200
+MAX_EXTRA_MINUTES = 24 * 60
+MAX_EXTRA_ATTEMPTS = 100
+
+
+# ---------------------------------------------------------------- drafts
+
+
+def my_exams(actor) -> list[Exam]:
+    """The tests this teacher owns, newest first."""
+    return list(db.session.scalars(select(Exam).where(Exam.owner_id == actor.id)
+                                   .order_by(Exam.created_at.desc(), Exam.id.desc())))
+
+
+def create_draft(actor, title: str) -> Exam:
+    """An empty draft; questions are picked afterwards."""
+    require(actor, "exam.create")
+    title = (title or "").strip()
+    if not title:
+        raise DomainError(_l("Cần tên bài kiểm tra."), code="invalid")
+    exam = Exam(title=title[:300], owner_id=actor.id,
+                settings=services.normalise_settings(None), selection=[])
+    db.session.add(exam)
+    db.session.flush()
+    return exam
+
+
+def _editable(actor, exam: Exam) -> None:
+    require(actor, "exam.manage", exam)
+    if exam.state != ExamState.DRAFT:
+        raise Conflict(_l("Bài kiểm tra đã phát hành; không sửa danh sách câu hỏi được nữa."),
+                       code="published")
+
+
+def _points(value) -> str:
+    try:
+        points = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation:
+        raise DomainError(_l("Điểm phải là một số, ví dụ 0,25 hoặc 1."), code="invalid") from None
+    if not points.is_finite() or points <= 0 or points > 100:
+        raise DomainError(_l("Điểm mỗi câu phải lớn hơn 0 và không quá 100."), code="invalid")
+    return str(points)
+
+
+def add_question(actor, exam: Exam, question_id: int, points="1") -> None:
+    """Append a bank question the teacher may use; each question at most once."""
+    _editable(actor, exam)
+    question = db.session.get(Question, question_id)
+    if question is None or not can(actor, "question.view", question) \
+            or question.current_version is None:
+        raise DomainError(_l("Câu hỏi mã %(id)s không tồn tại hoặc bạn không được dùng.",
+                             id=question_id), code="unknown_question")
+    if any(e["question_id"] == question_id for e in exam.selection):
+        raise DomainError(_l("Câu hỏi #%(id)s đã có trong bài.", id=question_id),
+                          code="duplicate_question")
+    if len(exam.selection) >= MAX_QUESTIONS:
+        raise DomainError(_l("Một bài kiểm tra có tối đa %(n)d câu.", n=MAX_QUESTIONS))
+    exam.selection = [*exam.selection, {"question_id": question_id, "points": _points(points)}]
+    if exam.subject_id is None:
+        exam.subject_id, exam.grade = question.subject_id, question.grade
+    db.session.flush()
+
+
+def _index(exam: Exam, index: int) -> int:
+    if not 0 <= index < len(exam.selection):
+        raise NotFound(_l("Không có câu thứ %(n)d trong bài.", n=index + 1))
+    return index
+
+
+def remove_question(actor, exam: Exam, index: int) -> None:
+    _editable(actor, exam)
+    selection = list(exam.selection)
+    selection.pop(_index(exam, index))
+    exam.selection = selection
+    db.session.flush()
+
+
+def move_question(actor, exam: Exam, index: int, step: int) -> None:
+    """Swap a question with its neighbour (step -1: up, +1: down); at an end, nothing moves."""
+    _editable(actor, exam)
+    selection = list(exam.selection)
+    other = _index(exam, index) + step
+    if 0 <= other < len(selection):
+        selection[index], selection[other] = selection[other], selection[index]
+        exam.selection = selection
+        db.session.flush()
+
+
+def set_points(actor, exam: Exam, points: list) -> None:
+    """Points of every question, in the selection's order."""
+    _editable(actor, exam)
+    if len(points) != len(exam.selection):
+        raise DomainError(_l("Cần điểm cho đúng %(n)d câu.", n=len(exam.selection)))
+    exam.selection = [{**entry, "points": _points(value)}
+                      for entry, value in zip(exam.selection, points, strict=True)]
+    db.session.flush()
+
+
+def selection_rows(exam: Exam) -> list[dict]:
+    """The draft's questions with their current bank payload, for the editor."""
+    rows = []
+    for entry in exam.selection:
+        question = db.session.get(Question, entry["question_id"])
+        payload = question.current_version.payload if question and question.current_version \
+            else {}
+        rows.append({"question_id": entry["question_id"], "points": entry["points"],
+                     "type": payload.get("type", ""), "text_html": payload.get("text_html", "")})
+    return rows
+
+
+# ---------------------------------------------------------------- settings
+
+
+def update_settings(actor, exam: Exam, raw: dict) -> None:
+    """New settings laid over the current ones (draft or published); open attempts get
+    their deadlines recomputed from the new window and time limit."""
+    require(actor, "exam.manage", exam)
+    exam.settings = services.normalise_settings(raw, base=exam.settings)
+    db.session.flush()
+    for assignment in exam.assignments:
+        services.recompute_deadlines(assignment)
+
+
+# ---------------------------------------------------------------- assignments
+
+
+def assignable_classes(actor) -> list[SchoolClass]:
+    """Classes this teacher may give a test to (taught, or of a school they lead)."""
+    ids = {m.class_id for m in memberships(actor, *STAFF_ROLES) if m.class_id}
+    led = [m.unit_id for m in memberships(actor, Role.SCHOOL_LEADER)]
+    query = select(SchoolClass).where(SchoolClass.id.in_(ids) | SchoolClass.school_id.in_(led))
+    return [c for c in db.session.scalars(query.order_by(SchoolClass.name))
+            if can(actor, "exam.assign_to_class", c)]
+
+
+def assign_classes(actor, exam: Exam, class_ids: list[int]) -> int:
+    """Assign to each class not yet assigned; returns how many were added."""
+    require(actor, "exam.manage", exam)
+    have = {a.class_id for a in exam.assignments}
+    added = 0
+    for class_id in dict.fromkeys(class_ids):
+        school_class = db.session.get(SchoolClass, class_id)
+        if school_class is None:
+            raise DomainError(_l("Lớp mã %(id)s không tồn tại.", id=class_id),
+                              code="unknown_class")
+        if class_id not in have:
+            services.assign_to_class(actor, exam, school_class)
+            added += 1
+    db.session.refresh(exam)
+    return added
+
+
+def assignment_of(exam: Exam, assignment_id: int) -> ExamAssignment:
+    assignment = db.session.get(ExamAssignment, assignment_id)
+    if assignment is None or assignment.exam_id != exam.id:
+        raise NotFound(_l("Không tìm thấy lớp được giao bài này."))
+    return assignment
+
+
+def students_of(exam: Exam) -> dict[int, ExamAssignment]:
+    """Each student of an assigned class → the assignment a start would use (lowest id)."""
+    by_class = {a.class_id: a for a in sorted(exam.assignments, key=lambda a: a.id, reverse=True)
+                if a.class_id}
+    if not by_class:
+        return {}
+    rows = db.session.execute(select(Membership.user_id, Membership.class_id).where(
+        Membership.class_id.in_(list(by_class)), Membership.role == Role.STUDENT))
+    students: dict[int, ExamAssignment] = {}
+    for user_id, class_id in rows:
+        assignment = by_class[class_id]
+        if user_id not in students or assignment.id < students[user_id].id:
+            students[user_id] = assignment
+    return students
+
+
+# ---------------------------------------------------------------- overrides
+
+
+def _override_time(value, field: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return services._parse_time(value, field)
+
+
+def override_values(raw: dict) -> dict:
+    """API/form values (extra_time_minutes, opens_at, closes_at, extra_attempts) → stored
+    keys (logic.OVERRIDE_KEYS); None means "not overridden"."""
+    minutes, extra = raw.get("extra_time_minutes"), raw.get("extra_attempts")
+    if minutes is not None and not 0 <= int(minutes) <= MAX_EXTRA_MINUTES:
+        raise DomainError(_l("Thêm giờ phải từ 0 đến %(n)d phút.", n=MAX_EXTRA_MINUTES),
+                          code="invalid_override")
+    if extra is not None and not 0 <= int(extra) <= MAX_EXTRA_ATTEMPTS:
+        raise DomainError(_l("Thêm lượt phải từ 0 đến %(n)d.", n=MAX_EXTRA_ATTEMPTS),
+                          code="invalid_override")
+    return {"extra_time_s": None if minutes is None else int(minutes) * 60,
+            "open_at": _override_time(raw.get("opens_at"), "opens_at"),
+            "close_at": _override_time(raw.get("closes_at"), "closes_at"),
+            "extra_attempts": None if extra is None else int(extra)}
+
+
+def _check_window(exam: Exam, group: dict | None, own: dict | None) -> None:
+    merged = logic.merged_override(group, own)
+    opens = merged.get("open_at") or exam.settings["open_at"]
+    closes = merged.get("close_at") or exam.settings["close_at"]
+    if opens and closes and opens >= closes:
+        raise DomainError(_l("Thời điểm đóng phải sau thời điểm mở (sau khi áp dụng thời gian "
+                             "riêng)."), code="invalid_window")
+
+
+def put_student_override(actor, exam: Exam, user_id: int, raw: dict) -> ExamAssignment:
+    """Replace one student's override (an empty body clears it); the student must be in an
+    assigned class. Only the exam's manager (security.md 14)."""
+    require(actor, "exam.manage", exam)
+    assignment = students_of(exam).get(user_id)
+    if assignment is None:
+        raise NotFound(_l("Học sinh này không thuộc lớp nào được giao bài."))
+    values = override_values(raw)
+    _check_window(exam, assignment.group_override, values)
+    services.set_override(actor, assignment, user_id, replace=True, **values)
+    return assignment
+
+
+def put_group_override(actor, exam: Exam, assignment: ExamAssignment, raw: dict) -> None:
+    """Replace the override of a whole class; each student's own values still win."""
+    require(actor, "exam.manage", exam)
+    values = override_values(raw)
+    _check_window(exam, values, None)
+    services.set_override(actor, assignment, None, replace=True, **values)
+
+
+def override_of(assignment: ExamAssignment, user_id: int | None) -> dict:
+    """The stored override in API form (minutes, ISO times), for forms and GET bodies."""
+    stored = (assignment.group_override if user_id is None
+              else (assignment.overrides or {}).get(str(user_id))) or {}
+    minutes = stored.get("extra_time_s")
+    return {"extra_time_minutes": None if minutes is None else minutes // 60,
+            "opens_at": stored.get("open_at"), "closes_at": stored.get("close_at"),
+            "extra_attempts": stored.get("extra_attempts")}
+
+
+# ---------------------------------------------------------------- pre-generated attempts
+
+
+def pregenerate(actor, exam: Exam) -> dict:
+    """Pending attempts for every student of the assigned classes (the manager's request)."""
+    require(actor, "exam.manage", exam)
+    return generate_pending(exam)
+
+
+def generate_pending(exam: Exam, now: datetime | None = None) -> dict:
+    """One pending attempt (order, ids, option order) per student who has no open attempt
+    and an attempt left, inserted in one statement with ON CONFLICT DO NOTHING, so a rerun or
+    a student starting meanwhile never makes a second open attempt. No permission check: the
+    CLI and tasks call this; ``pregenerate`` is the user-facing entry."""
+    if exam.state != ExamState.PUBLISHED:
+        raise Conflict(_l("Hãy phát hành bài kiểm tra trước khi tạo sẵn lượt làm."),
+                       code="not_published")
+    now = now or utcnow()
+    students = students_of(exam)
+    used = dict(db.session.execute(
+        select(Attempt.user_id, func.count()).where(Attempt.exam_id == exam.id)
+        .group_by(Attempt.user_id)).all())
+    busy = set(db.session.scalars(select(Attempt.user_id).where(
+        Attempt.exam_id == exam.id, Attempt.state.in_(OPEN_STATES))))
+    rows = []
+    for user_id, assignment in sorted(students.items()):
+        window = services._window(exam, assignment, user_id)
+        count = used.get(user_id, 0)
+        if user_id in busy or (window["attempts"] and count >= window["attempts"]):
+            continue
+        attempt = services._new_attempt(exam, assignment, user_id, count + 1, now, window)
+        rows.append({"exam_id": exam.id, "assignment_id": assignment.id, "user_id": user_id,
+                     "number": count + 1, "state": AttemptState.PENDING, "started_at": now,
+                     "deadline": None, "grace_s": attempt.grace_s, "order": attempt.order,
+                     "ids_map": attempt.ids_map, "option_order": attempt.option_order,
+                     "score": None, "grade": None, "counted": True, "position": 0,
+                     "practice": attempt.practice, "finished_at": None})
+    before = _pending_count(exam.id)
+    if rows:
+        db.session.execute(_insert_ignoring_conflicts(), rows)
+    pending = _pending_count(exam.id)
+    return {"created": pending - before, "pending": pending, "students": len(students)}
+
+
+def _pending_count(exam_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Attempt).where(
+        Attempt.exam_id == exam_id, Attempt.state == AttemptState.PENDING)) or 0
+
+
+def _insert_ignoring_conflicts():
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(Attempt).on_conflict_do_nothing()
+

@@ -1,0 +1,264 @@
+"""The teacher's test pages (Bài kiểm tra): my tests, a draft built by hand-picking bank
+questions, settings, assignment to classes, publishing, results with overrides.
+
+Every page checks ``exam.manage`` on the exam itself (another teacher: 403); the pages call
+the same services as the JSON API.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from lms.auth.decorators import login_required
+from lms.auth.models import User
+from lms.auth.permissions import require
+from lms.core.errors import DomainError
+from lms.core.errors_views import flash_or_raise
+from lms.curriculum.models import Subject
+from lms.exams import logic, manage, services
+from lms.exams.forms import REVIEW_LABELS, WHEN_LABELS, NewExamForm, OverrideForm, SettingsForm
+from lms.exams.models import Attempt, Exam, ExamState
+from lms.extensions import db
+from lms.org.models import SchoolClass
+from lms.questions import services as questions
+
+bp = Blueprint("exams_teacher", __name__, url_prefix="/teacher/exams")
+
+SEARCH_ARGS = ("q", "subject", "grade", "type", "page")
+STATE_LABELS = {"pending": _l("Đã tạo sẵn"), "in_progress": _l("Đang làm"),
+                "finished": _l("Đã nộp")}
+
+
+def _exam(exam_id: int) -> Exam:
+    exam = db.session.get(Exam, exam_id)
+    if exam is None:
+        abort(404)
+    require(g.user, "exam.manage", exam)
+    return exam
+
+
+def _search_args(source) -> dict:
+    return {name: source.get(name, "") for name in SEARCH_ARGS if source.get(name)}
+
+
+def _back_to_edit(exam: Exam):
+    return redirect(url_for("exams_teacher.edit", exam_id=exam.id,
+                            **_search_args(request.form)) + "#questions")
+
+
+def _attempt(action, *args) -> bool:
+    """Run one service call; a broken rule becomes a flash message (403/404 stay errors)."""
+    try:
+        action(g.user, *args)
+    except DomainError as error:
+        flash_or_raise(error)
+        return False
+    db.session.commit()
+    return True
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Bài kiểm tra: the tests I own."""
+    require(g.user, "exam.create")
+    return render_template("exams/teacher/index.html", exams=manage.my_exams(g.user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    require(g.user, "exam.create")
+    form = NewExamForm()
+    if form.validate_on_submit():
+        exam = manage.create_draft(g.user, form.title.data)
+        db.session.commit()
+        return redirect(url_for("exams_teacher.edit", exam_id=exam.id))
+    return render_template("exams/teacher/new.html", form=form)
+
+
+@bp.get("/<int:exam_id>")
+@login_required
+def edit(exam_id: int):
+    """The draft's questions, a bank search to add more, assignment and publishing."""
+    exam = _exam(exam_id)
+    args = _search_args(request.args)
+    result = {"items": [], "total": 0, "page": 1}
+    if exam.state == ExamState.DRAFT:
+        filters = {k: v for k, v in args.items() if k in ("subject", "grade", "type")}
+        try:
+            result = questions.search_questions(g.user, args.get("q", ""), filters,
+                                                page=args.get("page", 1))
+        except DomainError as error:
+            flash_or_raise(error)
+    chosen = {e["question_id"] for e in exam.selection}
+    assigned = {a.class_id for a in exam.assignments}
+    subjects = db.session.scalars(select(Subject).order_by(Subject.position, Subject.name))
+    return render_template(
+        "exams/teacher/edit.html", exam=exam, rows=manage.selection_rows(exam), args=args,
+        result=result, chosen=chosen, subjects=list(subjects), assigned=assigned,
+        classes=manage.assignable_classes(g.user),
+        pages=max(1, -(-result["total"] // questions.PER_PAGE)),
+        total_points=sum((Decimal(e["points"]) for e in exam.selection), Decimal(0)))
+
+
+@bp.post("/<int:exam_id>/questions/add")
+@login_required
+def add_question(exam_id: int):
+    exam = _exam(exam_id)
+    try:
+        question_id = int(request.form.get("question_id", ""))
+    except ValueError:
+        abort(400)
+    if _attempt(manage.add_question, exam, question_id, request.form.get("points") or "1"):
+        flash(_("Đã thêm câu hỏi #%(id)d.", id=question_id), "success")
+    return _back_to_edit(exam)
+
+
+@bp.post("/<int:exam_id>/questions/<int:index>/<any(up, down, remove):action>")
+@login_required
+def change_question(exam_id: int, index: int, action: str):
+    """Move a question up or down, or take it out of the draft."""
+    exam = _exam(exam_id)
+    if action == "remove":
+        _attempt(manage.remove_question, exam, index)
+    else:
+        _attempt(manage.move_question, exam, index, -1 if action == "up" else 1)
+    return _back_to_edit(exam)
+
+
+@bp.post("/<int:exam_id>/points")
+@login_required
+def save_points(exam_id: int):
+    exam = _exam(exam_id)
+    points = [request.form.get(f"points-{i}", "") for i in range(len(exam.selection))]
+    if _attempt(manage.set_points, exam, points):
+        flash(_("Đã lưu điểm từng câu."), "success")
+    return _back_to_edit(exam)
+
+
+@bp.post("/<int:exam_id>/assign")
+@login_required
+def assign(exam_id: int):
+    exam = _exam(exam_id)
+    try:
+        class_ids = [int(i) for i in request.form.getlist("class_id")]
+    except ValueError:
+        abort(400)
+    if not class_ids:
+        flash(_("Hãy chọn ít nhất một lớp."), "error")
+    elif _attempt(manage.assign_classes, exam, class_ids):
+        flash(_("Đã giao bài cho lớp đã chọn."), "success")
+    return redirect(url_for("exams_teacher.edit", exam_id=exam.id) + "#assign")
+
+
+@bp.post("/<int:exam_id>/publish")
+@login_required
+def publish(exam_id: int):
+    exam = _exam(exam_id)
+    if _attempt(services.publish, exam):
+        flash(_("Đã phát hành bài kiểm tra; học sinh của các lớp được giao có thể làm bài "
+                "trong thời gian mở."), "success")
+    return redirect(url_for("exams_teacher.edit", exam_id=exam.id))
+
+
+@bp.route("/<int:exam_id>/settings", methods=["GET", "POST"])
+@login_required
+def settings(exam_id: int):
+    exam = _exam(exam_id)
+    form = SettingsForm()
+    if form.validate_on_submit():
+        if _attempt(manage.update_settings, exam, form.settings()):
+            flash(_("Đã lưu cài đặt."), "success")
+            return redirect(url_for("exams_teacher.settings", exam_id=exam.id))
+    elif request.method == "GET":
+        form.fill(exam.settings)
+    return render_template("exams/teacher/settings.html", exam=exam, form=form,
+                           has_code=bool(logic.setting(exam.settings, "access_code_hash")),
+                           review_labels=REVIEW_LABELS, when_labels=WHEN_LABELS)
+
+
+@bp.get("/<int:exam_id>/results")
+@login_required
+def results(exam_id: int):
+    """Attempts per student with state, score and grade; overrides per class and student."""
+    exam = _exam(exam_id)
+    students = manage.students_of(exam)
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(students)))}
+    attempts: dict[int, list[Attempt]] = {}
+    for attempt in db.session.scalars(select(Attempt).where(Attempt.exam_id == exam.id)
+                                      .order_by(Attempt.number)):
+        attempts.setdefault(attempt.user_id, []).append(attempt)
+    classes = {c.id: c for c in db.session.scalars(select(SchoolClass).where(
+        SchoolClass.id.in_([a.class_id for a in exam.assignments if a.class_id])))}
+    rows = sorted(({"user": users[uid], "assignment": assignment,
+                    "class": classes.get(assignment.class_id),
+                    "attempts": attempts.get(uid, []),
+                    "override": manage.override_of(assignment, uid)}
+                   for uid, assignment in students.items() if uid in users),
+                  key=lambda r: (r["class"].name if r["class"] else "", r["user"].name_key))
+    groups = [(a, classes.get(a.class_id), manage.override_of(a, None))
+              for a in sorted(exam.assignments, key=lambda a: a.id)]
+    return render_template("exams/teacher/results.html", exam=exam, rows=rows, groups=groups,
+                           finals=services.final_grades(g.user, exam),
+                           state_labels=STATE_LABELS, vn_time=_vn_time)
+
+
+def _vn_time(value: str | None) -> str:
+    """A stored ISO time (naive UTC) as typed in the forms: dd/mm/yyyy HH:MM, Vietnam time."""
+    return logic.format_vn_time(datetime.fromisoformat(value)) if value else ""
+
+
+def _override_form():
+    """The posted override form, or None after flashing what is wrong with it."""
+    form = OverrideForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return None
+    return form
+
+
+@bp.post("/<int:exam_id>/overrides/<int:user_id>")
+@login_required
+def student_override(exam_id: int, user_id: int):
+    """Extra time, another window or extra attempts for one student."""
+    exam = _exam(exam_id)
+    form = _override_form()
+    if form is not None and _attempt(manage.put_student_override, exam, user_id,
+                                     form.values()):
+        flash(_("Đã lưu thời gian riêng của học sinh."), "success")
+    return redirect(url_for("exams_teacher.results", exam_id=exam.id) + f"#student-{user_id}")
+
+
+@bp.post("/<int:exam_id>/assignments/<int:assignment_id>/override")
+@login_required
+def group_override(exam_id: int, assignment_id: int):
+    """The same for a whole class; each student's own values still win."""
+    exam = _exam(exam_id)
+    assignment = manage.assignment_of(exam, assignment_id)
+    form = _override_form()
+    if form is not None and _attempt(manage.put_group_override, exam, assignment,
+                                     form.values()):
+        flash(_("Đã lưu thời gian riêng của lớp."), "success")
+    return redirect(url_for("exams_teacher.results", exam_id=exam.id) + "#groups")
+
+
+@bp.post("/<int:exam_id>/pregenerate")
+@login_required
+def pregenerate(exam_id: int):
+    exam = _exam(exam_id)
+    try:
+        report = manage.pregenerate(g.user, exam)
+    except DomainError as error:
+        flash_or_raise(error)
+    else:
+        db.session.commit()
+        flash(_("Đã tạo sẵn %(n)d lượt làm bài (%(pending)d lượt đang chờ học sinh bắt đầu).",
+                n=report["created"], pending=report["pending"]), "success")
+    return redirect(url_for("exams_teacher.results", exam_id=exam.id))
