@@ -392,3 +392,24 @@ def test_drafts_record_no_progress_and_outsiders_record_none(client, db, org):
     assert client.post(url, headers=bearer(client, "hsa")).status_code == 403
     assert _db.session.scalar(select(func.count()).select_from(LessonItemProgress)) == 0
 
+
+
+def test_demo_has_a_published_authored_lesson_with_math_and_a_check_question(client, db):
+    from lms.curriculum.seed import seed_curriculum
+    from lms.demo import PASSWORD, load_demo, remove_demo_accounts
+    from lms.lessons.models import Lesson, LessonKind
+
+    seed_curriculum()
+    load_demo()
+    _db.session.commit()
+    lesson = _db.session.scalar(select(Lesson).where(Lesson.kind == LessonKind.AUTHORED))
+    assert lesson.published_at is not None
+    login(client, "student", PASSWORD)
+    assert lesson.title in client.get("/").get_data(as_text=True)
+    first = client.get(f"/lessons/{lesson.id}/read").get_data(as_text=True)
+    second = client.get(f"/lessons/{lesson.id}/read?page=2").get_data(as_text=True)
+    assert "<math" in first and "<math" in second
+    assert 'data-testid="check-question"' in second and "Đúng: " not in second
+    assert remove_demo_accounts() > 0
+    _db.session.commit()
+    assert _db.session.scalar(select(func.count()).select_from(Lesson)) == 0
