@@ -29,6 +29,7 @@ from lms.curriculum.models import Subject, Topic, TopicKind
 from lms.extensions import db
 from lms.lessons import authored, library, services
 from lms.lessons.models import LessonKind
+from lms.org.models import Unit
 
 bp = Blueprint("lesson_pages", __name__, url_prefix="/lessons")
 
@@ -141,6 +142,8 @@ def edit(lesson_id: int):
             flash_or_raise(error)
     return render_template("lessons/meta_form.html", lesson=lesson, values=values,
                            pages=authored.pages_of(lesson),
+                           school=db.session.get(Unit, lesson.school_id) if lesson.school_id
+                           else None,
                            version=authored.latest_version(lesson), **_choices())
 
 

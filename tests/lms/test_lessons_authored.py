@@ -413,3 +413,30 @@ def test_demo_has_a_published_authored_lesson_with_math_and_a_check_question(cli
     assert remove_demo_accounts() > 0
     _db.session.commit()
     assert _db.session.scalar(select(func.count()).select_from(Lesson)) == 0
+
+
+def test_a_scorm_commit_that_moves_status_or_score_reaches_the_gradebook_seam(client, db, org):
+    from tests.lms.lessons_helpers import scorm_12_zip, upload
+
+    created = upload(client, bearer(client, "teacherx")["Authorization"][7:], "scorm",
+                     scorm_12_zip(), "goi.zip")
+    lesson_id = created.get_json()["lesson"]["id"]
+    events = []
+
+    def gradebook(lesson, user_id, status, score, **_):
+        events.append((lesson.id, user_id, status, score))
+
+    student = bearer(client, "hsa")
+
+    def commit(cmi):
+        response = client.post(f"/api/v1/lessons/{lesson_id}/scorm/commit", headers=student,
+                               json={"sco": "item1", "cmi": cmi})
+        assert response.status_code == 200, response.get_json()
+
+    with on_progress.connected_to(gradebook):
+        commit({"cmi.core.lesson_status": "incomplete"})
+        commit({"cmi.suspend_data": "trang=2"})  # neither status nor score: no event
+        commit({"cmi.core.lesson_status": "passed", "cmi.core.score.raw": "80"})
+    user_id = org.student_a.id
+    assert events == [(lesson_id, user_id, "incomplete", None),
+                      (lesson_id, user_id, "passed", 80.0)]
