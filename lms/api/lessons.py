@@ -85,6 +85,8 @@ class LessonSchema(Schema):
     launch_url = fields.String(allow_none=True)
     toc = fields.List(fields.Dict())
     renditions = fields.List(fields.Nested(RenditionSchema))
+    #: Authored lessons: when the latest version was published (None: a draft only).
+    published_at = fields.String(allow_none=True)
 
 
 class CreatedSchema(Schema):
@@ -132,6 +134,7 @@ def lesson_json(lesson) -> dict:
                         "url": url_for("api_lessons.get_media", lesson_id=lesson.id,
                                        kind=f.kind.value)}
                        for f in lesson.files if f.kind in _DERIVED],
+        "published_at": lesson.published_at.isoformat() + "Z" if lesson.published_at else None,
     }
 
 

@@ -20,7 +20,7 @@ from lms.extensions import db
 from lms.lessons import rules as _lesson_rules  # noqa: F401 — registers lesson.assign_to_class
 from lms.lessons.authored import latest_version
 from lms.lessons.models import Lesson, LessonAssignment, LessonKind, LessonProgress, LessonState
-from lms.org.models import Role, SchoolClass, Unit
+from lms.org.models import Role, SchoolClass, Unit, UnitKind
 from question_bank import fold, nfc
 
 PER_PAGE = 20
@@ -94,6 +94,16 @@ def search_lessons(actor, q: str = "", filters: dict | None = None, page=1,
                                     .offset((page - 1) * per_page).limit(per_page)))
     return {"items": items, "total": total, "page": page,
             "pages": max(1, -(-total // per_page))}
+
+
+def schools_in_reach(actor) -> list[Unit]:
+    """Schools of the actor's provinces, for the library's school filter."""
+    paths = province_paths(actor)
+    if not paths:
+        return []
+    return list(db.session.scalars(select(Unit).where(
+        Unit.kind == UnitKind.SCHOOL, or_(*[Unit.path.startswith(p) for p in paths]))
+        .order_by(Unit.name)))
 
 
 # --- assignments -------------------------------------------------------------------------

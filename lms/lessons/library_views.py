@@ -92,7 +92,7 @@ def library_page():
         result = {"items": [], "total": 0, "page": 1, "pages": 1}
     return render_template("lessons/library.html", result=result, filters=filters,
                            q=args.get("q", ""), can_create=can(g.user, "lesson.create"),
-                           **_choices())
+                           schools=library.schools_in_reach(g.user), **_choices())
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -142,8 +142,8 @@ def create_lesson(actor, kind: str, meta: dict, stream: BinaryIO, filename: str)
         raise DomainError(_("Loại bài giảng phải là «scorm» hoặc «video»."),
                           code="invalid_kind") from None
     if lesson_kind == LessonKind.AUTHORED:
-        raise DomainError(_("Bài giảng soạn trực tiếp chưa được hỗ trợ qua tải tệp."),
-                          code="invalid_kind")
+        raise DomainError(_("Bài giảng soạn trực tiếp không tải tệp lên: hãy tạo bản nháp "
+                            "rồi thêm trang."), code="invalid_kind")
     lesson = Lesson(kind=lesson_kind, owner_id=actor.id, school_id=_school_of(actor))
     _apply_meta(lesson, meta)
     work = tempfile.mkdtemp(prefix="lesson-")

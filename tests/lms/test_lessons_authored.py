@@ -440,3 +440,70 @@ def test_a_scorm_commit_that_moves_status_or_score_reaches_the_gradebook_seam(cl
     user_id = org.student_a.id
     assert events == [(lesson_id, user_id, "incomplete", None),
                       (lesson_id, user_id, "passed", 80.0)]
+
+
+# --- embedded videos ----------------------------------------------------------------------
+
+def _ready_video(owner, school) -> int:
+    """A ready video lesson with one stored rendition and a poster (as the transcode job
+    leaves it), without running ffmpeg."""
+    from lms.core.storage import storage
+    from lms.lessons.models import FileKind, Lesson, LessonFile, LessonKind, LessonState
+
+    video = Lesson(kind=LessonKind.VIDEO, state=LessonState.READY, title="Video bài giảng",
+                   owner_id=owner.id, school_id=school.id)
+    _db.session.add(video)
+    _db.session.flush()
+    for kind, name, data, ctype in ((FileKind.RENDITION_360P, "360p.mp4", b"\x00" * 64,
+                                     "video/mp4"),
+                                    (FileKind.POSTER, "poster.jpg", b"\xff\xd8\xff" + b"0" * 9,
+                                     "image/jpeg")):
+        key = f"lessons/{video.id}/video/{name}"
+        storage().put_stream(key, io.BytesIO(data), len(data), ctype)
+        _db.session.add(LessonFile(lesson_id=video.id, kind=kind, key=key, size=len(data),
+                                   content_type=ctype, path=name))
+    _db.session.commit()
+    return video.id
+
+
+def test_embedded_video_is_served_through_the_lesson_and_watching_is_recorded(client, db, org):
+    video_id = _ready_video(org.teacher_x, org.school_x)
+    other_video = _ready_video(org.teacher_x, org.school_x)
+    teacher = bearer(client, "teacherx")
+    lesson = create_draft(client, teacher)
+    page = add_page(client, teacher, lesson["id"], "Xem video", f"<p>[[video:{video_id}]]</p>")
+    client.post(f"/api/v1/lessons/{lesson['id']}/publish", headers=teacher)
+    student_y = bearer(client, "hsy")  # another school: cannot open the video lesson itself
+    assert client.get(f"/api/v1/lessons/{video_id}", headers=student_y).status_code == 403
+    base = f"/api/v1/lessons/{lesson['id']}/videos"
+    got = client.get(f"{base}/{video_id}/rendition_360p", headers=student_y)
+    assert got.status_code == 200 and got.data == b"\x00" * 64
+    assert client.get(f"{base}/{other_video}/rendition_360p",
+                      headers=student_y).status_code == 404
+    assert client.get(f"{base}/{video_id}/original", headers=student_y).status_code == 404
+    login(client, "hsy")
+    html = client.get(f"/lessons/{lesson['id']}/read").get_data(as_text=True)
+    assert f"{base}/{video_id}/rendition_360p" in html and "data-watched-url" in html
+    watched = f"/api/v1/lessons/{lesson['id']}/pages/{page['id']}/videos/{video_id}/watched"
+    reply = client.post(watched, headers=student_y)
+    assert reply.status_code == 200 and reply.get_json()["videos_watched"] == 1
+    wrong = f"/api/v1/lessons/{lesson['id']}/pages/{page['id']}/videos/{other_video}/watched"
+    assert client.post(wrong, headers=student_y).status_code == 404
+
+
+def test_the_injection_probe_renders_as_text(client, db, org):
+    probe = "< > & &lt; &gt; &amp; ' \\' 碁 \\ \\\\"
+    teacher = bearer(client, "teacherx")
+    lesson = create_draft(client, teacher, title=probe)
+    mxss = ('<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>'
+            '<math><mtext><table><mglyph><style><img src=x onerror=alert(2)>')
+    add_page(client, teacher, lesson["id"], probe, f"<p>{probe}</p>{mxss}")
+    client.post(f"/api/v1/lessons/{lesson['id']}/publish", headers=teacher)
+    login(client, "hsa")
+    html = client.get(f"/lessons/{lesson['id']}/read").get_data(as_text=True)
+    main = html.split("<main", 1)[1].split("</main>", 1)[0]
+    for needle in ("onerror", "<noscript", "alert(", "<style", "<mglyph"):
+        assert needle not in main, needle
+    assert "碁" in main and "&lt; &gt; &amp;" in main
+    library = client.get("/lessons/library").get_data(as_text=True)
+    assert "&lt; &gt; &amp; &amp;lt;" in library

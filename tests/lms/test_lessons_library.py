@@ -62,6 +62,8 @@ def test_filters_paging_and_bad_filters(client, db, org):
     assert len(second["items"]) == 3
     assert len(_titles(client, teacher, grade="11")) == 11
     assert _titles(client, teacher, kind="video") == []
+    assert len(_titles(client, teacher, school=str(org.school_x.id))) == 20
+    assert _titles(client, teacher, school=str(org.school_y.id)) == []
     for query, code in (({"grade": "abc"}, "invalid_filter"), ({"grade": "13"}, "invalid_filter"),
                         ({"kind": "pdf"}, "invalid_filter"), ({"subject": "1 OR 1"},
                                                               "invalid_filter")):
@@ -99,6 +101,7 @@ def test_library_page_searches_and_escapes_titles(client, db, org):
     html = client.get("/lessons/library?q=phuong+trinh").get_data(as_text=True)
     assert "Phương trình &lt;script&gt;" in html and "<script>alert(1)" not in html
     assert "Hình học" not in html
+    assert "Trường THPT X" in html and "Trường THCS Y" in html  # the school filter
     bad = client.get("/lessons/library?grade=99")
     assert bad.status_code == 200 and "Khối lớp phải là số từ 1 đến 12." in bad.get_data(
         as_text=True)
