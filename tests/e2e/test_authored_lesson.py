@@ -107,3 +107,27 @@ def test_teacher_made_lesson_answered_and_completed_on_a_phone(app, db, org, in_
     progress = _db.session.scalar(select(LessonProgress).where(
         LessonProgress.lesson_id == lesson.id, LessonProgress.user_id == org.student_a.id))
     assert progress.status == "completed" and progress.score == 0.0
+
+
+def test_lesson_editor_fits_a_phone(app, db, org, client, in_process_server, browser,
+                                    screenshot):
+    from playwright.sync_api import expect
+
+    from tests.lms.authored_helpers import published_lesson
+
+    made = published_lesson(client, org)
+    lesson_id, page_id = made["lesson"]["id"], made["pages"][0]["id"]
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        log_in_at(page, in_process_server, "teacherx")
+        for name, url in (("authored-phone-edit", f"/lessons/{lesson_id}/edit"),
+                          ("authored-phone-page-editor", f"/lessons/{lesson_id}/pages/{page_id}")):
+            page.goto(in_process_server + url)
+            if name.endswith("editor"):
+                expect(page.locator("#page-preview math").first).to_be_visible()
+            screenshot(page, name)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{url} scrolls sideways on a phone ({width}px)"
+    finally:
+        context.close()
