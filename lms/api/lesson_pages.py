@@ -13,7 +13,7 @@ from lms.api.lessons import LessonSchema, lesson_json
 from lms.core.errors import DomainError
 from lms.core.storage import download_response
 from lms.extensions import db
-from lms.lessons import authored, library, services
+from lms.lessons import authored, learner, library, services
 
 blp = Blueprint("api_lesson_pages", __name__, url_prefix="/api/v1",
                 description="Bài giảng soạn trực tiếp và thư viện bài giảng")
@@ -214,9 +214,9 @@ def page_viewed(lesson_id, page_id):
     """The caller opened a page of the published version."""
     user = require_user()
     lesson = services.lesson_for(user, lesson_id)
-    authored.mark_viewed(user, lesson, page_id)
+    learner.mark_viewed(user, lesson, page_id)
     db.session.commit()
-    return authored.progress_details(user, lesson)
+    return learner.progress_details(user, lesson)
 
 
 @blp.post("/lessons/<int:lesson_id>/pages/<int:page_id>/videos/<int:video_id>/watched")
@@ -224,9 +224,9 @@ def page_viewed(lesson_id, page_id):
 def video_watched(lesson_id, page_id, video_id):
     user = require_user()
     lesson = services.lesson_for(user, lesson_id)
-    authored.mark_watched(user, lesson, page_id, video_id)
+    learner.mark_watched(user, lesson, page_id, video_id)
     db.session.commit()
-    return authored.progress_details(user, lesson)
+    return learner.progress_details(user, lesson)
 
 
 @blp.post("/lessons/<int:lesson_id>/pages/<int:page_id>/questions/<int:question_id>/answer")
@@ -237,9 +237,9 @@ def answer(data, lesson_id, page_id, question_id):
     """Answer a check question once: scored now, with the key and feedback in the reply."""
     user = require_user()
     lesson = services.lesson_for(user, lesson_id)
-    result = authored.answer(user, lesson, page_id, question_id, data["response"])
+    result = learner.answer(user, lesson, page_id, question_id, data["response"])
     db.session.commit()
-    return {**result, "progress": authored.progress_details(user, lesson)}
+    return {**result, "progress": learner.progress_details(user, lesson)}
 
 
 @blp.get("/lessons/<int:lesson_id>/videos/<int:video_id>/<kind>")

@@ -11,7 +11,7 @@ from lms.api import require_user
 from lms.core.errors import DomainError
 from lms.core.storage import download_response
 from lms.extensions import db
-from lms.lessons import authored, services
+from lms.lessons import authored, learner, services
 from lms.lessons.content import launch_url
 from lms.lessons.models import FileKind, LessonProgress
 
@@ -207,7 +207,7 @@ def get_progress(lesson_id):
     """The caller's own status, score and completion (nobody reads another's here)."""
     user = require_user()
     lesson = services.lesson_for(user, lesson_id)
-    details = authored.progress_details(user, lesson)
+    details = learner.progress_details(user, lesson)
     return progress_json(services.progress_of(user, lesson, request.args.get("sco")), details)
 
 

@@ -22,12 +22,12 @@ from sqlalchemy import select
 
 from lms.auth.decorators import login_required
 from lms.auth.permissions import can
-from lms.core.errors import DomainError
+from lms.core.errors import DomainError, Forbidden
 from lms.core.errors_views import flash_or_raise
 from lms.core.storage import download_response
 from lms.curriculum.models import Subject, Topic, TopicKind
 from lms.extensions import db
-from lms.lessons import authored, library, services
+from lms.lessons import authored, learner, library, services
 from lms.lessons.models import LessonKind
 from lms.org.models import Unit
 
@@ -110,8 +110,6 @@ def new():
         except DomainError as error:
             flash_or_raise(error)
     elif not can(g.user, "lesson.create"):
-        from lms.core.errors import Forbidden
-
         raise Forbidden(_("Bạn không có quyền soạn bài giảng."))
     return render_template("lessons/meta_form.html", lesson=None, values=values, **_choices())
 
@@ -250,7 +248,7 @@ def _feedbacks(snapshot: dict, rows: dict) -> dict:
             row = rows.get(f"question:{page['id']}:{block['id']}")
             if block["kind"] == "question" and row is not None:
                 fraction = None if row.score is None else Decimal(str(row.score))
-                shown[f"{page['id']}:{block['id']}"] = authored.feedback(
+                shown[f"{page['id']}:{block['id']}"] = learner.feedback(
                     block["payload"], row.response or {}, fraction)
     return shown
 
@@ -266,7 +264,7 @@ def read(lesson_id: int):
         snapshot, rows = authored.draft_snapshot(lesson), {}
     else:
         snapshot = authored.published_for(g.user, lesson).snapshot
-        rows = authored.item_rows(lesson, g.user.id)
+        rows = learner.item_rows(lesson, g.user.id)
     pages = snapshot["pages"]
     if not pages:
         flash(_("Bài giảng chưa có trang nào."), "error")
@@ -279,7 +277,7 @@ def read(lesson_id: int):
     return render_template(
         "lessons/reader.html", lesson=lesson, pages=pages, page=page, number=number,
         draft=draft, answers=_feedbacks(snapshot, rows), mode="draft" if draft else "read",
-        progress=None if draft else authored.summary(snapshot, rows),
+        progress=None if draft else learner.summary(snapshot, rows),
         viewed={int(i.split(":")[1]) for i in rows if i.startswith("page:")})
 
 
@@ -307,7 +305,7 @@ def answer(lesson_id: int, page_id: int, question_id: int):
     page = authored.page_in(snapshot, page_id)
     block = authored.question_block(page, question_id)
     try:
-        authored.answer(g.user, lesson, page_id, question_id,
+        learner.answer(g.user, lesson, page_id, question_id,
                         response_from_form(block["payload"]["type"], request.form))
         db.session.commit()
     except DomainError as error:
