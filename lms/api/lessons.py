@@ -115,6 +115,10 @@ class CommitSchema(Schema):
 _DERIVED = (FileKind.RENDITION_360P, FileKind.RENDITION_720P, FileKind.POSTER)
 
 
+#: A JSON ``POST /lessons`` (authored drafts) takes these keys and nothing else.
+JSON_CREATE_FIELDS = {"kind", "metadata", *LessonMetaSchema().fields}
+
+
 def lesson_json(lesson) -> dict:
     package = lesson.scorm
     return {
@@ -166,8 +170,10 @@ def create_lesson():
     background: poll ``GET /api/v1/tasks/{task_id}``)."""
     user = require_user()
     form = request.form if not request.is_json else (request.get_json(silent=True) or {})
-    if not isinstance(form, dict) and request.is_json:
-        raise DomainError(_("Nội dung yêu cầu phải là một đối tượng JSON."), code="invalid_body")
+    if request.is_json and (not isinstance(form, dict) or set(form) - JSON_CREATE_FIELDS):
+        raise DomainError(_("Nội dung yêu cầu phải là một đối tượng JSON với các trường "
+                            "«kind», «metadata» hoặc các trường thông tin bài giảng."),
+                          code="invalid_body")
     if form.get("kind") == "authored":
         lesson = authored.create_authored(user, _metadata(form))
         db.session.commit()

@@ -45,6 +45,11 @@ def test_post_lessons_kind_authored_creates_a_ready_draft_with_metadata(client, 
     lesson = body["lesson"]
     assert lesson["kind"] == "authored" and lesson["duration_minutes"] == 90
     assert lesson["school_id"] == org.school_x.id and lesson["authors"] == ["Phạm Thu Hà"]
+    forged = client.post("/api/v1/lessons", headers=teacher, json={
+        "kind": "authored", "title": "Bài", "owner_id": org.teacher_y.id, "state": "ready"})
+    assert forged.status_code == 400 and forged.get_json()["error"]["code"] == "invalid_body"
+    listed = client.post("/api/v1/lessons", headers=teacher, json=["authored"])
+    assert listed.status_code == 400
 
 
 @pytest.mark.parametrize(("fields", "code"), [
@@ -268,6 +273,9 @@ def test_answer_gives_feedback_once_and_counts_the_first(client, db, org):
     again = client.post(_url(made, 2, question), headers=student,
                         json={"response": {"choice": "b"}})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_answered"
+    forged = client.post(_url(made, 2, question), headers=student,
+                         json={"response": {"choice": "b"}, "score": 1, "user_id": 1})
+    assert forged.status_code == 400
     login(client, "hsa")
     html = client.get(f"/lessons/{made['lesson']['id']}/read?page=2").get_data(as_text=True)
     assert 'data-testid="check-feedback"' in html and "Phương án B" in html
