@@ -54,13 +54,15 @@ def _register_areas(app: Flask) -> None:
     from lms.exams.grading_views import bp as exam_grading_bp
     from lms.exams.paper_views import bp as exam_paper_bp
     from lms.exams.teacher_views import bp as exams_teacher_bp
+    from lms.lessons.library_views import bp as lesson_pages_bp
     from lms.lessons.views import bp as scorm_content_bp
     from lms.lessons.views import player_bp
     from lms.org.views import bp as org_bp
     from lms.questions.views import bp as questions_bp
 
     for blueprint in (core_bp, auth_bp, org_bp, admin_bp, questions_bp, scorm_content_bp,
-                      player_bp, exam_paper_bp, exam_grading_bp, exams_teacher_bp):
+                      player_bp, exam_paper_bp, exam_grading_bp, exams_teacher_bp,
+                      lesson_pages_bp):
         app.register_blueprint(blueprint)
     init_api(app)
     register_error_handlers(app)

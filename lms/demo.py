@@ -104,12 +104,14 @@ def load_demo(seed: int = 2025) -> dict:
     _member(named["parent"], Role.PARENT, units_of(named["student"])[0])
     _topics(subjects["TOAN"])
     db.session.flush()
+    _authored_lesson(named["teacher"], subjects["TOAN"])
     return {"created": True, "students": count, "units": len(units) + len(SCHOOLS)}
 
 
 def remove_demo_accounts() -> int:
     """Delete every demo account (units and classes stay); returns how many went."""
     ids = list(db.session.scalars(select(User.id).where(User.is_demo.is_(True))))
+    _remove_questions_of(ids)
     db.session.execute(delete(Guardianship).where(
         Guardianship.parent_id.in_(ids) | Guardianship.student_id.in_(ids)))
     db.session.execute(delete(Membership).where(Membership.user_id.in_(ids)))
@@ -190,3 +192,75 @@ def _topics(toan: Subject) -> None:
         chapter.children = [Topic(subject_id=toan.id, grade=10, kind=TopicKind.TOPIC, name=n,
                                   position=i) for i, n in enumerate(topic_names)]
         db.session.add(chapter)
+
+
+DEMO_LESSON_PAGES = [
+    ("Công thức nghiệm",
+     "<p>Phương trình bậc hai một ẩn có dạng \\(ax^2 + bx + c = 0\\) với \\(a \\neq 0\\). "
+     "Biệt thức:</p><p>\\[\\Delta = b^2 - 4ac\\]</p><ul>"
+     "<li>\\(\\Delta &gt; 0\\): hai nghiệm phân biệt "
+     "\\(x_{1,2} = \\dfrac{-b \\pm \\sqrt{\\Delta}}{2a}\\);</li>"
+     "<li>\\(\\Delta = 0\\): nghiệm kép \\(x = -\\dfrac{b}{2a}\\);</li>"
+     "<li>\\(\\Delta &lt; 0\\): phương trình vô nghiệm.</li></ul>"),
+    ("Luyện tập",
+     "<p>Ví dụ: \\(x^2 - 4x + 3 = 0\\) có \\(\\Delta = 16 - 12 = 4\\), nên "
+     "\\(x_1 = 1\\), \\(x_2 = 3\\).</p><p>Bây giờ đến lượt em:</p>"
+     "<p>[[question:{question_id}]]</p>"),
+]
+DEMO_CHECK_QUESTION = {
+    "type": "single_choice",
+    "text_html": "Nghiệm của phương trình \\(x^2 - 5x + 6 = 0\\) là",
+    "options": [
+        {"id": "a", "text_html": "\\(x = 1\\) và \\(x = 6\\)", "correct": False,
+         "feedback_html": "Thử lại: \\(1 \\cdot 6 = 6\\) nhưng \\(1 + 6 \\neq 5\\)."},
+        {"id": "b", "text_html": "\\(x = 2\\) và \\(x = 3\\)", "correct": True,
+         "feedback_html": "Đúng: \\(\\Delta = 1\\)."},
+        {"id": "c", "text_html": "\\(x = -2\\) và \\(x = -3\\)", "correct": False,
+         "feedback_html": "Chú ý dấu của \\(b\\)."},
+        {"id": "d", "text_html": "Phương trình vô nghiệm", "correct": False,
+         "feedback_html": "\\(\\Delta = 25 - 24 = 1 &gt; 0\\)."},
+    ],
+    "solution_html": "\\(\\Delta = 25 - 24 = 1\\), \\(x = \\dfrac{5 \\pm 1}{2}\\).",
+}
+
+
+def _authored_lesson(teacher: User, toan: Subject) -> None:
+    """An authored lesson by the demo teacher: two pages with math and a check question,
+    published and assigned to 10A1."""
+    from datetime import datetime, timedelta
+
+    from lms.lessons import authored, library
+    from lms.questions import services as questions
+
+    db.session.flush()
+    db.session.expire(teacher, ["memberships"])
+    question = questions.create_question(
+        teacher, questions.QuestionMeta(subject_id=toan.id, grade=10), DEMO_CHECK_QUESTION)
+    topic = db.session.scalar(select(Topic).where(
+        Topic.name == "Phương trình quy về phương trình bậc hai"))
+    lesson = authored.create_authored(teacher, {
+        "title": "Phương trình bậc hai một ẩn", "subject_id": toan.id, "grade": 10,
+        "topic_id": topic.id if topic else None,
+        "textbook_series": "Kết nối tri thức với cuộc sống",
+        "duration_minutes": 45, "authors": [teacher.full_name], "licence": "CC BY-SA 4.0",
+        "description": "Công thức nghiệm, biệt thức Δ và một câu hỏi kiểm tra."})
+    for title, body in DEMO_LESSON_PAGES:
+        authored.save_page(teacher, lesson, title,
+                           body.replace("{question_id}", str(question.id)))
+    authored.publish(teacher, lesson)
+    school_class = next(m.school_class for m in teacher.memberships if m.school_class)
+    due = datetime.combine(date.today() + timedelta(days=7), datetime.min.time())
+    library.assign(teacher, lesson, school_class.id, due + timedelta(hours=16, minutes=59))
+
+
+def _remove_questions_of(user_ids: list[int]) -> None:
+    """Questions written by demo accounts go with them (their versions point at the authors)."""
+    from sqlalchemy import update
+
+    from question_bank.models import Question, QuestionVersion
+
+    owned = select(Question.id).where(Question.author_id.in_(user_ids))
+    db.session.execute(update(Question).where(Question.id.in_(owned))
+                       .values(current_version_id=None))
+    db.session.execute(delete(QuestionVersion).where(QuestionVersion.question_id.in_(owned)))
+    db.session.execute(delete(Question).where(Question.id.in_(owned)))

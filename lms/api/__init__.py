@@ -44,7 +44,16 @@ def require_user():
 
 
 def init_api(app: Flask) -> None:
-    from lms.api import auth, exam_grading, exam_manage, exams, lessons, questions, tasks
+    from lms.api import (
+        auth,
+        exam_grading,
+        exam_manage,
+        exams,
+        lesson_pages,
+        lessons,
+        questions,
+        tasks,
+    )
 
     app.config.update(
         API_TITLE="HocLieu API",
@@ -61,6 +70,7 @@ def init_api(app: Flask) -> None:
         },
     )
     api.init_app(app)
-    for module in (auth, tasks, questions, lessons, exams, exam_grading, exam_manage):
+    for module in (auth, tasks, questions, lessons, lesson_pages, exams, exam_grading,
+                   exam_manage):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

@@ -11,7 +11,7 @@ from lms.api import require_user
 from lms.core.errors import DomainError
 from lms.core.storage import download_response
 from lms.extensions import db
-from lms.lessons import services
+from lms.lessons import authored, learner, services
 from lms.lessons.content import launch_url
 from lms.lessons.models import FileKind, LessonProgress
 
@@ -29,7 +29,7 @@ def _upload_limit():
     """Only the upload endpoint accepts bodies up to HOCLIEU_MAX_UPLOAD_MB, and a commit is
     bounded to MAX_COMMIT_BYTES; a larger declared Content-Length is refused with 413 before
     anything is read."""
-    if request.endpoint == "api_lessons.create_lesson":
+    if request.endpoint in ("api_lessons.create_lesson", "api_lessons.upload_image"):
         request.max_content_length = (int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
                                       + FORM_SLACK)
     elif request.endpoint == "api_lessons.commit_scorm":
@@ -50,9 +50,9 @@ class LessonMetaSchema(Schema):
 
 class UploadSchema(Schema):
     """Multipart form: ``kind``, ``file`` and ``metadata`` (a JSON object, or the same fields
-    sent one by one)."""
+    sent one by one). ``kind=authored`` takes no file: it creates an empty draft."""
 
-    kind = fields.String(required=True, validate=validate.OneOf(["scorm", "video"]))
+    kind = fields.String(required=True, validate=validate.OneOf(["scorm", "video", "authored"]))
     metadata = fields.String(metadata={"description": "JSON: LessonMetaSchema"})
     file = fields.Raw(metadata={"type": "string", "format": "binary"})
 
@@ -85,6 +85,8 @@ class LessonSchema(Schema):
     launch_url = fields.String(allow_none=True)
     toc = fields.List(fields.Dict())
     renditions = fields.List(fields.Nested(RenditionSchema))
+    #: Authored lessons: when the latest version was published (None: a draft only).
+    published_at = fields.String(allow_none=True)
 
 
 class CreatedSchema(Schema):
@@ -95,6 +97,8 @@ class CreatedSchema(Schema):
 
 class ProgressSchema(Schema):
     status = fields.String()
+    #: Authored lessons: pages_viewed, pages, questions_answered, questions, videos_watched.
+    authored = fields.Dict(allow_none=True)
     success = fields.String(allow_none=True)
     score = fields.Float(allow_none=True)
     completion = fields.Float(allow_none=True)
@@ -109,6 +113,10 @@ class CommitSchema(Schema):
 
 
 _DERIVED = (FileKind.RENDITION_360P, FileKind.RENDITION_720P, FileKind.POSTER)
+
+
+#: A JSON ``POST /lessons`` (authored drafts) takes these keys and nothing else.
+JSON_CREATE_FIELDS = {"kind", "metadata", *LessonMetaSchema().fields}
 
 
 def lesson_json(lesson) -> dict:
@@ -130,11 +138,14 @@ def lesson_json(lesson) -> dict:
                         "url": url_for("api_lessons.get_media", lesson_id=lesson.id,
                                        kind=f.kind.value)}
                        for f in lesson.files if f.kind in _DERIVED],
+        "published_at": lesson.published_at.isoformat() + "Z" if lesson.published_at else None,
     }
 
 
 def _metadata(form) -> dict:
     raw = form.get("metadata")
+    if isinstance(raw, dict):
+        raw = json.dumps(raw)
     try:
         data = json.loads(raw) if raw else {k: v for k, v in form.items()
                                             if k in LessonMetaSchema().fields}
@@ -158,11 +169,20 @@ def create_lesson():
     """Upload a SCORM zip (checked now, ready at once) or a video (transcoded in the
     background: poll ``GET /api/v1/tasks/{task_id}``)."""
     user = require_user()
+    form = request.form if not request.is_json else (request.get_json(silent=True) or {})
+    if request.is_json and (not isinstance(form, dict) or set(form) - JSON_CREATE_FIELDS):
+        raise DomainError(_("Nội dung yêu cầu phải là một đối tượng JSON với các trường "
+                            "«kind», «metadata» hoặc các trường thông tin bài giảng."),
+                          code="invalid_body")
+    if form.get("kind") == "authored":
+        lesson = authored.create_authored(user, _metadata(form))
+        db.session.commit()
+        return {"lesson": lesson_json(lesson), "state": lesson.state.value, "task_id": None}
     upload = request.files.get("file")
     if upload is None:
         raise DomainError(_("Thiếu tệp (trường «file»)."), code="missing_file")
-    lesson = services.create_lesson(user, request.form.get("kind", ""),
-                                    _metadata(request.form), upload.stream,
+    lesson = services.create_lesson(user, form.get("kind", ""),
+                                    _metadata(form), upload.stream,
                                     upload.filename or "")
     db.session.commit()
     lesson = db.session.get(type(lesson), lesson.id)
@@ -177,13 +197,14 @@ def get_lesson(lesson_id):
     return lesson_json(services.lesson_for(require_user(), lesson_id))
 
 
-def progress_json(row: LessonProgress | None) -> dict:
+def progress_json(row: LessonProgress | None, details: dict | None = None) -> dict:
     if row is None:
         return {"status": "not attempted", "success": None, "score": None, "completion": None,
-                "location": "", "suspend_data": "", "total_seconds": 0.0}
+                "location": "", "suspend_data": "", "total_seconds": 0.0, "authored": details}
     return {"status": row.status, "success": row.success, "score": row.score,
             "completion": row.completion, "location": row.location,
-            "suspend_data": row.suspend_data, "total_seconds": row.total_seconds}
+            "suspend_data": row.suspend_data, "total_seconds": row.total_seconds,
+            "authored": details}
 
 
 @blp.get("/lessons/<int:lesson_id>/progress")
@@ -192,7 +213,8 @@ def get_progress(lesson_id):
     """The caller's own status, score and completion (nobody reads another's here)."""
     user = require_user()
     lesson = services.lesson_for(user, lesson_id)
-    return progress_json(services.progress_of(user, lesson, request.args.get("sco")))
+    details = learner.progress_details(user, lesson)
+    return progress_json(services.progress_of(user, lesson, request.args.get("sco")), details)
 
 
 @blp.post("/lessons/<int:lesson_id>/scorm/commit")

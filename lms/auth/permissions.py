@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from lms.core.errors import Forbidden
 from lms.extensions import db
-from lms.org.models import Membership, Role, SchoolClass, Unit
+from lms.org.models import Membership, Role, SchoolClass, Unit, UnitKind
 
 RULES: dict[str, Callable] = {}
 
@@ -193,5 +193,24 @@ def _lesson_view(user, lesson) -> bool:
     if lesson.state.value != "ready" or lesson.school_id is None:
         return False
     school = db.session.get(Unit, lesson.school_id)
+    if lesson.kind.value == "authored":
+        # Drafts stay with their author; a published version is open to the whole province.
+        return lesson.published_at is not None and any(
+            school.path.startswith(path) for path in province_paths(user))
     return (any(m.unit_id == lesson.school_id for m in user.memberships)
             or is_admin_over(user, school))
+
+
+def province_paths(user) -> list[str]:
+    """Paths of the provinces (department units) the user belongs to; an admin's own unit
+    covers its subtree. Units outside any department count their tree's root."""
+    paths = set()
+    for m in user.memberships:
+        if m.role == Role.ADMIN:
+            paths.add(m.unit.path)
+            continue
+        ids = [int(i) for i in m.unit.path.strip("/").split("/") if i]
+        department = db.session.scalar(db.select(Unit).where(
+            Unit.id.in_(ids), Unit.kind == UnitKind.DEPARTMENT).order_by(Unit.path))
+        paths.add(department.path if department else f"/{ids[0]}/")
+    return sorted(paths)

@@ -23,6 +23,9 @@ class Section:
 
 def nav_items(user) -> list[dict]:
     items = []
+    if user.memberships:
+        items.append({"label": _("Thư viện bài giảng"),
+                      "url": url_for("lesson_pages.library_page")})
     if can(user, "question.create"):
         items.append({"label": _("Ngân hàng câu hỏi"), "url": url_for("questions.bank")})
     if can(user, "exam.create"):
@@ -52,8 +55,21 @@ def _student(user) -> list[Section]:
                 [(c.name, c.school.name, None) for c in classes], testid="student-classes"),
         Section(_("Việc cần làm"), _("Chưa có bài học hay bài kiểm tra nào được giao. "
                                      "Khi giáo viên giao bài, bài sẽ hiện ở đây."),
-                testid="student-todo"),
+                _lesson_todo(user), testid="student-todo"),
     ]
+
+
+def _lesson_todo(user) -> list[tuple[str, str, str | None]]:
+    """Lessons assigned to the student's classes, with due dates (dd/mm/yyyy) and status."""
+    from lms.i18n import vn_date
+    from lms.lessons.library import assigned_to
+    from lms.lessons.library_views import STATUS_LABELS
+
+    return [(row["lesson"].title,
+             _("Hạn %(due)s · %(status)s", due=vn_date(row["assignment"].due_at),
+               status=STATUS_LABELS.get(row["status"], row["status"])),
+             url_for("lessons.show", lesson_id=row["lesson"].id))
+            for row in assigned_to(user)]
 
 
 def _duty(m: Membership) -> str:

@@ -1,1 +1,1 @@
-"""Lessons: uploaded SCORM packages and videos (authored pages come later)."""
+"""Lessons: uploaded SCORM packages and videos, authored pages, the library and assignments."""

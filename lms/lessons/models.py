@@ -34,6 +34,8 @@ class FileKind(enum.StrEnum):
     RENDITION_720P = "rendition_720p"
     POSTER = "poster"
     SCORM_FILE = "scorm_file"
+    #: An image uploaded for an authored lesson's pages (type checked from its bytes).
+    IMAGE = "image"
 
 
 class Lesson(db.Model):
@@ -70,6 +72,13 @@ class Lesson(db.Model):
                                                      cascade="all, delete-orphan")
     scorm: Mapped["ScormPackage | None"] = relationship(back_populates="lesson",
                                                         cascade="all, delete-orphan")
+    #: Folded (accent-free, lower-case) title, description, series and authors: the library's
+    #: accent-insensitive search matches words against it with LIKE.
+    search_key: Mapped[str] = mapped_column(Text, default="")
+    #: Folded author names, for the library's author filter.
+    authors_key: Mapped[str] = mapped_column(String(1000), default="")
+    #: When an authored lesson was last published (None: never, a draft only).
+    published_at: Mapped[datetime | None]
 
 
 class LessonFile(db.Model):
@@ -159,3 +168,68 @@ class LessonProgress(db.Model):
     #: Accumulated session time in seconds.
     total_seconds: Mapped[float] = mapped_column(default=0.0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LessonPage(db.Model):
+    """A draft page of an authored lesson; publishing copies the pages into a LessonVersion.
+
+    ``body_html`` is sanitised HTML (nh3) with LaTeX math and embed markers written as text:
+    ``[[question:ID]]``, ``[[video:LESSON_ID]]``, ``[[image:FILE_ID]]``. ``blocks`` (schema 1) is
+    the list of those embeds in order, checked on save: ``[{"kind": "question"|"video"|"image",
+    "id": int}]``.
+    """
+
+    __tablename__ = "lesson_page"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id", ondelete="CASCADE"),
+                                           index=True)
+    #: 0-based order among the lesson's pages.
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    blocks: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LessonItemProgress(db.Model):
+    """One thing a learner did in an authored lesson: viewed a page, watched a video, answered
+    a check question. ``item`` is ``page:P``, ``video:P:V`` or ``question:P:Q`` (P a page id,
+    stable across published versions); a question's row keeps the response and its score."""
+
+    __tablename__ = "lesson_item_progress"
+    __table_args__ = (UniqueConstraint("lesson_id", "user_id", "item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id", ondelete="CASCADE"),
+                                           index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: The published version the learner was reading.
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lesson_version.id", ondelete="SET NULL"))
+    item: Mapped[str] = mapped_column(String(80))
+    #: The stored-id response of a check question (None for pages and videos).
+    response: Mapped[dict | None] = mapped_column(JSON)
+    #: Fraction 0..1 of a check question (None: not scored).
+    score: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LessonAssignment(db.Model):
+    """A lesson given to a class with a due date; pins the published version assigned."""
+
+    __tablename__ = "lesson_assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id", ondelete="CASCADE"),
+                                           index=True)
+    lesson_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lesson_version.id", ondelete="SET NULL"))
+    class_id: Mapped[int] = mapped_column(ForeignKey("school_class.id", ondelete="CASCADE"),
+                                          index=True)
+    #: Due moment (UTC, naive like every timestamp here).
+    due_at: Mapped[datetime]
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lesson: Mapped[Lesson] = relationship()

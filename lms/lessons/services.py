@@ -35,6 +35,7 @@ from lms.lessons.models import (
 )
 from lms.org.models import UnitKind
 from media import PackageError, StorageError, check_content, extract_zip, read_package
+from question_bank import fold
 
 log = logging.getLogger("hoclieu.lessons")
 CHUNK = 1024 * 1024
@@ -99,6 +100,7 @@ def _apply_meta(lesson: Lesson, meta: dict) -> None:
     if int(duration) < CLASS_PERIOD_MINUTES:
         raise DomainError(_("Thời lượng phải ít nhất một tiết (%(n)d phút).",
                             n=CLASS_PERIOD_MINUTES), code="invalid_metadata")
+    _check_refs(meta)
     lesson.title = title[:300]
     lesson.duration_minutes = int(duration)
     lesson.subject_id = meta.get("subject_id")
@@ -108,6 +110,26 @@ def _apply_meta(lesson: Lesson, meta: dict) -> None:
     lesson.authors = [nfc(a) for a in meta.get("authors") or [] if nfc(a)]
     lesson.licence = nfc(meta.get("licence"))[:120]
     lesson.description = nfc(meta.get("description"))
+    set_search_keys(lesson)
+
+
+def _check_refs(meta: dict) -> None:
+    """Subject and topic ids must name rows (a clear 400 instead of a foreign-key error)."""
+    from lms.curriculum.models import Subject, Topic
+
+    for field, model, message in (
+            ("subject_id", Subject, _("Không có môn học #%(id)s.", id=meta.get("subject_id"))),
+            ("topic_id", Topic, _("Không có chủ đề #%(id)s.", id=meta.get("topic_id")))):
+        if meta.get(field) is not None and db.session.get(model, meta[field]) is None:
+            raise DomainError(message, code="invalid_metadata", details={"field": field})
+
+
+def set_search_keys(lesson: Lesson) -> None:
+    """The folded text the library's accent-insensitive search and author filter match."""
+    authors = " ".join(lesson.authors or [])
+    lesson.search_key = fold(" ".join([lesson.title, lesson.description or "",
+                                       lesson.textbook_series or "", authors]))
+    lesson.authors_key = fold(authors)[:1000]
 
 
 def create_lesson(actor, kind: str, meta: dict, stream: BinaryIO, filename: str) -> Lesson:
@@ -120,8 +142,8 @@ def create_lesson(actor, kind: str, meta: dict, stream: BinaryIO, filename: str)
         raise DomainError(_("Loại bài giảng phải là «scorm» hoặc «video»."),
                           code="invalid_kind") from None
     if lesson_kind == LessonKind.AUTHORED:
-        raise DomainError(_("Bài giảng soạn trực tiếp chưa được hỗ trợ qua tải tệp."),
-                          code="invalid_kind")
+        raise DomainError(_("Bài giảng soạn trực tiếp không tải tệp lên: hãy tạo bản nháp "
+                            "rồi thêm trang."), code="invalid_kind")
     lesson = Lesson(kind=lesson_kind, owner_id=actor.id, school_id=_school_of(actor))
     _apply_meta(lesson, meta)
     work = tempfile.mkdtemp(prefix="lesson-")
@@ -281,6 +303,7 @@ def progress_of(actor, lesson: Lesson, sco: str | None = None) -> LessonProgress
 def commit_scorm(actor, lesson: Lesson, sco: str, data: dict) -> LessonProgress:
     """Validate a CMI commit from the player and store it for this learner and SCO."""
     from lms.lessons.scorm_runtime import apply_commit, parse_commit
+    from lms.lessons.signals import progress_changed
 
     package = lesson.scorm
     if package is None:
@@ -296,6 +319,9 @@ def commit_scorm(actor, lesson: Lesson, sco: str, data: dict) -> LessonProgress:
     if row is None:
         row = LessonProgress(lesson_id=lesson.id, user_id=actor.id, sco=sco)
         db.session.add(row)
+    before = (row.status, row.score)
     apply_commit(row, values)
     db.session.flush()
+    if (row.status, row.score) != before:
+        progress_changed(lesson, actor.id, row.status, row.score)
     return row

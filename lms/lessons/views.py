@@ -105,10 +105,15 @@ def play(lesson_id: int):
 @login_required
 def show(lesson_id: int):
     """A video lesson: the transcode progress bar while processing, the player when ready
-    (SCORM lessons open in the player)."""
+    (SCORM lessons open in the player, authored lessons in the reader or, drafts, the
+    editor)."""
     lesson = services.lesson_for(g.user, lesson_id)
     if lesson.scorm is not None:
         return redirect(url_for("lessons.play", lesson_id=lesson.id))
+    if lesson.kind.value == "authored":
+        if lesson.published_at is None:
+            return redirect(url_for("lesson_pages.edit", lesson_id=lesson.id))
+        return redirect(url_for("lesson_pages.read", lesson_id=lesson.id))
     media = {f.kind.value: url_for("api_lessons.get_media", lesson_id=lesson.id,
                                    kind=f.kind.value) for f in lesson.files}
     return render_template("lessons/video.html", lesson=lesson, media=media)
