@@ -27,6 +27,11 @@ DEFAULT_SETTINGS = {
     "late": {"mode": "auto_submit", "grace_s": 0},
     "scale": 10,
     "rounding": "0.01",
+    # Generation of papers (lms/exams/variants.py): fixed | variants | random_draw.
+    "generation": "fixed",
+    "variant_count": 4,
+    "code_digits": 3,
+    "variant_assignment": "round_robin",
 }
 
 #: The issue-4 API's review shorthand → a full review policy.
