@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from lms.core.errors import DomainError
-from lms.curriculum.models import CognitiveLevel, CognitiveScale, Subject, Topic, TopicKind
+from lms.curriculum.models import CognitiveScale, Subject, Topic, TopicKind
 from lms.exams import matrix, services, variants
 from lms.exams.models import Attempt, Exam, ExamMatrix, ExamVariant
 from lms.extensions import db
