@@ -17,6 +17,12 @@
 
 ``Exam.snapshot`` is frozen at publish: ``[{"slot", "question_id", "version_id", "payload",
 "points"}]``; later edits of the bank never reach it (security.md 15).
+
+Paper generation (``lms/exams/variants.py``) adds optional settings keys, absent meaning the
+default: ``"generation": "fixed" | "variants" | "random_draw"``, ``"variant_count": 4``,
+``"code_digits": 3 | 4``, ``"variant_assignment": "round_robin" | "random"``. Snapshot entries
+of an exam built from a matrix also carry ``"section"`` and ``"cell": {"index", "section",
+"topic_id", "level", "count"}``.
 """
 
 import enum

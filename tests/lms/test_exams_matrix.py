@@ -553,3 +553,15 @@ def test_property_a_draw_takes_count_distinct_entries_of_every_cell(snapshot, rn
 def test_variant_codes_cover_a_full_range_without_repeats():
     codes = variants.variant_codes(50, 3, random.Random(4))
     assert len(set(codes)) == 50 and all(100 <= int(c) <= 999 for c in codes)
+
+
+def test_openapi_documents_the_matrix_and_the_variant_endpoints(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["Matrix"]["properties"]) == {"subject", "grade", "scale", "sections"}
+    assert set(schemas["MatrixSection"]["properties"]) == {"name", "type", "cells"}
+    assert set(schemas["MatrixCell"]["required"]) == {"topic_id", "level", "count", "points"}
+    assert "matrix" in schemas["ExamCreate"]["properties"]
+    assert {"generation", "variant_count", "code_digits", "variant_assignment"} <= set(
+        schemas["Settings"]["properties"])
+    assert "/api/v1/exams/{exam_id}/variants/{code}" in spec["paths"]
