@@ -16,7 +16,7 @@ from collections import Counter
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.auth.permissions import can, require
 from lms.core.errors import DomainError
@@ -329,3 +329,22 @@ def matrix_of(exam: Exam) -> dict | None:
     """The exam's normalised matrix, or None for a hand-picked paper."""
     row = db.session.scalar(select(ExamMatrix).where(ExamMatrix.exam_id == exam.id))
     return row.spec if row else None
+
+
+def availability(actor, subject_id: int, grade: int) -> dict[tuple[str, int, int], int]:
+    """(type, topic id, level id) → usable questions, a chapter counting its topics too: the
+    hints a matrix form shows next to each cell (the build itself re-checks every question)."""
+    rows = db.session.execute(
+        select(Question.type, Question.topic_id, Question.level_id, func.count())
+        .where(Question.subject_id == subject_id, Question.grade == grade,
+               Question.topic_id.is_not(None), Question.level_id.is_not(None),
+               Question.status != QuestionStatus.ARCHIVED, visible_condition(actor))
+        .group_by(Question.type, Question.topic_id, Question.level_id)).all()
+    parents = dict(db.session.execute(select(Topic.id, Topic.parent_id).where(
+        Topic.subject_id == subject_id, Topic.grade == grade)).all())
+    counts: Counter = Counter()
+    for kind, topic_id, level_id, n in rows:
+        counts[(kind, topic_id, level_id)] += n
+        if parents.get(topic_id):
+            counts[(kind, parents[topic_id], level_id)] += n
+    return dict(counts)

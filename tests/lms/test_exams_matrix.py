@@ -11,92 +11,26 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from lms.core.errors import DomainError
-from lms.curriculum.models import CognitiveScale, Subject, Topic, TopicKind
 from lms.exams import matrix, services, variants
 from lms.exams.models import Attempt, Exam, ExamMatrix, ExamVariant
 from lms.extensions import db
 from lms.questions import services as questions
+from question_bank.models import QuestionStatus
 from tests.lms.exams_setup import T0, bearer
-from tests.question_bank.payloads import RAW
-
-TYPES_2025 = ("single_choice", "true_false_4", "short_numeric")
-
-
-# ---------------------------------------------------------------- bank setup
-
-
-def _toan():
-    return db.session.scalar(select(Subject).where(Subject.code == "TOAN"))
-
-
-def _levels() -> dict[str, int]:
-    scale = db.session.scalar(select(CognitiveScale).where(CognitiveScale.code == "4LEVEL"))
-    return {level.code: level.id for level in scale.levels}
-
-
-def _topic(name: str, parent: Topic | None = None, grade: int = 10) -> Topic:
-    topic = Topic(subject_id=_toan().id, grade=grade, name=name,
-                  kind=TopicKind.TOPIC if parent else TopicKind.CHAPTER,
-                  parent_id=parent.id if parent else None)
-    db.session.add(topic)
-    db.session.flush()
-    return topic
-
-
-def _payload(kind: str, label: str, **changes) -> dict:
-    return {**RAW[kind], "text_html": f"{RAW[kind]['text_html']} ({label})", **changes}
-
-
-def _bank(author, topic: Topic, level: str, kind: str, n: int, approve_by=None,
-          **changes) -> list:
-    """``n`` questions of one cell written by ``author`` (approved when a reviewer is given)."""
-    made = []
-    for i in range(n):
-        meta = questions.QuestionMeta(subject_id=_toan().id, grade=topic.grade,
-                                      topic_id=topic.id, level_id=_levels()[level])
-        question = questions.create_question(author, meta, _payload(
-            kind, f"{topic.name} {level} {kind} {author.username} {i}", **changes))
-        if approve_by is not None:
-            questions.submit(author, question)
-            questions.approve(approve_by, question)
-        made.append(question)
-    db.session.flush()
-    return made
-
-
-def _matrix(rows: list[tuple[str, str, int, str, int]], subject="TOAN", grade=10) -> dict:
-    """rows: (section name, type, topic id, level, count); points 0.25 / 1 / 0.5 by type."""
-    points = {"single_choice": "0.25", "true_false_4": "1", "short_numeric": "0.5"}
-    sections: dict[str, dict] = {}
-    for name, kind, topic_id, level, count in rows:
-        section = sections.setdefault(name, {"name": name, "type": kind, "cells": []})
-        section["cells"].append({"topic_id": topic_id, "level": level, "count": count,
-                                 "points": points[kind]})
-    return {"subject": subject, "grade": grade, "sections": list(sections.values())}
+from tests.lms.matrix_setup import (
+    add_questions,
+    levels,
+    make_bank,
+    matrix_json,
+    rows_2025,
+    toan,
+    topic,
+)
 
 
 @pytest.fixture
 def bank(org):
-    """Two chapters of Toán 10 with a topic inside the first; a bank in the 2025 format."""
-    ham_so = _topic("Hàm số")
-    bac_hai = _topic("Hàm số bậc hai", parent=ham_so)
-    vecto = _topic("Vectơ")
-    teacher = org.teacher_x
-    _bank(teacher, ham_so, "NB", "single_choice", 3)
-    _bank(teacher, bac_hai, "NB", "single_choice", 2)          # a chapter row takes its topics
-    _bank(teacher, ham_so, "TH", "single_choice", 2)
-    _bank(teacher, vecto, "NB", "single_choice", 3)
-    _bank(teacher, ham_so, "TH", "true_false_4", 3)
-    _bank(teacher, vecto, "VD", "short_numeric", 3)
-    db.session.commit()
-    return {"ham_so": ham_so, "bac_hai": bac_hai, "vecto": vecto}
-
-
-def _rows_2025(bank) -> list:
-    return [("Phần I", "single_choice", bank["ham_so"].id, "NB", 4),
-            ("Phần I", "single_choice", bank["vecto"].id, "NB", 2),
-            ("Phần II", "true_false_4", bank["ham_so"].id, "TH", 2),
-            ("Phần III", "short_numeric", bank["vecto"].id, "VD", 2)]
+    return make_bank(org)
 
 
 def _create(client, headers, body):
@@ -113,26 +47,26 @@ def _exam_body(spec, org, generation="fixed", **settings):
 
 
 def test_matrix_picks_the_right_count_per_cell_from_usable_questions(org, bank):
-    levels = _levels()
-    # not usable: another school's draft, an archived own question, wrong level / type / grade
-    _bank(org.teacher_y, bank["ham_so"], "NB", "single_choice", 3)
-    archived = _bank(org.teacher_x, bank["ham_so"], "NB", "single_choice", 1)[0]
-    questions.submit(org.teacher_x, archived)
-    db.session.flush()
-    archived.move_to(archived.status.__class__("draft"))
-    archived.move_to(archived.status.__class__("archived"))
-    _bank(org.teacher_x, bank["ham_so"], "TH", "multiple_response", 3)
+    level_ids = levels()
+    # not usable: another school's draft, an archived own question, the wrong type or level,
+    # another grade
+    add_questions(org.teacher_y, bank["ham_so"], "NB", "single_choice", 3)
+    archived = add_questions(org.teacher_x, bank["ham_so"], "NB", "single_choice", 1)[0]
+    archived.move_to(QuestionStatus.ARCHIVED)
+    add_questions(org.teacher_x, bank["ham_so"], "NB", "multiple_response", 2)
+    add_questions(org.teacher_x, bank["vecto"], "VDC", "single_choice", 2)
+    add_questions(org.teacher_x, topic("Hàm số", grade=11), "NB", "single_choice", 2)
     # usable: another school's approved question
-    shared = _bank(org.teacher_y, bank["vecto"], "NB", "single_choice", 1,
-                   approve_by=org.reviewer)[0]
+    shared = add_questions(org.teacher_y, bank["vecto"], "NB", "single_choice", 1,
+                           approve_by=org.reviewer)[0]
     db.session.commit()
-    spec = matrix.normalise_matrix(_matrix(_rows_2025(bank)))
+    spec = matrix.normalise_matrix(matrix_json(rows_2025(bank)))
     pools = matrix.cell_pools(org.teacher_x, spec)
     assert [len(p) for p in pools] == [5, 4, 3, 3]          # chapter Hàm số = 3 + 2 in its topic
     assert shared in pools[1] and archived not in pools[0]
     assert all(q.author_id == org.teacher_x.id for q in pools[0])
 
-    exam = matrix.create_exam_from_matrix(org.teacher_x, "KT", _matrix(_rows_2025(bank)))
+    exam = matrix.create_exam_from_matrix(org.teacher_x, "KT", matrix_json(rows_2025(bank)))
     by_cell = Counter(entry["cell"]["index"] for entry in exam.selection)
     assert by_cell == {0: 4, 1: 2, 2: 2, 3: 2}
     for entry in exam.selection:
@@ -140,12 +74,12 @@ def test_matrix_picks_the_right_count_per_cell_from_usable_questions(org, bank):
         cell = spec["sections"]
         section = next(s for s in cell if s["name"] == entry["section"])
         assert question.type == section["type"]
-        assert question.level_id == levels[entry["cell"]["level"]]
+        assert question.level_id == level_ids[entry["cell"]["level"]]
         assert question.topic_id in {entry["cell"]["topic_id"], bank["bac_hai"].id}
     assert {e["points"] for e in exam.selection if e["section"] == "Phần I"} == {"0.25"}
     assert len({e["question_id"] for e in exam.selection}) == 10
     assert db.session.scalar(select(ExamMatrix).where(ExamMatrix.exam_id == exam.id)).spec == spec
-    assert (exam.subject_id, exam.grade) == (_toan().id, 10)
+    assert (exam.subject_id, exam.grade) == (toan().id, 10)
 
 
 def test_a_question_matching_two_cells_is_used_once(org, bank):
@@ -153,7 +87,7 @@ def test_a_question_matching_two_cells_is_used_once(org, bank):
     rows = [("A", "single_choice", bank["vecto"].id, "NB", 2),
             ("B", "single_choice", bank["vecto"].id, "NB", 2)]
     with pytest.raises(DomainError) as error:
-        matrix.create_exam_from_matrix(org.teacher_x, "KT", _matrix(rows))
+        matrix.create_exam_from_matrix(org.teacher_x, "KT", matrix_json(rows))
     assert error.value.details["cells"] == [{
         "cell": 1, "section": "B", "type": "single_choice", "topic_id": bank["vecto"].id,
         "topic": "Vectơ", "level": "NB", "level_name": "Nhận biết", "needed": 2,
@@ -165,7 +99,7 @@ def test_every_short_cell_is_reported_at_once(client, org, bank):
             ("Phần I", "single_choice", bank["vecto"].id, "NB", 2),       # enough
             ("Phần II", "true_false_4", bank["vecto"].id, "VDC", 4),      # none
             ("Phần III", "short_numeric", bank["vecto"].id, "VD", 3)]     # exactly enough
-    reply = _create(client, bearer(client, "teacherx"), _exam_body(_matrix(rows), org))
+    reply = _create(client, bearer(client, "teacherx"), _exam_body(matrix_json(rows), org))
     assert reply.status_code == 400, reply.get_json()
     error = reply.get_json()["error"]
     assert error["code"] == "matrix_short"
@@ -188,7 +122,7 @@ def test_every_short_cell_is_reported_at_once(client, org, bank):
     (lambda m: m.update(grade=13), "grade", "12"),
 ])
 def test_service_reports_each_matrix_problem_with_its_path(org, bank, change, field, words):
-    spec = _matrix(_rows_2025(bank))
+    spec = matrix_json(rows_2025(bank))
     change(spec)
     with pytest.raises(DomainError) as error:
         matrix.normalise_matrix(spec)
@@ -199,8 +133,8 @@ def test_service_reports_each_matrix_problem_with_its_path(org, bank, change, fi
 
 
 def test_topic_of_another_grade_and_several_problems_are_all_listed(org, bank):
-    other_grade = _topic("Số hữu tỉ", grade=7)
-    spec = _matrix(_rows_2025(bank))
+    other_grade = topic("Số hữu tỉ", grade=7)
+    spec = matrix_json(rows_2025(bank))
     spec["sections"][0]["cells"][0]["topic_id"] = other_grade.id
     spec["sections"][2]["cells"][0].update(count=0, points="-1")
     with pytest.raises(DomainError) as error:
@@ -233,7 +167,7 @@ CELL = ("matrix", "sections", "0", "cells", "0")
     (lambda b: b["settings"].update(variant_count=0), ("settings", "variant_count"), "1"),
 ])
 def test_bad_matrix_bodies_are_400_naming_the_field(client, org, bank, change, path, words):
-    body = _exam_body(_matrix(_rows_2025(bank)), org)
+    body = _exam_body(matrix_json(rows_2025(bank)), org)
     change(body)
     reply = _create(client, bearer(client, "teacherx"), body)
     assert reply.status_code == 400, reply.get_json()
@@ -245,7 +179,7 @@ def test_bad_matrix_bodies_are_400_naming_the_field(client, org, bank, change, p
 
 
 def test_api_service_level_matrix_errors_are_400_with_paths(client, org, bank):
-    body = _exam_body(_matrix(_rows_2025(bank)), org)
+    body = _exam_body(matrix_json(rows_2025(bank)), org)
     body["matrix"]["sections"][0]["cells"][1]["level"] = "VDC4"
     body["matrix"]["sections"][1]["cells"][0]["topic_id"] = 424242
     reply = _create(client, bearer(client, "teacherx"), body)
@@ -269,7 +203,7 @@ def test_random_draw_needs_a_matrix(client, org, bank):
 
 
 def _publish_variants(client, org, bank, count=4, digits=3, **extra):
-    body = _exam_body(_matrix(_rows_2025(bank)), org, "variants", variant_count=count,
+    body = _exam_body(matrix_json(rows_2025(bank)), org, "variants", variant_count=count,
                       code_digits=digits, **extra)
     reply = _create(client, bearer(client, "teacherx"), body)
     assert reply.status_code == 201, reply.get_json()
@@ -373,7 +307,8 @@ def test_two_students_get_their_variants_and_are_graded_under_the_shuffle(client
 
 
 def test_fixed_exams_have_no_variant_code(client, org, bank):
-    reply = _create(client, bearer(client, "teacherx"), _exam_body(_matrix(_rows_2025(bank)), org))
+    body = _exam_body(matrix_json(rows_2025(bank)), org)
+    reply = _create(client, bearer(client, "teacherx"), body)
     exam = db.session.get(Exam, reply.get_json()["id"])
     data, result = _take(client, "hsa", exam, {"Phần I", "Phần II", "Phần III"})
     assert data["variant_code"] is None and result["result"]["grade"] == "10.00"
@@ -385,7 +320,7 @@ def test_fixed_exams_have_no_variant_code(client, org, bank):
 
 def test_random_draw_gives_each_student_a_valid_draw_and_grades_only_their_slots(
         client, org, bank):
-    body = _exam_body(_matrix(_rows_2025(bank)), org, "random_draw", shuffle_questions=True)
+    body = _exam_body(matrix_json(rows_2025(bank)), org, "random_draw", shuffle_questions=True)
     reply = _create(client, bearer(client, "teacherx"), body)
     assert reply.status_code == 201, reply.get_json()
     exam = db.session.get(Exam, reply.get_json()["id"])
@@ -409,7 +344,7 @@ def test_random_draw_gives_each_student_a_valid_draw_and_grades_only_their_slots
 
 
 def test_a_random_draw_refuses_answers_to_pool_questions_not_drawn(client, org, bank):
-    body = _exam_body(_matrix(_rows_2025(bank)), org, "random_draw", time_limit_minutes=20)
+    body = _exam_body(matrix_json(rows_2025(bank)), org, "random_draw", time_limit_minutes=20)
     exam_id = _create(client, bearer(client, "teacherx"), body).get_json()["id"]
     exam = db.session.get(Exam, exam_id)
     headers = bearer(client, "hsa")
@@ -467,14 +402,15 @@ def test_teacher_previews_each_variant_with_its_key_and_nobody_else_can(client, 
 
 
 def test_a_fixed_exam_lists_no_variants(client, org, bank):
-    reply = _create(client, bearer(client, "teacherx"), _exam_body(_matrix(_rows_2025(bank)), org))
+    body = _exam_body(matrix_json(rows_2025(bank)), org)
+    reply = _create(client, bearer(client, "teacherx"), body)
     listed = client.get(f"/api/v1/exams/{reply.get_json()['id']}/variants",
                         headers=bearer(client, "teacherx")).get_json()
     assert listed["generation"] == "fixed" and listed["variants"] == []
 
 
 def test_variants_are_made_once_at_publish(org, bank):
-    exam = matrix.create_exam_from_matrix(org.teacher_x, "KT", _matrix(_rows_2025(bank)),
+    exam = matrix.create_exam_from_matrix(org.teacher_x, "KT", matrix_json(rows_2025(bank)),
                                           {"generation": "variants", "variant_count": 2})
     assert db.session.scalars(select(ExamVariant)).all() == []
     services.publish(org.teacher_x, exam)
