@@ -474,7 +474,8 @@ def question_views(attempt: Attempt) -> list[dict]:
         if key in attempt.option_order:
             place = {oid: i for i, oid in enumerate(attempt.option_order[key])}
             view["options"] = sorted(view["options"], key=lambda o: place[o["id"]])
-        views.append({"slot": slot, "points": entry["points"], **view})
+        views.append({"slot": slot, "points": entry["points"],
+                      "section": entry.get("section", ""), **view})
     return views
 
 

@@ -313,6 +313,8 @@ def test_fixed_exams_have_no_variant_code(client, org, bank):
     data, result = _take(client, "hsa", exam, {"Phần I", "Phần II", "Phần III"})
     assert data["variant_code"] is None and result["result"]["grade"] == "10.00"
     assert [q["slot"] for q in data["questions"]] == [e["slot"] for e in exam.snapshot]
+    assert [q["section"] for q in data["questions"]] == ["Phần I"] * 6 + ["Phần II"] * 2 + [
+        "Phần III"] * 2
 
 
 # ---------------------------------------------------------------- random draw
