@@ -41,6 +41,9 @@ MAX_POINTS = Decimal(100)
 #: A random-draw exam freezes at most this many candidates per cell into its snapshot, so the
 #: snapshot every request reads stays small even when the bank has thousands of matches.
 MAX_POOL_PER_CELL = 50
+#: … and at most about this many in all (each cell keeps a share in proportion to its count,
+#: never less than its count).
+MAX_POOL_TOTAL = 1000
 
 
 class _Problems:
@@ -288,11 +291,14 @@ def _raise_short(short: list[dict]) -> None:
 def selection_from(spec: dict, pools: list[list[Question]], draw_per_attempt: bool,
                    rng: random.Random) -> list[dict]:
     """The exam's selection: ``count`` questions per cell (fixed paper, variants), or the
-    cell's whole pool, at most MAX_POOL_PER_CELL (random draw per student)."""
+    cell's pool, at most MAX_POOL_PER_CELL and its share of MAX_POOL_TOTAL (random draw per
+    student)."""
     selection = []
+    total = sum(cell["count"] for _i, _section, cell in cells(spec))
     for index, section, cell in cells(spec):
-        pool = pools[index]
-        size = min(len(pool), MAX_POOL_PER_CELL) if draw_per_attempt else cell["count"]
+        pool, count = pools[index], cell["count"]
+        share = max(count, MAX_POOL_TOTAL * count // total)
+        size = min(len(pool), MAX_POOL_PER_CELL, share) if draw_per_attempt else count
         picked = sorted(rng.sample(pool, size), key=lambda q: q.id)
         described = {"index": index, "section": section["name"], "topic_id": cell["topic_id"],
                      "level": cell["level"], "count": cell["count"]}

@@ -503,3 +503,26 @@ def test_openapi_documents_the_matrix_and_the_variant_endpoints(client):
     assert {"generation", "variant_count", "code_digits", "variant_assignment"} <= set(
         schemas["Settings"]["properties"])
     assert "/api/v1/exams/{exam_id}/variants/{code}" in spec["paths"]
+
+
+def test_random_draw_pools_are_bounded_but_never_below_the_count(org, bank, monkeypatch):
+    monkeypatch.setattr(matrix, "MAX_POOL_TOTAL", 20)         # 10 questions → a share of 2×
+    exam = matrix.create_exam_from_matrix(org.teacher_x, "KT", matrix_json(rows_2025(bank)),
+                                          {"generation": "random_draw"})
+    sizes = Counter(entry["cell"]["index"] for entry in exam.selection)
+    assert sizes == {0: 5, 1: 3, 2: 3, 3: 3}                  # pools of 5, 3, 3, 3 fit
+    monkeypatch.setattr(matrix, "MAX_POOL_TOTAL", 10)         # share = count
+    exam = matrix.create_exam_from_matrix(org.teacher_x, "KT", matrix_json(rows_2025(bank)),
+                                          {"generation": "random_draw"})
+    assert Counter(e["cell"]["index"] for e in exam.selection) == {0: 4, 1: 2, 2: 2, 3: 2}
+
+
+def test_hand_picked_papers_can_have_variants_too(client, org, bank):
+    ids = [q.id for q in db.session.scalars(select(questions.Question)
+                                            .order_by(questions.Question.id)).all()[:6]]
+    body = {"title": "KT", "question_ids": ids, "publish": True,
+            "settings": {"generation": "variants", "variant_count": 3}}
+    reply = _create(client, bearer(client, "teacherx"), body)
+    assert reply.status_code == 201, reply.get_json()
+    papers = db.session.scalars(select(ExamVariant)).all()
+    assert len(papers) == 3 and all(sorted(p.order) == list(range(1, 7)) for p in papers)
