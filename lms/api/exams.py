@@ -6,13 +6,13 @@ The attempt contract is issue 4 §3. Bodies are strict: any field not listed (``
 
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from lms.api import require_user
 from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
 from lms.core.models import utcnow
-from lms.exams import access, logic, services
+from lms.exams import access, logic, matrix, services, variants
 from lms.exams.models import Exam
 from lms.extensions import db
 from lms.org.models import SchoolClass
@@ -51,20 +51,82 @@ class SettingsSchema(Schema):
         "description": "Students type it to start; stored hashed. \"\" or null removes it."})
     mode = fields.String(validate=validate.OneOf(logic.MODES))
     navigation = fields.String(validate=validate.OneOf(logic.NAVIGATIONS))
+    generation = fields.String(
+        validate=validate.OneOf(variants.GENERATIONS),
+        metadata={"description": "fixed: one paper; variants: variant_count shuffled papers "
+                  "with codes (mã đề), made at publish; random_draw: each attempt draws its own "
+                  "questions from the matrix (needs `matrix`)."})
+    variant_count = fields.Integer(validate=validate.Range(min=1, max=variants.MAX_VARIANTS))
+    code_digits = fields.Integer(validate=validate.OneOf(variants.CODE_DIGITS),
+                                 metadata={"description": "Digits of each mã đề: 3 or 4."})
+    variant_assignment = fields.String(
+        validate=validate.OneOf(variants.ASSIGNMENTS),
+        metadata={"description": "round_robin: the n-th attempt gets variant n mod N; random."})
 
 
 class AssignSchema(Schema):
     class_ids = fields.List(fields.Integer(), required=True)
 
 
+class MatrixCellSchema(Schema):
+    """One cell: how many questions of a topic at a cognitive level, and points for each."""
+
+    topic_id = fields.Integer(required=True, metadata={
+        "description": "A topic (chapter or lesson topic) of the subject and grade; a chapter "
+                       "also takes the questions of its topics."})
+    level = fields.String(required=True, validate=validate.Length(min=1, max=10), metadata={
+        "description": "Level code of the scale: NB, TH, VD, VDC (4LEVEL) or BIET, HIEU, VD "
+                       "(3LEVEL)."})
+    count = fields.Integer(required=True,
+                           validate=validate.Range(min=1, max=matrix.MAX_CELL_COUNT))
+    points = fields.Decimal(required=True, as_string=True,
+                            validate=validate.Range(min=0, min_inclusive=False,
+                                                    max=matrix.MAX_POINTS),
+                            metadata={"description": "Points per question, e.g. \"0.25\"."})
+
+
+class MatrixSectionSchema(Schema):
+    """A part of the paper (Phần I, II, III) with one question type."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    type = fields.String(required=True, validate=validate.OneOf(matrix.SECTION_TYPES), metadata={
+        "description": "2025 format: Phần I single_choice, Phần II true_false_4, "
+                       "Phần III short_numeric."})
+    cells = fields.List(fields.Nested(MatrixCellSchema), required=True,
+                        validate=validate.Length(min=1, max=matrix.MAX_CELLS))
+
+
+class MatrixSchema(Schema):
+    """A blueprint (ma trận đề): rows are topics, columns cognitive levels, in sections."""
+
+    subject = fields.String(required=True, metadata={"description": "Subject code, e.g. TOAN."})
+    grade = fields.Integer(required=True, validate=validate.Range(min=1, max=12))
+    scale = fields.String(load_default=matrix.DEFAULT_SCALE,
+                          validate=validate.OneOf(["4LEVEL", "3LEVEL"]))
+    sections = fields.List(fields.Nested(MatrixSectionSchema), required=True,
+                           validate=validate.Length(min=1, max=matrix.MAX_SECTIONS))
+
+
 class ExamCreateSchema(Schema):
     title = fields.String(required=True)
-    question_ids = fields.List(fields.Integer(), required=True,
-                               validate=validate.Length(min=1, max=200))
+    question_ids = fields.List(fields.Integer(), validate=validate.Length(min=1, max=200),
+                               metadata={"description": "Hand-picked bank questions in order; "
+                                                        "exactly one of question_ids, matrix."})
+    matrix = fields.Nested(MatrixSchema, metadata={
+        "description": "Build from the bank by a matrix; exactly one of question_ids, matrix. "
+                       "A cell the bank cannot fill → 400 matrix_short with details.cells."})
     points = fields.Dict(keys=fields.String(), values=fields.Decimal(as_string=True))
     settings = fields.Nested(SettingsSchema)
     assign = fields.Nested(AssignSchema)
     publish = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _one_source(self, data, **_kwargs):
+        if ("question_ids" in data) == ("matrix" in data):
+            raise ValidationError("Exactly one of question_ids and matrix is required.",
+                                  field_name="question_ids")
+        if "matrix" in data and "points" in data:
+            raise ValidationError("With a matrix, points are set per cell.", field_name="points")
 
 
 class AnswerSchema(Schema):
@@ -97,10 +159,14 @@ def _exam(exam_id: int) -> Exam:
 @blp.arguments(ExamCreateSchema)
 @blp.response(201)
 def create_exam(body):
-    """Create a test from bank question ids; optionally assign it to classes and publish."""
+    """Create a test from bank question ids or a matrix; optionally assign it and publish."""
     user = require_user()
-    exam = services.create_exam(user, body["title"], body["question_ids"], body.get("points"),
-                                body.get("settings"))
+    if "matrix" in body:
+        exam = matrix.create_exam_from_matrix(user, body["title"], body["matrix"],
+                                              body.get("settings"))
+    else:
+        exam = services.create_exam(user, body["title"], body["question_ids"],
+                                    body.get("points"), body.get("settings"))
     if body["publish"]:
         services.publish(user, exam)
     for class_id in body.get("assign", {}).get("class_ids", []):
@@ -149,6 +215,24 @@ def exam_results(exam_id):
     return {"attempts": services.results(user, exam),
             "final_grades": [{"user_id": uid, "grade": None if g is None else str(g)}
                              for uid, g in sorted(grades.items())]}
+
+
+@blp.get("/exams/<int:exam_id>/variants")
+@blp.response(200)
+def exam_variants(exam_id):
+    """The test's generation mode and variant codes (mã đề), for its owner."""
+    user = require_user()
+    exam = _exam(exam_id)
+    return variants.list_variants(user, exam)
+
+
+@blp.get("/exams/<int:exam_id>/variants/<code>")
+@blp.response(200)
+def exam_variant(exam_id, code):
+    """One variant as its students see it (order, options with letters) and its answer key."""
+    user = require_user()
+    exam = _exam(exam_id)
+    return variants.variant_paper(user, exam, code)
 
 
 @blp.post("/exams/<int:exam_id>/attempts")

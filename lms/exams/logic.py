@@ -38,6 +38,11 @@ DEFAULT_SETTINGS = {
     "access_code_hash": None,
     "mode": "test",
     "navigation": "free",
+    # Generation of papers (lms/exams/variants.py): fixed | variants | random_draw.
+    "generation": "fixed",
+    "variant_count": 4,
+    "code_digits": 3,
+    "variant_assignment": "round_robin",
 }
 
 

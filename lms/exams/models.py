@@ -21,6 +21,12 @@
 
 ``Exam.snapshot`` is frozen at publish: ``[{"slot", "question_id", "version_id", "payload",
 "points"}]``; later edits of the bank never reach it (security.md 15).
+
+Paper generation (``lms/exams/variants.py``) adds optional settings keys, absent meaning the
+default: ``"generation": "fixed" | "variants" | "random_draw"``, ``"variant_count": 4``,
+``"code_digits": 3 | 4``, ``"variant_assignment": "round_robin" | "random"``. Snapshot entries
+of an exam built from a matrix also carry ``"section"`` and ``"cell": {"index", "section",
+"topic_id", "level", "count"}``.
 """
 
 import enum
@@ -73,6 +79,8 @@ class Exam(db.Model):
     published_at: Mapped[datetime | None]
 
     assignments = relationship("ExamAssignment", back_populates="exam")
+    #: Mã đề papers made at publish (generation "variants"), by code order of creation.
+    variants = relationship("ExamVariant", order_by="ExamVariant.position", viewonly=True)
 
 
 class ExamAssignment(db.Model):
@@ -142,6 +150,10 @@ class Attempt(db.Model):
     #: Sequential navigation: index in ``order`` of the current question; earlier ones are closed.
     position: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
+
+    #: The mã đề of the variant this attempt shows (generation "variants"); None otherwise.
+    variant_code: Mapped[str | None] = mapped_column(String(8))
+
     exam = relationship("Exam")
     answers = relationship("AttemptAnswer", back_populates="attempt", order_by="AttemptAnswer.slot")
 
@@ -184,3 +196,43 @@ class ManualGrade(db.Model):
     comment: Mapped[str] = mapped_column(String(4000), default="")
     grader_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     graded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExamMatrix(db.Model):
+    """The blueprint (ma trận đề) an exam was built from; one per exam, kept for display and
+    for rebuilding. ``spec`` is the normalised document of ``lms.exams.matrix`` (schema 1)::
+
+        {"schema": 1, "subject": "TOAN", "subject_id": 1, "grade": 12, "scale": "4LEVEL",
+         "sections": [{"name": "Phần I", "type": "single_choice",
+                       "cells": [{"topic_id": 7, "topic": "Hàm số", "level": "NB",
+                                  "level_id": 1, "level_name": "Nhận biết",
+                                  "count": 4, "points": "0.25"}]}]}
+    """
+
+    __tablename__ = "exam_matrix"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id", ondelete="CASCADE"), unique=True)
+    spec: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExamVariant(db.Model):
+    """One frozen paper of an exam with generation "variants" (mã đề), made at publish.
+
+    ``order`` is the snapshot slots in paper order (shuffled within sections);
+    ``option_order`` maps a slot (str) to its options' stored ids in display order (pinned
+    options kept in place). Attempts map these stored ids to their own random ids."""
+
+    __tablename__ = "exam_variant"
+    __table_args__ = (UniqueConstraint("exam_id", "code", name="uq_exam_variant_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id", ondelete="CASCADE"), index=True)
+    #: 3 or 4 digits, the first never 0 ("132", "2047").
+    code: Mapped[str] = mapped_column(String(8))
+    #: 0, 1, 2 …: the round-robin position.
+    position: Mapped[int] = mapped_column(default=0)
+    order: Mapped[list] = mapped_column(JSON, default=list)
+    option_order: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,7 +30,7 @@ def check_slot(actor, attempt_id: int, slot: int, now: datetime | None = None) -
     attempt = own_attempt(actor, attempt_id)
     if not attempt.practice:
         raise Forbidden(_l("Chỉ bài luyện tập mới được kiểm tra từng câu."), code="not_practice")
-    _entry(attempt.exam, slot)
+    _entry(attempt, slot)
     if not _lock_open(attempt.id):
         raise _state_conflict(attempt, _l("Bài làm đã nộp."))
     db.session.refresh(attempt)

@@ -22,6 +22,7 @@ from lms.exams import (
     hooks,
     logic,
     rules,  # noqa: F401 — registers the exam.* permission rules
+    variants,
 )
 from lms.exams.models import (
     EXAM_SETTINGS_SCHEMA,
@@ -123,6 +124,7 @@ def normalise_settings(raw: dict | None, base: dict | None = None) -> dict:
         raise DomainError(_l("Cài đặt review: mỗi mục là during, after_submit, after_close hoặc "
                              "never."), code="invalid_settings")
     _check_choices(settings)
+    variants.check_generation(settings)
     return settings
 
 
@@ -157,6 +159,10 @@ def create_exam(actor, title: str, question_ids: list[int], points: dict | None 
     if not title or not question_ids:
         raise DomainError(_l("Cần tên bài kiểm tra và ít nhất một câu hỏi."), code="invalid")
     points = {str(k): v for k, v in (points or {}).items()}
+    settings = normalise_settings(settings)
+    if settings["generation"] == variants.RANDOM_DRAW:
+        raise DomainError(_l("Bốc câu ngẫu nhiên cho từng học sinh cần một ma trận đề."),
+                          code="invalid_settings")
     selection = []
     for qid in question_ids:
         question = db.session.get(Question, qid)
@@ -167,8 +173,7 @@ def create_exam(actor, title: str, question_ids: list[int], points: dict | None 
         if value <= 0:
             raise DomainError(_l("Điểm của câu %(id)s phải lớn hơn 0.", id=qid), code="invalid")
         selection.append({"question_id": qid, "points": str(value)})
-    exam = Exam(title=title[:300], owner_id=actor.id, settings=normalise_settings(settings),
-                selection=selection)
+    exam = Exam(title=title[:300], owner_id=actor.id, settings=settings, selection=selection)
     first = db.session.get(Question, question_ids[0])
     exam.subject_id, exam.grade = first.subject_id, first.grade
     db.session.add(exam)
@@ -187,7 +192,8 @@ def publish(actor, exam: Exam) -> None:
         version = question.current_version
         snapshot.append({"slot": slot, "question_id": question.id, "version_id": version.id,
                          "payload": version.payload, "points": entry["points"],
-                         "section": entry.get("section", "")})
+                         "section": entry.get("section", ""),
+                         **({"cell": entry["cell"]} if "cell" in entry else {})})
     result = db.session.execute(
         update(Exam).where(Exam.id == exam.id, Exam.state == ExamState.DRAFT)
         .values(state=ExamState.PUBLISHED, snapshot=snapshot, published_at=utcnow())
@@ -195,6 +201,7 @@ def publish(actor, exam: Exam) -> None:
     if result.rowcount != 1:
         raise Conflict(_l("Bài kiểm tra đã được phát hành."))
     db.session.expire(exam)
+    variants.create_variants(exam)
 
 
 def assign_to_class(actor, exam: Exam, school_class: SchoolClass,
@@ -370,32 +377,30 @@ def _extra(window: dict) -> timedelta:
 
 def _new_attempt(exam: Exam, assignment: ExamAssignment, user_id: int, number: int,
                  now: datetime, window: dict) -> Attempt:
-    """Per-attempt question order, random ids and option order, from a fresh seed."""
+    """Per-attempt paper (variants.plan_attempt: order, option order, variant or draw) and
+    random ids, from a fresh seed."""
     settings = exam.settings
     rng = random.SystemRandom()  # ids and order must not be predictable from a seed
-    slots = [(q["slot"], q.get("section", "")) for q in exam.snapshot]
-    order = (logic.shuffle_by_section(slots, rng) if settings["shuffle_questions"]
-             else [slot for slot, _ in slots])
+    plan = variants.plan_attempt(exam, rng)
     ids_map, option_order = {}, {}
     for entry in exam.snapshot:
         payload, key = entry["payload"], str(entry["slot"])
+        if entry["slot"] not in plan.order:
+            continue
         if payload["type"] == "stimulus":
             ids_map[key] = {str(i): logic.random_ids(public_keys(child), rng)
                             for i, child in enumerate(payload["children"])}
             continue
         ids_map[key] = logic.random_ids(public_keys(payload), rng)
-        if payload["type"] in CHOICE_TYPES:
-            shown = [o["id"] for o in payload["options"]]
-            if settings["shuffle_options"] and payload.get("shuffle", True):
-                shown = logic.shuffled(shown, rng, set(payload.get("pinned") or []))
-            option_order[key] = [ids_map[key][o] for o in shown]
+        if key in plan.options:
+            option_order[key] = [ids_map[key][o] for o in plan.options[key]]
     late = settings["late"]
     return Attempt(exam_id=exam.id, assignment_id=assignment.id, user_id=user_id, number=number,
                    state=AttemptState.IN_PROGRESS, started_at=now,
                    deadline=logic.deadline_for(now, settings["time_limit_s"], window["close_at"],
                                                window["extra_time_s"]),
-                   grace_s=logic.grace_seconds(late), order=order, ids_map=ids_map,
-                   option_order=option_order,
+                   grace_s=logic.grace_seconds(late), order=plan.order, ids_map=ids_map,
+                   option_order=option_order, variant_code=plan.variant_code,
                    practice=logic.setting(settings, "mode") == "practice")
 
 
@@ -407,8 +412,8 @@ def own_attempt(actor, attempt_id: int) -> Attempt:
     return attempt
 
 
-def _entry(exam: Exam, slot: int) -> dict:
-    for entry in exam.snapshot:
+def _entry(attempt: Attempt, slot: int) -> dict:
+    for entry in variants.attempt_entries(attempt):
         if entry["slot"] == slot:
             return entry
     raise DomainError(_l("Câu %(slot)s không thuộc bài làm này.", slot=slot), code="unknown_slot")
@@ -447,7 +452,7 @@ def save_answer(actor, attempt_id: int, slot: int, response, seq: int,
                 now: datetime | None = None) -> int:
     """Upsert one answer; an older or equal ``seq`` is ignored. Returns the stored seq."""
     attempt = own_attempt(actor, attempt_id)
-    entry = _entry(attempt.exam, slot)
+    entry = _entry(attempt, slot)
     check_response(attempt, entry, response)
     if not _lock_open(attempt.id):
         raise _state_conflict(attempt, _l("Bài làm đã nộp; không lưu thêm được."))
@@ -544,7 +549,7 @@ def slot_fractions(attempt: Attempt, snapshot: list | None = None,
         stored = {a.slot: a.response for a in db.session.scalars(
             select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
     fractions = {}
-    for entry in attempt.exam.snapshot if snapshot is None else snapshot:
+    for entry in variants.attempt_entries(attempt, snapshot):
         payload, slot = entry["payload"], entry["slot"]
         response = stored.get(slot)
         try:
@@ -573,7 +578,7 @@ def grade_attempt(attempt: Attempt, snapshot: list | None = None) -> tuple[Decim
     fractions = slot_fractions(attempt, snapshot)
     manual = manual_points(attempt.id)
     earned = total = Decimal(0)
-    for entry in snapshot:
+    for entry in variants.attempt_entries(attempt, snapshot):
         points = Decimal(entry["points"])
         total += points
         fraction = fractions[entry["slot"]]
@@ -621,7 +626,8 @@ def question_views(attempt: Attempt) -> list[dict]:
         if key in attempt.option_order:
             place = {oid: i for i, oid in enumerate(attempt.option_order[key])}
             view["options"] = sorted(view["options"], key=lambda o: place[o["id"]])
-        views.append({"slot": slot, "points": entry["points"], **view})
+        views.append({"slot": slot, "points": entry["points"],
+                      "section": entry.get("section", ""), **view})
     return views
 
 
@@ -636,7 +642,8 @@ def start_payload(attempt: Attempt, now: datetime | None = None) -> dict:
             "deadline": iso(attempt.deadline), "server_time": iso(now or utcnow()),
             "mode": "practice" if attempt.practice else "test",
             "navigation": logic.setting(settings, "navigation"), "position": attempt.position,
-            "questions": question_views(attempt), "answers": saved_answers(attempt)}
+            "questions": question_views(attempt), "answers": saved_answers(attempt),
+            "variant_code": attempt.variant_code}
     if attempt.practice:
         body["checked"] = checked_reviews(attempt)
     return body
@@ -648,7 +655,7 @@ def slot_reviews(attempt: Attempt, slots=None) -> dict[str, dict]:
     stored = {a.slot: a.response for a in db.session.scalars(
         select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
     reviews = {}
-    for entry in attempt.exam.snapshot:
+    for entry in variants.attempt_entries(attempt):
         slot = entry["slot"]
         if slots is not None and slot not in slots:
             continue
@@ -730,7 +737,8 @@ def results(actor, exam: Exam) -> list[dict]:
              "state": a.state.value, "score": None if a.score is None else str(a.score),
              "grade": None if a.grade is None else str(a.grade), "counted": a.counted,
              "practice": a.practice, "started_at": iso(a.started_at)
-             if a.state != AttemptState.PENDING else None, "finished_at": iso(a.finished_at)}
+             if a.state != AttemptState.PENDING else None, "finished_at": iso(a.finished_at),
+             "variant_code": a.variant_code}
             for a in db.session.scalars(select(Attempt).where(Attempt.exam_id == exam.id)
                                         .order_by(Attempt.user_id, Attempt.number))]
 

@@ -217,18 +217,28 @@ def test_unknown_code_is_404(client, exam_2025):
     assert client.get(f"/exams/{exam_2025.id}/paper.docx?code=999").status_code == 404
 
 
-def test_variants_plug_in_through_the_exam(exam_2025):
-    class Row:  # what an ExamVariant row offers
-        def __init__(self, code, order):
-            self.code, self.order, self.option_order = code, order, {}
-
-    slots = [e["slot"] for e in exam_2025.snapshot]
-    exam_2025.variants = [Row("215", list(reversed(slots))), Row("101", slots)]
-    try:
-        assert [v.code for v in exam_variants(exam_2025)] == ["101", "215"]
-    finally:
-        del exam_2025.variants
-    assert [v.code for v in exam_variants(exam_2025)] == ["000"]
+def test_each_mã_đề_prints_its_own_paper_and_key(client, org):
+    """With generation "variants" the downloads are the exam's real variants (ExamVariant),
+    each paper in its own order and each key following it."""
+    toan = db.session.scalar(select(Subject).where(Subject.code == "TOAN"))
+    meta = questions.QuestionMeta(subject_id=toan.id, grade=10)
+    bank = [questions.create_question(org.teacher_x, meta, p) for p in exam_2025_payloads()]
+    exam = services.create_exam(org.teacher_x, "Kiểm tra có mã đề", [q.id for q in bank],
+                                settings={"generation": "variants", "variant_count": 2})
+    services.publish(org.teacher_x, exam)
+    db.session.commit()
+    codes = sorted(v.code for v in exam.variants)
+    assert [v.code for v in exam_variants(exam)] == codes and len(codes) == 2
+    login(client, "teacherx")
+    key = client.get(f"/exams/{exam.id}/answer-key.csv").get_data(as_text=True)
+    for code in codes:
+        assert f"{code}," in key
+        paper_text = "\n".join(texts(client.get(f"/exams/{exam.id}/paper.docx?code={code}").data))
+        assert code in paper_text
+    first = [row for row in key.splitlines() if row.startswith(codes[0])]
+    second = [row.replace(codes[1], codes[0], 1) for row in key.splitlines()
+              if row.startswith(codes[1])]
+    assert len(first) == len(second) == 28 and first != second  # shuffled papers differ
 
 
 @pytest.mark.parametrize("path", ["paper.docx", "paper.pdf?code=000", "answer-key.docx",
