@@ -51,13 +51,14 @@ def _register_areas(app: Flask) -> None:
     from lms.auth.views import bp as auth_bp
     from lms.core.errors_views import register_error_handlers
     from lms.core.views import bp as core_bp
+    from lms.exams.views import bp as exams_bp
     from lms.lessons.views import bp as scorm_content_bp
     from lms.lessons.views import player_bp
     from lms.org.views import bp as org_bp
     from lms.questions.views import bp as questions_bp
 
     for blueprint in (core_bp, auth_bp, org_bp, admin_bp, questions_bp, scorm_content_bp,
-                      player_bp):
+                      player_bp, exams_bp):
         app.register_blueprint(blueprint)
     init_api(app)
     register_error_handlers(app)

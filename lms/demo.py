@@ -104,12 +104,26 @@ def load_demo(seed: int = 2025) -> dict:
     _member(named["parent"], Role.PARENT, units_of(named["student"])[0])
     _topics(subjects["TOAN"])
     db.session.flush()
+    _demo_exam(named["teacher"], subjects["TOAN"])
     return {"created": True, "students": count, "units": len(units) + len(SCHOOLS)}
+
+
+def _demo_exam(teacher: User, toan: Subject) -> None:
+    """A published test with every question type for the demo class 10A1, open now."""
+    from lms.exams.demo import load_demo_exam
+
+    db.session.expire(teacher)
+    school_class = next(m.school_class for m in teacher.memberships if m.role == Role.TEACHER)
+    load_demo_exam(teacher, toan, school_class)
+    db.session.flush()
 
 
 def remove_demo_accounts() -> int:
     """Delete every demo account (units and classes stay); returns how many went."""
+    from lms.exams.demo import remove_demo_content
+
     ids = list(db.session.scalars(select(User.id).where(User.is_demo.is_(True))))
+    remove_demo_content(ids)
     db.session.execute(delete(Guardianship).where(
         Guardianship.parent_id.in_(ids) | Guardianship.student_id.in_(ids)))
     db.session.execute(delete(Membership).where(Membership.user_id.in_(ids)))
