@@ -1,8 +1,8 @@
 """Student pages of online tests (my tests, start, take, result) and the teacher's integrity
 log. The take page is driven by lms/static/js/exam-take.js over the JSON attempt API."""
 
-import json
 import mimetypes
+import re
 
 from flask import Blueprint, abort, g, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -134,14 +134,35 @@ def result(attempt_id: int):
                                                   key="")})
 
 
+_MEDIA_SRC = re.compile(r'src="/media/([^"?#]+)"')
+
+
+def _media_keys(exam: Exam) -> set[str]:
+    """Stimulus media keys and /media/ sources in the question HTML of the exam's snapshot."""
+    keys: set[str] = set()
+
+    def walk(value) -> None:
+        if isinstance(value, dict):
+            if value.get("kind") in ("image", "audio") and isinstance(value.get("key"), str):
+                keys.add(value["key"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and "/media/" in value:
+            keys.update(_MEDIA_SRC.findall(value))
+
+    walk([entry["payload"] for entry in exam.snapshot])
+    return keys
+
+
 @bp.get("/attempts/<int:attempt_id>/media/<path:key>")
 @login_required
 def media(attempt_id: int, key: str):
     """An image or audio file used by the questions of one's own attempt (and only those)."""
     attempt = services.own_attempt(g.user, attempt_id)
-    snapshot = json.dumps(attempt.exam.snapshot, ensure_ascii=False)
-    if ".." in key or key.startswith("/") or (
-            f'"key": "{key}"' not in snapshot and f"/media/{key}\"" not in snapshot):
+    if ".." in key or key.startswith("/") or key not in _media_keys(attempt.exam):
         abort(404)
     filename = key.rsplit("/", 1)[-1]
     mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"

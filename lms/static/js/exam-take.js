@@ -358,7 +358,7 @@
     var section = el("section", {class: "exam-question card card-body mb-2", "data-slot": slot,
                                  "data-number": String(number)}, [head]);
     if (!review) {
-      var flag = el("button", {type: "button", class: "btn btn-sm btn-outline-warning exam-flag",
+      var flag = el("button", {type: "button", class: "btn btn-sm btn-outline-secondary exam-flag",
                                "aria-pressed": "false", "data-testid": "flag"});
       flag.addEventListener("click", function () { toggleFlag(slot); });
       head.appendChild(flag);
@@ -412,6 +412,11 @@
       grid.appendChild(b);
     });
     palette.appendChild(grid);
+    palette.appendChild(el("div", {class: "exam-legend small text-muted mt-2"}, [
+      el("span", {class: "exam-cell-sample answered", "aria-hidden": "true"}),
+      el("span", {text: T.answered}),
+      el("span", {class: "exam-cell-sample flagged-sample", "aria-hidden": "true", text: "⚑"}),
+      el("span", {text: T.flagged})]));
     sections.forEach(function (section, i) {
       var f = section.querySelector(".exam-flag");
       if (!f) { return; }
