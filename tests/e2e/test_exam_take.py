@@ -130,13 +130,13 @@ def test_the_page_submits_when_the_timer_runs_out(app, db, org, in_process_serve
     exam = published_exam(org, {"time_limit_minutes": 30}, types=TYPES)
     log_in_at(page, in_process_server, "hsa")
     attempt_id = _start(page, in_process_server, exam.id)
-    # A very short limit: the deadline is 6 s away when the page loads again.
+    # A very short limit: the deadline is 10 s away when the page loads again.
     db.session.execute(update(Attempt).where(Attempt.id == attempt_id)
-                       .values(deadline=utcnow() + timedelta(seconds=6)))
+                       .values(deadline=utcnow() + timedelta(seconds=10)))
     db.session.commit()
     page.reload()
     page.wait_for_selector("#exam-take[data-ready=true]")
-    expect(page.get_by_test_id("timer")).to_have_text(re.compile(r"^00:0[0-6]$"))
+    expect(page.get_by_test_id("timer")).to_have_text(re.compile(r"^00:(0\d|10)$"))
     _current(page).locator(".exam-option").nth(0).click()
     expect(page.get_by_test_id("save-status")).to_have_text("Đã lưu")
     page.wait_for_url(re.compile(rf"/exams/attempts/{attempt_id}/result$"), timeout=20_000)
@@ -191,3 +191,25 @@ def test_every_question_type_on_a_phone(app, db, org, in_process_server, phone, 
     page.wait_for_timeout(1500)
     expect(page.get_by_test_id("save-status")).to_have_text("Đã lưu")
     assert list(_stored(attempt_id)[cloze]["gaps"].values())[0] == "6"
+
+
+def test_wide_screen_shows_the_palette_beside_the_question(app, db, org, in_process_server,
+                                                           browser, screenshot):
+    from playwright.sync_api import expect
+
+    from tests.e2e.conftest import DESKTOP
+
+    exam = published_exam(org, {"time_limit_minutes": 30}, types=TYPES)
+    context = browser.new_context(base_url=in_process_server, **DESKTOP)
+    try:
+        page = context.new_page()
+        log_in_at(page, in_process_server, "hsa")
+        _start(page, in_process_server, exam.id)
+        palette = page.get_by_test_id("palette")
+        expect(palette).to_be_visible()
+        expect(page.get_by_test_id("palette-toggle")).to_be_hidden()
+        question = _current(page).bounding_box()
+        assert palette.bounding_box()["x"] > question["x"] + question["width"] - 1
+        screenshot(page, "exam-take-desktop")
+    finally:
+        context.close()
