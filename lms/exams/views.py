@@ -104,6 +104,8 @@ def take_strings() -> dict:
         "finished": _("Bài làm đã được nộp. Đang chuyển đến trang kết quả…"),
         "invalid": _("Câu {n}: câu trả lời không hợp lệ — {why}"),
         "error": _("Không nộp được bài: {why}"),
+        "session": _("Phiên đăng nhập đã hết. Câu trả lời vẫn được giữ trên máy này; hãy "
+                     "đăng nhập lại (ở thẻ khác) rồi quay lại trang này."),
         "right": _("Đúng"), "wrong": _("Sai"), "partial": _("Đúng một phần"),
         "pending": _("Chờ chấm"), "key_label": _("Đáp án"),
         "explain_label": _("Lời giải / nhận xét"),

@@ -546,6 +546,9 @@
             schedule(0);
           } else if (r.status === 409) {
             ended(r.body.error && r.body.error.code);
+          } else if (r.status === 401 || (r.body.error && r.body.error.code === "csrf_failed")) {
+            say(T.session, "warning");  // keep the answer: it is sent again after logging in
+            failed();
           } else if (r.status === 400) {
             if (queue[slot] && queue[slot].seq === entry.seq) { delete queue[slot]; }
             store("queue", queue);
