@@ -1,5 +1,6 @@
 """Student test pages, the integrity log and its endpoint (security.md 1, 4, 7, 8, 13)."""
 
+import io
 import json
 import re
 from datetime import datetime, timedelta
@@ -8,9 +9,11 @@ import time_machine
 from sqlalchemy import select
 
 from lms.core.storage import storage
+from lms.curriculum.models import Subject
 from lms.exams import services
 from lms.exams.models import Attempt, AttemptEvent, AttemptState, Exam
 from lms.extensions import db
+from lms.questions import services as questions
 from tests.conftest import csrf_token_from, login
 from tests.lms.exams_setup import T0, bank_questions, bearer, published_exam
 from tests.question_bank.payloads import RAW
@@ -159,14 +162,11 @@ def test_another_students_attempt_pages_are_404(client, org):
 
 
 def test_media_of_the_attempt_only(client, org):
-    storage().put_stream("questions/t/a.png", __import__("io").BytesIO(b"\x89PNGfake"),
+    storage().put_stream("questions/t/a.png", io.BytesIO(b"\x89PNGfake"),
                          content_type="image/png")
-    storage().put_stream("questions/t/secret.png", __import__("io").BytesIO(b"\x89PNGx"),
+    storage().put_stream("questions/t/secret.png", io.BytesIO(b"\x89PNGx"),
                          content_type="image/png")
     payload = dict(RAW["stimulus"], media=[{"kind": "image", "key": "questions/t/a.png"}])
-    from lms.curriculum.models import Subject
-    from lms.questions import services as questions
-
     toan = db.session.scalar(select(Subject).where(Subject.code == "TOAN"))
     question = questions.create_question(org.teacher_x, questions.QuestionMeta(
         subject_id=toan.id, grade=10), payload)
