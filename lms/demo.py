@@ -105,13 +105,26 @@ def load_demo(seed: int = 2025) -> dict:
     _topics(subjects["TOAN"])
     db.session.flush()
     _authored_lesson(named["teacher"], subjects["TOAN"])
+    _demo_exam(named["teacher"], subjects["TOAN"])
     return {"created": True, "students": count, "units": len(units) + len(SCHOOLS)}
+
+
+def _demo_exam(teacher: User, toan: Subject) -> None:
+    """A published test with every question type for the demo class 10A1, open now."""
+    from lms.exams.demo import load_demo_exam
+
+    db.session.expire(teacher)
+    school_class = next(m.school_class for m in teacher.memberships if m.role == Role.TEACHER)
+    load_demo_exam(teacher, toan, school_class)
+    db.session.flush()
 
 
 def remove_demo_accounts() -> int:
     """Delete every demo account (units and classes stay); returns how many went."""
+    from lms.exams.demo import remove_demo_content
+
     ids = list(db.session.scalars(select(User.id).where(User.is_demo.is_(True))))
-    _remove_questions_of(ids)
+    remove_demo_content(ids)
     db.session.execute(delete(Guardianship).where(
         Guardianship.parent_id.in_(ids) | Guardianship.student_id.in_(ids)))
     db.session.execute(delete(Membership).where(Membership.user_id.in_(ids)))
@@ -251,16 +264,3 @@ def _authored_lesson(teacher: User, toan: Subject) -> None:
     school_class = next(m.school_class for m in teacher.memberships if m.school_class)
     due = datetime.combine(date.today() + timedelta(days=7), datetime.min.time())
     library.assign(teacher, lesson, school_class.id, due + timedelta(hours=16, minutes=59))
-
-
-def _remove_questions_of(user_ids: list[int]) -> None:
-    """Questions written by demo accounts go with them (their versions point at the authors)."""
-    from sqlalchemy import update
-
-    from question_bank.models import Question, QuestionVersion
-
-    owned = select(Question.id).where(Question.author_id.in_(user_ids))
-    db.session.execute(update(Question).where(Question.id.in_(owned))
-                       .values(current_version_id=None))
-    db.session.execute(delete(QuestionVersion).where(QuestionVersion.question_id.in_(owned)))
-    db.session.execute(delete(Question).where(Question.id.in_(owned)))

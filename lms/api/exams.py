@@ -12,8 +12,8 @@ from lms.api import require_user
 from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
 from lms.core.models import utcnow
-from lms.exams import access, logic, matrix, services, variants
-from lms.exams.models import Exam
+from lms.exams import access, integrity, logic, matrix, services, variants
+from lms.exams.models import AttemptEventKind, Exam
 from lms.extensions import db
 from lms.org.models import SchoolClass
 
@@ -137,6 +137,20 @@ class AnswerSchema(Schema):
                                     " matching {pairs}, ordering {order}, cloze {gaps}, "
                                     "essay {text}; ids from the start payload."})
     seq = fields.Integer(required=True, validate=validate.Range(min=0, max=2**31 - 1))
+
+
+class EventSchema(Schema):
+    kind = fields.String(required=True,
+                         validate=validate.OneOf([k.value for k in AttemptEventKind]))
+    at = fields.DateTime(required=True, metadata={"description": "ISO 8601; the device's "
+                                                  "time corrected by the server's clock"})
+    detail = fields.Dict(keys=fields.String(validate=validate.Length(max=40)),
+                         allow_none=True, metadata={"description": "small flat object"})
+
+
+class EventsSchema(Schema):
+    events = fields.List(fields.Nested(EventSchema), required=True,
+                         validate=validate.Length(min=1, max=integrity.MAX_BATCH))
 
 
 class EmptySchema(Schema):
@@ -285,3 +299,15 @@ def get_attempt(attempt_id):
     user = require_user()
     attempt = services.own_attempt(user, attempt_id)
     return services.attempt_review(attempt)
+
+
+@blp.post("/attempts/<int:attempt_id>/events")
+@blp.arguments(EventsSchema)
+@blp.response(200)
+def record_events(body, attempt_id):
+    """Append integrity events (focus lost, full-screen exit, offline/online, reconnect,
+    resumed) to the caller's open attempt; a finished attempt → 409."""
+    user = require_user()
+    stored = integrity.record_events(user, attempt_id, body["events"], utcnow())
+    db.session.commit()
+    return stored

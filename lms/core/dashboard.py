@@ -23,6 +23,8 @@ class Section:
 
 def nav_items(user) -> list[dict]:
     items = []
+    if memberships(user, Role.STUDENT):
+        items.append({"label": _("Bài kiểm tra của tôi"), "url": url_for("exams.my_exams")})
     if user.memberships:
         items.append({"label": _("Thư viện bài giảng"),
                       "url": url_for("lesson_pages.library_page")})
@@ -49,13 +51,22 @@ def _class_sizes(class_ids: list[int]) -> dict[int, int]:
 
 
 def _student(user) -> list[Section]:
+    from lms.core.models import utcnow
+    from lms.exams.student import assigned_exams
+
     classes = [m.school_class for m in memberships(user, Role.STUDENT) if m.school_class]
+    todo = [(row.exam.title, _("Đang làm") if row.open_attempt else _("Đang mở"),
+             url_for("exams.start_page", exam_id=row.exam.id))
+            for row in assigned_exams(user, utcnow())
+            if row.open_attempt or row.can_start]
     return [
         Section(_("Lớp của em"), _("Em chưa thuộc lớp nào. Hãy hỏi giáo viên chủ nhiệm."),
                 [(c.name, c.school.name, None) for c in classes], testid="student-classes"),
         Section(_("Việc cần làm"), _("Chưa có bài học hay bài kiểm tra nào được giao. "
                                      "Khi giáo viên giao bài, bài sẽ hiện ở đây."),
-                _lesson_todo(user), testid="student-todo"),
+                todo + _lesson_todo(user),
+                actions=[(_("Bài kiểm tra của tôi"), url_for("exams.my_exams"))],
+                testid="student-todo"),
     ]
 
 

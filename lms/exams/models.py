@@ -236,3 +236,31 @@ class ExamVariant(db.Model):
     order: Mapped[list] = mapped_column(JSON, default=list)
     option_order: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AttemptEventKind(enum.StrEnum):
+    FOCUS_LOST = "focus_lost"
+    FOCUS_BACK = "focus_back"
+    FULLSCREEN_EXIT = "fullscreen_exit"
+    OFFLINE = "offline"
+    ONLINE = "online"
+    RECONNECT = "reconnect"
+    RESUMED = "resumed"
+
+
+class AttemptEvent(db.Model):
+    """One integrity event the test page reported (focus lost, offline, resumed …).
+
+    Recorded for the teacher to read; never used to fail a student automatically (product.md
+    §3). ``at`` is the device's time of the event; ``received_at`` the server's."""
+
+    __tablename__ = "attempt_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id", ondelete="CASCADE"),
+                                            index=True)
+    kind: Mapped[AttemptEventKind] = mapped_column(db_enum(AttemptEventKind, 20))
+    at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Small JSON (at most a few hundred characters), e.g. {"seconds": 12}.
+    detail: Mapped[dict | None] = mapped_column(JSON)

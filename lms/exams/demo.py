@@ -1,0 +1,149 @@
+"""A demo test for ``make run``: every question type, published, assigned to the demo class
+10A1 by the demo teacher, open now for a week with a 45-minute limit."""
+
+import io
+import math
+import struct
+import wave
+import zlib
+from datetime import timedelta
+
+from lms.core.models import utcnow
+from lms.core.storage import storage
+from lms.exams import services
+from lms.questions import services as questions
+
+IMAGE_KEY = "questions/demo/tam-giac.png"
+AUDIO_KEY = "questions/demo/am-la.wav"
+
+
+def _png(width: int = 240, height: int = 160) -> bytes:
+    """A right triangle drawn on white, as a PNG made with zlib only."""
+    rows = []
+    for y in range(height):
+        row = bytearray([0])
+        for x in range(width):
+            inside = 20 <= x <= 220 and 20 <= y <= 140 and (x - 20) * 120 <= (140 - y) * 200 + 200
+            edge = inside and (x in (20, 21) or y in (139, 140)
+                               or abs((x - 20) * 120 - (140 - y) * 200) < 260)
+            row += bytes((30, 90, 200) if edge else (220, 235, 255) if inside else (255, 255, 255))
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
+
+
+def _wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
+    """The note A (440 Hz), mono 8-bit."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(1)
+        sound.setframerate(rate)
+        sound.writeframes(bytes(int(128 + 60 * math.sin(2 * math.pi * 440 * i / rate))
+                                for i in range(int(seconds * rate))))
+    return out.getvalue()
+
+
+def _payloads() -> list[dict]:
+    image = f'<p><img src="/media/{IMAGE_KEY}" alt="Tam giác vuông ABC"></p>'
+    return [
+        {"type": "single_choice", "text_html": r"<p>Nghiệm của phương trình \(2x - 6 = 0\) là</p>",
+         "options": [{"id": "a", "text_html": r"\(x = 3\)", "correct": True},
+                     {"id": "b", "text_html": r"\(x = -3\)"},
+                     {"id": "c", "text_html": r"\(x = 6\)"},
+                     {"id": "d", "text_html": r"\(x = 12\)"}]},
+        {"type": "multiple_response", "text_html": "<p>Chọn tất cả các số nguyên tố.</p>",
+         "options": [{"id": "a", "text_html": "2", "correct": True},
+                     {"id": "b", "text_html": "9"},
+                     {"id": "c", "text_html": "11", "correct": True},
+                     {"id": "d", "text_html": "15"}]},
+        {"type": "true_false", "text_html": r"<p>\(\sqrt{2}\) là số hữu tỉ.</p>", "answer": False},
+        {"type": "true_false_4", "text_html": r"<p>Cho hàm số \(y = x^2 - 4x + 3\).</p>",
+         "statements": [
+             {"id": "a", "text_html": "Đồ thị hàm số là một parabol.", "answer": True},
+             {"id": "b", "text_html": r"Đỉnh của parabol là \(I(2; -1)\).", "answer": True},
+             {"id": "c", "text_html": r"Hàm số đồng biến trên \((-\infty; 2)\).",
+              "answer": False},
+             {"id": "d", "text_html": r"Phương trình \(y = 0\) có hai nghiệm.", "answer": True}]},
+        {"type": "short_text", "text_html": "<p>Thủ đô của Việt Nam là thành phố nào?</p>",
+         "answers": [{"text": "Hà Nội"}], "ignore_diacritics": True},
+        {"type": "short_numeric", "format_2025": True,
+         "text_html": f"{image}<p>Tam giác vuông có hai cạnh góc vuông 3 cm và 4 cm. "
+                      "Cạnh huyền dài bao nhiêu cm?</p>",
+         "answers": [{"value": "5"}]},
+        {"type": "matching", "text_html": "<p>Ghép mỗi nước với thủ đô của nước đó.</p>",
+         "pairs": [{"id": "p1", "left_html": "Việt Nam", "right_html": "Hà Nội"},
+                   {"id": "p2", "left_html": "Lào", "right_html": "Viêng Chăn"},
+                   {"id": "p3", "left_html": "Thái Lan", "right_html": "Băng Cốc"}],
+         "distractors": ["Phnôm Pênh"]},
+        {"type": "ordering", "text_html": "<p>Sắp xếp các triều đại theo thứ tự thời gian.</p>",
+         "items": [{"id": f"i{n}", "text_html": name} for n, name in
+                   enumerate(("Nhà Lý", "Nhà Trần", "Nhà Lê sơ", "Nhà Nguyễn"), start=1)]},
+        {"type": "cloze",
+         "text_html": "<p>Số 12 chia hết cho [[g1]]; \\(3^2 =\\) [[g2]]; "
+                      "câu \"mọi số chẵn đều chia hết cho 4\" là [[g3]].</p>",
+         "gaps": [{"id": "g1", "kind": "text", "answers": [{"text": "3"}, {"text": "4"},
+                                                          {"text": "6"}, {"text": "2"}]},
+                  {"id": "g2", "kind": "numeric", "answers": [{"value": "9"}]},
+                  {"id": "g3", "kind": "dropdown",
+                   "options": [{"id": "o1", "text": "đúng"},
+                               {"id": "o2", "text": "sai", "correct": True}]}]},
+        {"type": "essay", "text_html": "<p>Trình bày cách giải phương trình bậc hai "
+                                       r"\(ax^2 + bx + c = 0\) (\(a \ne 0\)).</p>",
+         "min_words": 20, "max_words": 300},
+        {"type": "stimulus",
+         "text_html": "<p>Nghe đoạn âm thanh (một nốt nhạc) và trả lời các câu hỏi.</p>",
+         "media": [{"kind": "audio", "key": AUDIO_KEY}],
+         "children": [
+             {"type": "true_false", "text_html": "<p>Đoạn âm thanh dài khoảng 1 giây.</p>",
+              "answer": True},
+             {"type": "single_choice", "text_html": "<p>Tần số của nốt La chuẩn là</p>",
+              "options": [{"id": "a", "text_html": "440 Hz", "correct": True},
+                          {"id": "b", "text_html": "220 Hz"},
+                          {"id": "c", "text_html": "1000 Hz"}]}]},
+    ]
+
+
+def load_demo_exam(teacher, subject, school_class) -> None:
+    """Bank questions by the demo teacher, then the published, assigned test."""
+    store = storage()
+    store.put_stream(IMAGE_KEY, io.BytesIO(_png()), content_type="image/png")
+    store.put_stream(AUDIO_KEY, io.BytesIO(_wav()), content_type="audio/wav")
+    meta = questions.QuestionMeta(subject_id=subject.id, grade=10, source="HocLieu demo")
+    bank = [questions.create_question(teacher, meta, {"schema": 1, **payload})
+            for payload in _payloads()]
+    now = utcnow().replace(microsecond=0)
+    exam = services.create_exam(
+        teacher, "Kiểm tra thử: đủ mọi loại câu hỏi", [q.id for q in bank],
+        settings={"time_limit_minutes": 45, "opens_at": (now - timedelta(hours=1)).isoformat(),
+                  "closes_at": (now + timedelta(days=7)).isoformat(), "attempts": 3,
+                  "review": "immediately"})
+    services.publish(teacher, exam)
+    services.assign_to_class(teacher, exam, school_class)
+
+
+def remove_demo_content(user_ids: list[int]) -> None:
+    """Tests and bank questions made by demo accounts, before the accounts go (attempts,
+    assignments and integrity events cascade with their exam)."""
+    from sqlalchemy import delete, update
+
+    from lms.exams.models import Exam
+    from lms.extensions import db
+    from question_bank.models import Question, QuestionVersion
+
+    if not user_ids:
+        return
+    db.session.execute(delete(Exam).where(Exam.owner_id.in_(user_ids)))
+    authored = Question.author_id.in_(user_ids)
+    ids = list(db.session.scalars(db.select(Question.id).where(authored)))
+    if ids:
+        db.session.execute(update(Question).where(Question.id.in_(ids))
+                           .values(current_version_id=None))
+        db.session.execute(delete(QuestionVersion).where(QuestionVersion.question_id.in_(ids)))
+        db.session.execute(delete(Question).where(Question.id.in_(ids)))
