@@ -66,6 +66,15 @@ def on_final_grade(receiver: Callable) -> Callable:
 # ---------------------------------------------------------------- which slots need a teacher
 
 
+def snapshot_entry(exam: Exam, slot: int) -> dict:
+    """The exam's frozen entry for ``slot``, or a 400 naming the slot."""
+    entry = next((e for e in exam.snapshot if e["slot"] == slot), None)
+    if entry is None:
+        raise DomainError(_l("Câu %(slot)s không có trong bài kiểm tra.", slot=slot),
+                          code="unknown_slot")
+    return entry
+
+
 def needs_manual(payload: dict) -> bool:
     """True for a payload whose score is None whatever the response: an essay, or a stimulus
     with no automatically scored child and at least one essay."""
@@ -259,10 +268,7 @@ def set_grade(actor, attempt_id: int, slot: int, points=None, rubric: dict | Non
     if attempt.state != AttemptState.FINISHED:
         raise Conflict(_l("Bài làm chưa nộp; chỉ chấm được bài đã nộp."),
                        code="attempt_in_progress")
-    entry = next((e for e in exam.snapshot if e["slot"] == slot), None)
-    if entry is None:
-        raise DomainError(_l("Câu %(slot)s không có trong bài kiểm tra.", slot=slot),
-                          code="unknown_slot")
+    entry = snapshot_entry(exam, slot)
     if not needs_manual(entry["payload"]):
         raise DomainError(_l("Câu %(slot)s được chấm tự động; hãy sửa đáp án và chấm lại "
                              "(regrade) nếu đáp án sai.", slot=slot), code="auto_scored")
@@ -376,10 +382,7 @@ def regrade(actor, exam: Exam, slot: int, payload, dry_run: bool = True) -> dict
     if exam.state != ExamState.PUBLISHED:
         raise Conflict(_l("Bài kiểm tra chưa phát hành; hãy sửa câu hỏi trực tiếp."),
                        code="not_published")
-    entry = next((e for e in exam.snapshot if e["slot"] == slot), None)
-    if entry is None:
-        raise DomainError(_l("Câu %(slot)s không có trong bài kiểm tra.", slot=slot),
-                          code="unknown_slot")
+    entry = snapshot_entry(exam, slot)
     new_payload = checked_key(entry, payload)
     snapshot = copy.deepcopy(exam.snapshot)
     for item in snapshot:
