@@ -21,6 +21,7 @@ from lms.exams import (
     hooks,
     logic,
     rules,  # noqa: F401 — registers the exam.* permission rules
+    usage,
 )
 from lms.exams.models import (
     EXAM_SETTINGS_SCHEMA,
@@ -141,6 +142,7 @@ def create_exam(actor, title: str, question_ids: list[int], points: dict | None 
     exam.subject_id, exam.grade = first.subject_id, first.grade
     db.session.add(exam)
     db.session.flush()
+    usage.record_usage(exam)
     return exam
 
 
@@ -161,6 +163,7 @@ def publish(actor, exam: Exam) -> None:
     if result.rowcount != 1:
         raise Conflict(_l("Bài kiểm tra đã được phát hành."))
     db.session.expire(exam)
+    usage.record_usage(exam)
 
 
 def assign_to_class(actor, exam: Exam, school_class: SchoolClass,
