@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 from flask_migrate import upgrade
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 
 from lms.app import create_app
 from lms.core.errors import Forbidden
@@ -492,3 +492,35 @@ def test_the_bank_page_exports_the_current_search(client, org, bank):
     text = _docx_text(reply.data)
     assert "Ghép nước với thủ đô" in text and "Thủ đô của Việt Nam?" not in text
     assert "ĐÁP ÁN" not in text
+
+
+class Statements:
+    """Counts the SQL statements run inside the block."""
+
+    def __enter__(self):
+        self.count = 0
+        event.listen(db.engine, "before_cursor_execute", self._count)
+        return self
+
+    def _count(self, *_args):
+        self.count += 1
+
+    def __exit__(self, *_exc):
+        event.remove(db.engine, "before_cursor_execute", self._count)
+
+
+def test_statistics_and_export_run_a_fixed_number_of_queries(org, sat, bank):
+    q, _first, _second = sat
+    db.session.expire_all()
+    with Statements() as stats_queries:
+        item_stats.question_statistics(org.teacher_x, q)
+    assert stats_queries.count <= 8          # not one per attempt or per exam
+
+    def exported(ids):
+        db.session.expire_all()
+        with Statements() as queries:
+            chosen = bank_export.chosen_questions(org.teacher_x, ids)
+            bank_export.export_file(org.teacher_x, "moodlexml", chosen)
+        return queries.count
+
+    assert exported([b.id for b in bank]) == exported([b.id for b in bank[:2]])
