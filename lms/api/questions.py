@@ -115,6 +115,9 @@ class QuestionDetail(QuestionItem):
 
 
 class ExportArgs(SearchArgs):
+    class Meta:
+        exclude = ("page",)
+
     format = fields.String(required=True, metadata={
         "description": "gift, moodlexml, qti (gói .zip) hoặc docx (bản in)"})
     answer_key = fields.Boolean(load_default=True, metadata={
@@ -215,7 +218,6 @@ def export_search(args):
     fmt, answer_key = args.pop("format"), args.pop("answer_key")
     bank_export.check_format(fmt)
     q, sort = args.pop("q"), args.pop("sort")
-    args.pop("page")
     chosen = bank_export.matching_questions(actor, q, args, sort)
     return export_response(bank_export.export_file(actor, fmt, chosen, answer_key))
 
