@@ -524,3 +524,18 @@ def test_statistics_and_export_run_a_fixed_number_of_queries(org, sat, bank):
         return queries.count
 
     assert exported([b.id for b in bank]) == exported([b.id for b in bank[:2]])
+
+
+def test_an_essay_counts_its_manual_grade_and_leaves_out_the_ungraded(client, org):
+    essay = _question(org.teacher_x, "essay")
+    exam = _publish(org, "Tự luận", [essay, _question(org.teacher_x)])
+    graded = sit(client, "hsa", exam, {1: "Bài làm của A", 2: "b"})
+    sit(client, "hsb", exam, {1: "Bài làm của B", 2: "a"})
+    reply = client.put(f"/api/v1/attempts/{graded}/grades/1", json={"points": "0.5"},
+                       headers=bearer(client, "teacherx"))
+    assert reply.status_code == 200, reply.get_json()
+    stats = item_stats.question_statistics(org.teacher_x, essay)
+    # A's essay: 0.5 of 1 point; B's is still waiting for its grade and is left out
+    assert (stats["attempts"], stats["answered"], stats["ungraded"]) == (2, 2, 1)
+    assert stats["observations"] == 1 and stats["facility"] == "0.5000"
+    assert stats["discrimination"] is None                   # one observation
