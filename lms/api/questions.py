@@ -5,8 +5,10 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
+from lms.exams import item_stats, usage
 from lms.extensions import db
-from lms.questions import services, transfer
+from lms.questions import bank_export, services, transfer
+from lms.questions.views import export_response
 
 blp = Blueprint("api_questions", __name__, url_prefix="/api/v1",
                 description="Ngân hàng câu hỏi")
@@ -57,12 +59,76 @@ class Version(Schema):
     note = fields.String()
 
 
+class ExamStatistics(Schema):
+    exam_id = fields.Integer()
+    title = fields.String()
+    n = fields.Integer(metadata={"description": "Số lượt (quan sát) được tính"})
+    facility = fields.String(allow_none=True)
+    discrimination = fields.String(allow_none=True)
+
+
+class Statistics(Schema):
+    """Item statistics across the published exams using the question (docs/question-bank.md)."""
+
+    times_used = fields.Integer(metadata={"description": "Số bài kiểm tra đã phát hành dùng câu"})
+    attempts = fields.Integer(metadata={"description": "Lượt đã nộp, được tính, đã đọc"})
+    attempts_total = fields.Integer()
+    limit = fields.Integer(metadata={"description": "Số lượt mới nhất đọc tối đa"})
+    capped = fields.Boolean()
+    answered = fields.Integer()
+    ungraded = fields.Integer()
+    observations = fields.Integer()
+    facility = fields.String(allow_none=True, metadata={
+        "description": "Tỉ lệ điểm trung bình, 4 chữ số thập phân"})
+    discrimination = fields.String(allow_none=True, metadata={
+        "description": "Tương quan điểm-biserial hiệu chỉnh, trung bình có trọng số các đề"})
+    by_exam = fields.List(fields.Nested(ExamStatistics))
+
+
+class UsedIn(Schema):
+    exam_id = fields.Integer()
+    title = fields.String()
+    owner_id = fields.Integer()
+    owner = fields.String()
+    state = fields.String()
+    published_at = fields.DateTime(allow_none=True)
+    version = fields.Integer(allow_none=True, metadata={
+        "description": "Phiên bản được ghim khi phát hành; null với bản nháp"})
+    own = fields.Boolean()
+
+
+class WhereUsed(Schema):
+    total = fields.Integer()
+    items = fields.List(fields.Nested(UsedIn))
+
+
 class QuestionDetail(QuestionItem):
     view = fields.String(metadata={"description": "teacher hoặc student"})
     payload = fields.Dict()
     review_comment = fields.String()
     versions = fields.List(fields.Nested(Version))
     duplicates = fields.List(fields.Dict())
+    used_in = fields.Nested(WhereUsed, metadata={
+        "description": "Chỉ GET: mọi đề với tác giả/người duyệt, đề của mình với người khác"})
+    statistics = fields.Nested(Statistics, allow_none=True, metadata={
+        "description": "Chỉ GET, chỉ với tác giả và người duyệt (null với người khác)"})
+
+
+class ExportArgs(SearchArgs):
+    class Meta:
+        exclude = ("page",)
+
+    format = fields.String(required=True, metadata={
+        "description": "gift, moodlexml, qti (gói .zip) hoặc docx (bản in)"})
+    answer_key = fields.Boolean(load_default=True, metadata={
+        "description": "docx: kèm trang đáp án (chỉ các câu bạn được xem đáp án)"})
+
+
+class ExportBody(Schema):
+    format = fields.String(required=True, metadata={"description": "gift, moodlexml, qti, docx"})
+    ids = fields.List(fields.Integer(), required=True,
+                      validate=validate.Length(1, bank_export.MAX_EXPORT))
+    answer_key = fields.Boolean(load_default=True)
 
 
 class QuestionCreate(Schema):
@@ -131,12 +197,57 @@ def list_questions(args):
     return result
 
 
+EXPORT_DOC = {"responses": {200: {
+    "description": "Tệp xuất (Content-Disposition: attachment). Tiêu đề X-Export-Count: số câu "
+                   "trong tệp; X-Export-Omitted: mã các câu bỏ ra vì bạn không được xem đáp án "
+                   "(GIFT, Moodle XML, QTI); X-Export-Unsupported: mã các câu định dạng không "
+                   "ghi được.",
+    "content": {mimetype: {"schema": {"type": "string", "format": "binary"}}
+                for _ext, mimetype in bank_export.FORMATS.values()}}}}
+
+
+@blp.get("/questions/export")
+@blp.arguments(ExportArgs, location="query")
+@blp.doc(**EXPORT_DOC)
+@blp.alt_response(400, description="Định dạng sai (unknown_format), quá 2.000 câu (too_many), "
+                                   "không còn câu nào xuất được (nothing_to_export)")
+def export_search(args):
+    """Export every question matching the search (the same parameters as ``GET /questions``,
+    at most 2,000) as GIFT, Moodle XML, a QTI 2.1 package or a printable .docx."""
+    actor = require_user()
+    fmt, answer_key = args.pop("format"), args.pop("answer_key")
+    bank_export.check_format(fmt)
+    q, sort = args.pop("q"), args.pop("sort")
+    chosen = bank_export.matching_questions(actor, q, args, sort)
+    return export_response(bank_export.export_file(actor, fmt, chosen, answer_key))
+
+
+@blp.post("/questions/export")
+@blp.arguments(ExportBody)
+@blp.doc(**EXPORT_DOC)
+@blp.alt_response(400, description="Định dạng sai (unknown_format) hoặc không còn câu nào "
+                                   "xuất được (nothing_to_export)")
+@blp.alt_response(404, description="Có mã câu không tồn tại hoặc bạn không được xem")
+def export_ids(data):
+    """Export the given questions (each must be one the caller may see)."""
+    actor = require_user()
+    bank_export.check_format(data["format"])
+    chosen = bank_export.chosen_questions(actor, data["ids"])
+    return export_response(bank_export.export_file(actor, data["format"], chosen,
+                                                   data["answer_key"]))
+
+
 @blp.get("/questions/<int:question_id>")
 @blp.response(200, QuestionDetail)
 def get_question(question_id):
     """One question: the teacher view for its author and reviewers, otherwise the student view."""
     actor = require_user()
-    return services.question_detail(actor, services.load_question(question_id))
+    question = services.load_question(question_id)
+    detail = services.question_detail(actor, question)
+    full = detail["view"] == "teacher"
+    detail["used_in"] = usage.where_used(actor, question, sees_all=full)
+    detail["statistics"] = item_stats.question_statistics(actor, question) if full else None
+    return detail
 
 
 @blp.post("/questions")

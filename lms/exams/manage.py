@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from lms.auth.permissions import STAFF_ROLES, can, memberships, require
 from lms.core.errors import Conflict, DomainError, NotFound
 from lms.core.models import utcnow
-from lms.exams import logic, services
+from lms.exams import logic, services, usage
 from lms.exams.models import (
     OPEN_STATES,
     Attempt,
@@ -86,7 +86,7 @@ def add_question(actor, exam: Exam, question_id: int, points="1") -> None:
     exam.selection = [*exam.selection, {"question_id": question_id, "points": _points(points)}]
     if exam.subject_id is None:
         exam.subject_id, exam.grade = question.subject_id, question.grade
-    db.session.flush()
+    usage.record_usage(exam)
 
 
 def _index(exam: Exam, index: int) -> int:
@@ -100,7 +100,7 @@ def remove_question(actor, exam: Exam, index: int) -> None:
     selection = list(exam.selection)
     selection.pop(_index(exam, index))
     exam.selection = selection
-    db.session.flush()
+    usage.record_usage(exam)
 
 
 def move_question(actor, exam: Exam, index: int, step: int) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from lms.auth.permissions import can, require
 from lms.core.errors import DomainError
 from lms.curriculum.models import CognitiveScale, Subject, Topic
-from lms.exams import services, variants
+from lms.exams import services, usage, variants
 from lms.exams.models import Exam, ExamMatrix
 from lms.extensions import db
 from lms.questions.services import visible_condition
@@ -327,7 +327,7 @@ def create_exam_from_matrix(actor, title: str, raw_matrix, settings: dict | None
     db.session.add(exam)
     db.session.flush()
     db.session.add(ExamMatrix(exam_id=exam.id, spec=spec))
-    db.session.flush()
+    usage.record_usage(exam)
     return exam
 
 

@@ -264,3 +264,19 @@ class AttemptEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: Small JSON (at most a few hundred characters), e.g. {"seconds": 12}.
     detail: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ExamQuestion(db.Model):
+    """Which bank questions an exam uses (where-used, item statistics): one row per exam and
+    question. Rebuilt by ``lms.exams.usage.record_usage`` when an exam is created, edited and
+    published; ``version_id`` is the pinned version once published (None in a draft, which
+    takes the question's current version when it is published)."""
+
+    __tablename__ = "exam_question"
+
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"),
+                                             primary_key=True, index=True)
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("question_version.id", ondelete="SET NULL"))

@@ -22,6 +22,7 @@ from lms.exams import (
     hooks,
     logic,
     rules,  # noqa: F401 — registers the exam.* permission rules
+    usage,
     variants,
 )
 from lms.exams.models import (
@@ -178,6 +179,7 @@ def create_exam(actor, title: str, question_ids: list[int], points: dict | None 
     exam.subject_id, exam.grade = first.subject_id, first.grade
     db.session.add(exam)
     db.session.flush()
+    usage.record_usage(exam)
     return exam
 
 
@@ -202,6 +204,7 @@ def publish(actor, exam: Exam) -> None:
         raise Conflict(_l("Bài kiểm tra đã được phát hành."))
     db.session.expire(exam)
     variants.create_variants(exam)
+    usage.record_usage(exam)
 
 
 def assign_to_class(actor, exam: Exam, school_class: SchoolClass,

@@ -413,17 +413,23 @@ def meta_from(data: dict) -> QuestionMeta:
                         source=data.get("source") or "", tags=list(data.get("tags") or []))
 
 
+def sees_teacher_view(actor, question: Question) -> bool:
+    """The full view (keys, feedback, history, statistics): the author and the question's
+    reviewers; any other viewer gets the student view."""
+    from lms.auth.permissions import can
+
+    return question.author_id == actor.id or can(actor, "question.edit", question) \
+        or can(actor, "question.review", question)
+
+
 def question_detail(actor, question: Question) -> dict:
     """The question as this actor may see it: the full teacher view for its author and its
     reviewers, the student view (no keys, no feedback) for everyone else allowed to see it."""
-    from lms.auth.permissions import can
-
     require(actor, "question.view", question)
     from question_bank import student_view, teacher_view
 
     payload = question.current_version.payload
-    full = can(actor, "question.edit", question) or can(actor, "question.review", question) \
-        or question.author_id == actor.id
+    full = sees_teacher_view(actor, question)
     detail = question_summary(question)
     detail.update({
         "view": "teacher" if full else "student",

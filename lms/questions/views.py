@@ -24,8 +24,9 @@ from lms.core.errors import DomainError, NotFound
 from lms.core.errors_views import flash_or_raise
 from lms.core.storage import download_response
 from lms.curriculum.models import Subject
+from lms.exams import item_stats, usage
 from lms.extensions import db
-from lms.questions import authoring, services, transfer
+from lms.questions import authoring, bank_export, services, transfer
 from media import content_disposition
 from question_bank import render_math, student_view
 
@@ -85,7 +86,8 @@ def bank():
     pages = max(1, -(-result["total"] // services.PER_PAGE))
     return render_template("questions/bank.html", result=result, filters=filters,
                            q=args.get("q", ""), sort=args.get("sort", ""), pages=pages,
-                           subjects=_subjects(), sorts=services.SORTS)
+                           subjects=_subjects(), sorts=services.SORTS,
+                           max_export=bank_export.MAX_EXPORT)
 
 
 @bp.get("/questions/<int:question_id>")
@@ -94,7 +96,11 @@ def detail(question_id: int):
     question = services.load_question(question_id)
     require(g.user, "question.view", question)
     info = services.question_detail(g.user, question)
-    return render_template("questions/detail.html", question=question, info=info)
+    full = info["view"] == "teacher"
+    used = usage.where_used(g.user, question, sees_all=full)
+    statistics = item_stats.question_statistics(g.user, question) if full else None
+    return render_template("questions/detail.html", question=question, info=info, used=used,
+                           statistics=statistics)
 
 
 @bp.post("/questions/<int:question_id>/<any(submit, approve, return):action>")
@@ -165,6 +171,65 @@ def bulk():
     for problem in problems:
         flash(problem, "error")
     return redirect(back)
+
+
+@bp.post("/questions/export")
+@login_required
+def export():
+    """The ticked questions, or every question of the search (``scope=search`` with the
+    search's fields), as a file in the chosen format."""
+    require(g.user, "question.create")
+    form = request.form
+    fmt, _sep, key = form.get("format", "").partition("+")
+    try:
+        if form.get("scope") == "search":
+            filters = {name: form.get(name, "") for name in services.FILTER_FIELDS}
+            chosen = bank_export.matching_questions(g.user, form.get("q", ""), filters,
+                                                    form.get("sort") or None)
+        else:
+            chosen = bank_export.chosen_questions(g.user, _ids(form))
+        exported = bank_export.export_file(g.user, fmt, chosen, answer_key=key != "nokey")
+    except DomainError as error:
+        flash_or_raise(error)
+        return redirect(url_for("questions.bank", **_search_args(form)))
+    if exported.omitted:
+        flash(_("%(n)d câu không có trong tệp vừa xuất vì chỉ tác giả và người duyệt được "
+                "xem đáp án của chúng: %(ids)s.", n=len(exported.omitted),
+                ids=_id_list(exported.omitted)), "warning")
+    if exported.unsupported:
+        flash(_("%(n)d câu không có trong tệp vừa xuất vì định dạng này không ghi được loại "
+                "câu hỏi của chúng: %(ids)s.", n=len(exported.unsupported),
+                ids=_id_list(exported.unsupported)), "warning")
+    return export_response(exported)
+
+
+def export_response(exported: bank_export.ExportFile):
+    """The exported file as a download, with its counts in headers."""
+    response = make_response(exported.content)
+    response.headers["Content-Type"] = exported.mimetype
+    response.headers["Content-Disposition"] = content_disposition(exported.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Export-Count"] = str(exported.count)
+    response.headers["X-Export-Omitted"] = ",".join(map(str, exported.omitted[:500]))
+    response.headers["X-Export-Unsupported"] = ",".join(map(str, exported.unsupported[:500]))
+    return response
+
+
+def _ids(form) -> list[int]:
+    try:
+        return [int(i) for i in form.getlist("question_id")]
+    except ValueError:
+        abort(400)
+
+
+def _search_args(form) -> dict:
+    names = ("q", "sort", *services.FILTER_FIELDS)
+    return {name: form[name] for name in names if form.get(name)}
+
+
+def _id_list(ids: list[int]) -> str:
+    shown = ", ".join(f"#{i}" for i in ids[:20])
+    return shown + (" …" if len(ids) > 20 else "")
 
 
 @bp.route("/questions/import", methods=["GET", "POST"])
