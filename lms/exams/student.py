@@ -155,6 +155,8 @@ def review_data(attempt: Attempt, now: datetime) -> dict:
                 for s, p in by_slot.items()}
     if finished and attempt.practice:
         body["practice_result"] = practice_result(attempt)
+        if "questions" in body:     # the checks the student already saw while practising
+            body["checked"] = services.checked_reviews(attempt)
     return body
 
 

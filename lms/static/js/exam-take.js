@@ -638,19 +638,29 @@
 
   function reviewBlock(slot) {
     var box = el("div", {class: "exam-review mt-2 small"});
+    var seen = (data.checked || {})[slot];   // practice: a check the student already saw
     if (data.correctness && slot in data.correctness) {
       box.appendChild(verdict(data.correctness[slot]));
+    } else if (seen) {
+      box.appendChild(verdict(seen.fraction));
     }
     if (!isAnswered(answers[slot])) {
       box.appendChild(el("span", {class: "badge text-bg-light ms-1", text: T.not_answered}));
     }
+    var i = indexOf(slot);
     if (data.keys && data.keys[slot]) {
       box.appendChild(el("div", {class: "mt-1"}, [el("strong", {text: T.key_label + ": "}),
         html("d-inline", data.keys[slot])]));
+    } else if (seen && answerNode(questions[i], seen.correct_answer, i + 1)) {
+      box.appendChild(el("div", {class: "mt-1"}, [el("strong", {text: T.key_label + ": "}),
+        answerNode(questions[i], seen.correct_answer, i + 1)]));
     }
     if (data.feedback && data.feedback[slot]) {
       box.appendChild(el("div", {class: "mt-1"}, [el("strong", {text: T.explain_label + ": "}),
         html("", data.feedback[slot])]));
+    } else if (seen && feedbackNode(questions[i], seen.feedback, i + 1)) {
+      box.appendChild(el("div", {class: "mt-1"}, [el("strong", {text: T.explain_label + ": "}),
+        feedbackNode(questions[i], seen.feedback, i + 1)]));
     }
     return box;
   }
@@ -677,8 +687,9 @@
     palette.appendChild(el("div", {class: "exam-legend small text-muted mt-2"}, [
       el("span", {class: "exam-cell-sample answered", "aria-hidden": "true"}),
       el("span", {text: T.answered}),
-      el("span", {class: "exam-cell-sample flagged-sample", "aria-hidden": "true", text: "⚑"}),
-      el("span", {text: T.flagged})]));
+      sequential ? null : el("span", {class: "exam-cell-sample flagged-sample",
+                                      "aria-hidden": "true", text: "⚑"}),
+      sequential ? null : el("span", {text: T.flagged})]));
     sections.forEach(function (section, i) {
       var f = section.querySelector(".exam-flag");
       if (!f) { return; }
