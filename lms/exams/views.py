@@ -6,6 +6,7 @@ import re
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import select
 
 from lms.auth.decorators import login_required
@@ -142,10 +143,11 @@ def take_strings() -> dict:
         "locked_sequential": _("Câu này đã qua (bài làm lần lượt), nên câu trả lời mới không "
                                "được lưu. Câu trả lời đã lưu được giữ nguyên."),
         "locked_checked": _("Câu này đã được kiểm tra, nên câu trả lời không sửa được nữa."),
-        "check": _("Kiểm tra"), "checking": _("Đang kiểm tra…"),
+        "check": pgettext("practice", "Kiểm tra"), "checking": _("Đang kiểm tra…"),
         "check_first": _("Hãy trả lời câu này trước khi kiểm tra."),
         "check_refused": _("Không kiểm tra được: {why}"),
-        "check_result": _("Kết quả"), "checked_note": _("Câu đã kiểm tra không sửa được nữa."),
+        "check_result": pgettext("practice", "Kết quả"),
+        "checked_note": _("Câu đã kiểm tra không sửa được nữa."),
         "part_right": _("đúng"), "part_wrong": _("sai"),
     }
 
