@@ -6,7 +6,7 @@ services, and the test reads what the server stored."""
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.curriculum.models import Subject
 from lms.exams import services
@@ -319,3 +319,66 @@ def test_practice_save_to_a_checked_question_is_locked_not_retried(app, db, org,
     expect(_current(page).locator("input.exam-text")).to_be_disabled()
     expect(_current(page).get_by_test_id("check-key").locator(".exam-key")).to_have_text("<b>x</b>")
     assert _stored(attempt_id)[slots[2]].response == {"text": "other"}
+
+
+def test_pre_generated_variant_starts_and_shows_its_code(app, db, org, in_process_server,
+                                                         phone, screenshot):
+    """Variants made at publish, attempts pre-generated: the start page starts the pending
+    attempt (no second one) and the header shows its mã đề."""
+    from playwright.sync_api import expect
+
+    from lms.exams import manage
+
+    _context, page = phone
+    exam = published_exam(org, {"time_limit_minutes": 30, "attempts": 1,
+                                "generation": "variants", "variant_count": 3},
+                          types=TYPES)
+    manage.pregenerate(org.teacher_x, exam)
+    db.session.commit()
+    pending = _attempt(exam.id)
+    assert pending.state == AttemptState.PENDING and pending.variant_code
+    log_in_at(page, in_process_server, "hsa")
+    page.goto(f"{in_process_server}/exams/")
+    page.get_by_test_id("start").click()
+    page.get_by_test_id("start-button").click()
+    assert _ready(page) == pending.id
+    expect(page.get_by_test_id("variant-code")).to_have_text(f"Mã đề: {pending.variant_code}")
+    assert _attempt(exam.id).state == AttemptState.IN_PROGRESS
+    assert db.session.scalar(select(func.count()).select_from(Attempt)
+                             .where(Attempt.exam_id == exam.id,
+                                    Attempt.user_id == org.student_a.id)) == 1
+    screenshot(page, "exam-variant-code-phone")
+
+
+def test_a_refused_save_is_dropped_and_the_queue_goes_on(app, db, org, in_process_server,
+                                                         phone):
+    """An answer the server refuses (400) is dropped with the reason on its question; the
+    answers queued after it are still sent."""
+    from playwright.sync_api import expect
+
+    _context, page = phone
+    exam = published_exam(org, {"time_limit_minutes": 30}, types=TYPES)
+    slots = [entry["slot"] for entry in exam.snapshot]
+    log_in_at(page, in_process_server, "hsa")
+    page.goto(f"{in_process_server}/exams/{exam.id}")
+    page.get_by_test_id("start-button").click()
+    attempt_id = _ready(page)
+    # a queued answer that can never be stored (an option id the attempt does not have),
+    # ahead of a good one
+    page.evaluate("""([key, bad, good]) => localStorage.setItem(key, JSON.stringify({
+        [bad]: {response: {choice: "ffffffff"}, seq: 50},
+        [good]: {response: {value: true}, seq: 51}}))""",
+                  [f"hoclieu.attempt.{attempt_id}.queue", str(slots[0]), str(slots[1])])
+    page.reload()
+    page.wait_for_selector("#exam-take[data-ready=true]")
+    expect(page.get_by_test_id("save-status")).to_have_text("Đã lưu", timeout=10_000)
+    expect(_current(page).get_by_test_id("question-error")).to_contain_text(
+        "không được lưu")
+    stored = _stored(attempt_id)
+    assert slots[0] not in stored and stored[slots[1]].response == {"value": True}
+    assert page.evaluate(f"localStorage.getItem('hoclieu.attempt.{attempt_id}.queue')") == "{}"
+    # answering again clears the message and saves
+    _current(page).locator(".exam-option").nth(0).click()
+    expect(page.get_by_test_id("save-status")).to_have_text("Đã lưu")
+    expect(_current(page).get_by_test_id("question-error")).to_be_hidden()
+    assert slots[0] in _stored(attempt_id)

@@ -253,3 +253,24 @@ def test_a_pre_generated_attempt_starts_from_the_start_page(client, org):
     take = client.get(started.headers["Location"])
     assert take.status_code == 200 and _exam_data(take.get_data(as_text=True))[
         "attempt_id"] == pending.id
+
+
+def test_pre_generated_attempts_carry_their_variant_code_round_robin(client, org):
+    """Pre-generation keeps each attempt's mã đề and goes round the variants (the batch is
+    inserted at the end, so it counts the attempts it has planned)."""
+    from lms.exams.models import ExamVariant
+
+    exam = published_exam(org, {"generation": "variants", "variant_count": 2})
+    manage.pregenerate(org.teacher_x, exam)
+    db.session.commit()
+    variants = {v.code: v for v in db.session.scalars(select(ExamVariant).where(
+        ExamVariant.exam_id == exam.id))}
+    pending = [*_attempts(exam.id, org.student_a.id), *_attempts(exam.id, org.student_b.id)]
+    assert [a.state for a in pending] == [AttemptState.PENDING] * 2
+    assert {a.variant_code for a in pending} == set(variants)
+    for attempt in pending:
+        assert attempt.order == list(variants[attempt.variant_code].order)
+    login(client, "hsa")
+    html = client.get(_post_start(client, exam.id).headers["Location"]).get_data(as_text=True)
+    code = pending[0].variant_code
+    assert f"Mã đề: {code}" in html and _exam_data(html)["variant_code"] == code
