@@ -274,3 +274,22 @@ def test_pre_generated_attempts_carry_their_variant_code_round_robin(client, org
     html = client.get(_post_start(client, exam.id).headers["Location"]).get_data(as_text=True)
     code = pending[0].variant_code
     assert f"Mã đề: {code}" in html and _exam_data(html)["variant_code"] == code
+
+
+def test_the_api_says_when_a_throttled_student_may_try_again(app, client, org):
+    from datetime import datetime, timedelta
+
+    from lms.core.models import utcnow
+    from tests.lms.exams_setup import bearer
+
+    exam = published_exam(org, {"access_code": "Lop10A1"})
+    headers = bearer(client, "hsa")
+    for _ in range(app.config["LOGIN_MAX_FAILURES_ACCOUNT"]):
+        client.post(f"/api/v1/exams/{exam.id}/attempts", json={"access_code": "sai"},
+                    headers=headers)
+    blocked = client.post(f"/api/v1/exams/{exam.id}/attempts",
+                          json={"access_code": "Lop10A1"}, headers=headers)
+    assert blocked.status_code == 429
+    retry_at = datetime.fromisoformat(blocked.get_json()["error"]["details"]["retry_at"])
+    window = timedelta(seconds=app.config["LOGIN_WINDOW_SECONDS"])
+    assert utcnow() < retry_at <= utcnow() + window
