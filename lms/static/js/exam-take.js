@@ -367,8 +367,9 @@
   /* Sequential: the server's position, or further if a "next" is still queued here. */
   var nextQueue = sequential ? load("next", null) : null;
   var position = 0;
+  var serverPosition = Math.min(data.position || 0, last);
   if (sequential) {
-    position = Math.min(data.position || 0, last);
+    position = serverPosition;
     var leaving = nextQueue === null ? -1 : indexOf(nextQueue);
     if (leaving < 0 || leaving + 1 <= position) { nextQueue = null; }
     else { position = Math.min(leaving + 1, last); }
@@ -381,9 +382,11 @@
   checkQueue.forEach(function (slot) { lockedSlots[slot] = true; });
   Object.keys(checked).forEach(function (slot) { lockedSlots[slot] = true; });
   questions.forEach(function (q, i) { if (sequential && i < position) { lockedSlots[String(q.slot)] = true; } });
-  /* A queued answer the server can no longer take (checked, or left behind) is dropped. */
+  /* A queued answer the server can no longer take (checked, or before the server's position)
+   * is dropped; one left here while a "next" is still queued goes first, as before the reload. */
   Object.keys(queue).forEach(function (slot) {
-    if (lockedSlots[slot] && checkQueue.indexOf(slot) < 0) {
+    var at = indexOf(slot);
+    if (checked[slot] || (sequential && at >= 0 && at < serverPosition)) {
       delete queue[slot];
       if (slot in serverAnswers) { answers[slot] = serverAnswers[slot]; } else { delete answers[slot]; }
     }
