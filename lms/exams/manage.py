@@ -298,13 +298,15 @@ def generate_pending(exam: Exam, now: datetime | None = None) -> dict:
         count = used.get(user_id, 0)
         if user_id in busy or (window["attempts"] and count >= window["attempts"]):
             continue
-        attempt = services._new_attempt(exam, assignment, user_id, count + 1, now, window)
+        attempt = services._new_attempt(exam, assignment, user_id, count + 1, now, window,
+                                        planned=len(rows))
         rows.append({"exam_id": exam.id, "assignment_id": assignment.id, "user_id": user_id,
                      "number": count + 1, "state": AttemptState.PENDING, "started_at": now,
                      "deadline": None, "grace_s": attempt.grace_s, "order": attempt.order,
                      "ids_map": attempt.ids_map, "option_order": attempt.option_order,
                      "score": None, "grade": None, "counted": True, "position": 0,
-                     "practice": attempt.practice, "finished_at": None})
+                     "practice": attempt.practice, "variant_code": attempt.variant_code,
+                     "finished_at": None})
     before = _pending_count(exam.id)
     if rows:
         db.session.execute(_insert_ignoring_conflicts(), rows)

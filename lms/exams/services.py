@@ -379,12 +379,12 @@ def _extra(window: dict) -> timedelta:
 
 
 def _new_attempt(exam: Exam, assignment: ExamAssignment, user_id: int, number: int,
-                 now: datetime, window: dict) -> Attempt:
+                 now: datetime, window: dict, planned: int = 0) -> Attempt:
     """Per-attempt paper (variants.plan_attempt: order, option order, variant or draw) and
     random ids, from a fresh seed."""
     settings = exam.settings
     rng = random.SystemRandom()  # ids and order must not be predictable from a seed
-    plan = variants.plan_attempt(exam, rng)
+    plan = variants.plan_attempt(exam, rng, planned)
     ids_map, option_order = {}, {}
     for entry in exam.snapshot:
         payload, key = entry["payload"], str(entry["slot"])

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from lms.exams import logic, services
+from lms.exams import logic, services, variants
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState, Exam, ExamAssignment, ExamState
 from lms.extensions import db
 from lms.org.models import Role
@@ -32,11 +32,21 @@ class ExamRow:
     allowed: int  # 0: unlimited
     open_attempt: Attempt | None
     last_finished: Attempt | None
+    #: A pre-generated attempt waiting to be started (not counted in ``used``).
+    pending_attempt: Attempt | None = None
 
     @property
     def can_start(self) -> bool:
-        return (self.window == "open" and self.open_attempt is None
-                and (not self.allowed or self.used < self.allowed))
+        if self.window != "open" or self.open_attempt is not None:
+            return False
+        if self.pending_attempt is not None:
+            return not self.allowed or self.pending_attempt.number <= self.allowed
+        return not self.allowed or self.used < self.allowed
+
+    @property
+    def needs_code(self) -> bool:
+        """Starting (not resuming) asks for the test's access code."""
+        return bool(logic.setting(self.exam.settings, "access_code_hash"))
 
 
 def student_class_ids(user) -> set[int]:
@@ -68,11 +78,13 @@ def assigned_exams(user, now: datetime) -> list[ExamRow]:
         own = attempts.get(exam.id, [])
         rows.append(ExamRow(
             exam=exam, assignment=assignment, open_at=window["open_at"],
-            close_at=window["close_at"], window=window_state(window, now), used=len(own),
+            close_at=window["close_at"], window=window_state(window, now),
+            used=sum(1 for a in own if a.state != AttemptState.PENDING),
             allowed=window["attempts"],
             open_attempt=next((a for a in own if a.state == AttemptState.IN_PROGRESS), None),
             last_finished=next((a for a in reversed(own) if a.state == AttemptState.FINISHED),
-                               None)))
+                               None),
+            pending_attempt=next((a for a in own if a.state == AttemptState.PENDING), None)))
     return rows
 
 
@@ -141,7 +153,22 @@ def review_data(attempt: Attempt, now: datetime) -> dict:
                 str(s): " ".join(render_math(p.get(k) or "") for k in
                                  ("feedback_html", "solution_html") if p.get(k)) or None
                 for s, p in by_slot.items()}
+    if finished and attempt.practice:
+        body["practice_result"] = practice_result(attempt)
+        if "questions" in body:     # the checks the student already saw while practising
+            body["checked"] = services.checked_reviews(attempt)
     return body
+
+
+def practice_result(attempt: Attempt) -> dict:
+    """A finished practice attempt's own score for its student: practice promises immediate
+    feedback (every question can be checked while practising) and never counts towards a
+    grade, so the score is shown whatever the review policy of the test says."""
+    checked = db.session.scalar(select(func.count()).select_from(AttemptAnswer).where(
+        AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.checked_at.is_not(None))) or 0
+    return {"score": str(attempt.score), "grade": str(attempt.grade), "checked": checked,
+            "total": sum(1 for e in variants.attempt_entries(attempt)
+                         if e["payload"]["type"] != "description")}
 
 
 def shown_items(attempt: Attempt, now: datetime) -> set[str]:

@@ -160,12 +160,14 @@ class Plan:
     variant_code: str | None = None
 
 
-def plan_attempt(exam: Exam, rng: random.Random) -> Plan:
-    """The paper of a new attempt by the exam's generation mode (module docstring)."""
+def plan_attempt(exam: Exam, rng: random.Random, planned: int = 0) -> Plan:
+    """The paper of a new attempt by the exam's generation mode (module docstring).
+    ``planned``: attempts planned in this batch but not stored yet (pre-generation inserts
+    them at the end), so round-robin goes on counting over them."""
     settings = exam.settings
     generation = settings.get("generation", FIXED)
     if generation == VARIANTS:
-        variant = _next_variant(exam, rng)
+        variant = _next_variant(exam, rng, planned)
         if variant is not None:
             return Plan(list(variant.order), dict(variant.option_order), variant.code)
     entries = exam.snapshot
@@ -180,7 +182,7 @@ def plan_attempt(exam: Exam, rng: random.Random) -> Plan:
     return Plan(order, options)
 
 
-def _next_variant(exam: Exam, rng: random.Random) -> ExamVariant | None:
+def _next_variant(exam: Exam, rng: random.Random, planned: int = 0) -> ExamVariant | None:
     """Round-robin over the exam's attempts so neighbours get different codes (two starts at
     the same instant may share one), or random."""
     papers = exam_variants(exam)
@@ -190,7 +192,7 @@ def _next_variant(exam: Exam, rng: random.Random) -> ExamVariant | None:
         return rng.choice(papers)
     given = db.session.scalar(select(func.count()).select_from(Attempt).where(
         Attempt.exam_id == exam.id, Attempt.variant_code.is_not(None))) or 0
-    return papers[given % len(papers)]
+    return papers[(given + planned) % len(papers)]
 
 
 def attempt_entries(attempt: Attempt, snapshot: list | None = None) -> list[dict]:

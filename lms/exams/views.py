@@ -4,8 +4,9 @@ log. The take page is driven by lms/static/js/exam-take.js over the JSON attempt
 import mimetypes
 import re
 
-from flask import Blueprint, abort, g, redirect, render_template, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import select
 
 from lms.auth.decorators import login_required
@@ -14,9 +15,10 @@ from lms.core.errors import DomainError, NotFound
 from lms.core.errors_views import flash_or_raise
 from lms.core.models import utcnow
 from lms.core.storage import download_response
-from lms.exams import integrity, services, student
+from lms.exams import access, integrity, logic, services, student
 from lms.exams.models import AttemptState, Exam
 from lms.extensions import db
+from lms.i18n import vn_date
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
 
@@ -48,22 +50,47 @@ def my_exams():
 @login_required
 def start_page(exam_id: int):
     exam, row = _assigned_exam(exam_id)
-    return render_template("exams/start.html", exam=exam, row=row,
-                           settings=exam.settings, count=len(exam.snapshot))
+    return _start_page(exam, row)
+
+
+def _start_page(exam: Exam, row: student.ExamRow, code_error: str | None = None,
+                status: int = 200):
+    return render_template("exams/start.html", exam=exam, row=row, settings=exam.settings,
+                           count=len(exam.snapshot), code_error=code_error,
+                           mode=logic.setting(exam.settings, "mode"),
+                           navigation=logic.setting(exam.settings, "navigation")), status
 
 
 @bp.post("/<int:exam_id>/start")
 @login_required
 def start(exam_id: int):
-    """Start or resume, then go to the take page (form POST with the CSRF token)."""
-    exam, _row = _assigned_exam(exam_id)
+    """Start or resume, then go to the take page (form POST with the CSRF token and, when
+    the test has one, the access code). A wrong code shows the start page again with the
+    message; the counted guess is committed (and nothing else)."""
+    exam, row = _assigned_exam(exam_id)
+    code = (request.form.get("access_code") or "").strip() or None
     try:
-        attempt = services.start_attempt(g.user, exam, utcnow())
+        attempt = services.start_attempt(g.user, exam, utcnow(), code)
         db.session.commit()
     except DomainError as error:
+        if error.code in access.ACCESS_CODE_ERRORS:
+            db.session.commit()     # the counted guess stays counted
+            return _start_page(exam, row, _code_message(error, exam), error.status)
         flash_or_raise(error)
         return redirect(url_for("exams.start_page", exam_id=exam_id))
     return redirect(url_for("exams.take", attempt_id=attempt.id))
+
+
+def _code_message(error: DomainError, exam: Exam) -> str:
+    """The access-code refusal in words; when throttled, the time to try again."""
+    if error.code != "access_code_throttled":
+        return str(error.message)
+    until = access.retry_at(g.user, exam)
+    if until is None:
+        return str(error.message)
+    minutes = max(1, -(-int((until - utcnow()).total_seconds()) // 60))
+    return _("Nhập sai mã truy cập quá nhiều lần. Em có thể thử lại lúc %(at)s "
+             "(khoảng %(minutes)s phút nữa).", at=vn_date(until), minutes=minutes)
 
 
 @bp.get("/attempts/<int:attempt_id>")
@@ -71,6 +98,8 @@ def start(exam_id: int):
 def take(attempt_id: int):
     attempt = services.own_attempt(g.user, attempt_id)
     now = utcnow()
+    if attempt.state == AttemptState.PENDING:    # pre-generated: started from the start page
+        return redirect(url_for("exams.start_page", exam_id=attempt.exam_id))
     if attempt.state == AttemptState.IN_PROGRESS and services.close_if_overdue(attempt, now):
         db.session.commit()
     if attempt.state != AttemptState.IN_PROGRESS:
@@ -110,12 +139,23 @@ def take_strings() -> dict:
         "pending": _("Chờ chấm"), "key_label": _("Đáp án"),
         "explain_label": _("Lời giải / nhận xét"),
         "your_answer": _("Câu trả lời của em"), "not_answered": _("Chưa trả lời"),
+        "refused": _("Câu trả lời này không được lưu: {why}"),
+        "locked_sequential": _("Câu này đã qua (bài làm lần lượt), nên câu trả lời mới không "
+                               "được lưu. Câu trả lời đã lưu được giữ nguyên."),
+        "locked_checked": _("Câu này đã được kiểm tra, nên câu trả lời không sửa được nữa."),
+        "check": pgettext("practice", "Kiểm tra"), "checking": _("Đang kiểm tra…"),
+        "check_first": _("Hãy trả lời câu này trước khi kiểm tra."),
+        "check_refused": _("Không kiểm tra được: {why}"),
+        "check_result": pgettext("practice", "Kết quả"),
+        "checked_note": _("Câu đã kiểm tra không sửa được nữa."),
+        "part_right": _("đúng"), "part_wrong": _("sai"),
     }
 
 
 def _take_urls(attempt) -> dict:
     api = f"/api/v1/attempts/{attempt.id}"
     return {"save": api + "/answers/", "submit": api + "/submit", "events": api + "/events",
+            "next": api + "/next", "check": api + "/check/",
             "attempt": api, "result": url_for("exams.result", attempt_id=attempt.id),
             "media": url_for("exams.media", attempt_id=attempt.id, key="")}
 
@@ -125,6 +165,8 @@ def _take_urls(attempt) -> dict:
 def result(attempt_id: int):
     attempt = services.own_attempt(g.user, attempt_id)
     now = utcnow()
+    if attempt.state == AttemptState.PENDING:
+        return redirect(url_for("exams.start_page", exam_id=attempt.exam_id))
     if attempt.state == AttemptState.IN_PROGRESS and services.close_if_overdue(attempt, now):
         db.session.commit()
     if attempt.state == AttemptState.IN_PROGRESS:
