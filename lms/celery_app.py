@@ -28,9 +28,14 @@ def celery_init_app(app: Flask) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
+        # Redis: a job whose worker died unacknowledged goes back to the queue after this
+        # many seconds (ignored by the embedded SQLAlchemy broker).
+        broker_transport_options={
+            "visibility_timeout": int(app.config["BROKER_VISIBILITY_TIMEOUT"])},
         timezone=app.config["TIMEZONE"],
         beat_schedule={
             "exams-close-overdue": {"task": "exams.close_overdue", "schedule": 30.0},
+            "lessons-expire-uploads": {"task": "lessons.expire_uploads", "schedule": 900.0},
         },
         # Whoosh has one writer at a time: index jobs go to a single-process queue.
         task_routes={"questions.index": {"queue": "search"}},

@@ -44,7 +44,7 @@ def require_user():
 
 
 def init_api(app: Flask) -> None:
-    from lms.api import auth, exams, lessons, questions, tasks
+    from lms.api import auth, exams, lessons, questions, tasks, uploads
 
     app.config.update(
         API_TITLE="HocLieu API",
@@ -61,6 +61,6 @@ def init_api(app: Flask) -> None:
         },
     )
     api.init_app(app)
-    for module in (auth, tasks, questions, lessons, exams):
+    for module in (auth, tasks, questions, lessons, exams, uploads):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

@@ -11,7 +11,7 @@ from lms.api import require_user
 from lms.core.errors import DomainError
 from lms.core.storage import download_response
 from lms.extensions import db
-from lms.lessons import services
+from lms.lessons import services, uploads
 from lms.lessons.content import launch_url
 from lms.lessons.models import FileKind, LessonProgress
 
@@ -50,9 +50,11 @@ class LessonMetaSchema(Schema):
 
 class UploadSchema(Schema):
     """Multipart form: ``kind``, ``file`` and ``metadata`` (a JSON object, or the same fields
-    sent one by one)."""
+    sent one by one). Instead of ``file``, ``upload_id`` names a completed chunked upload
+    (``POST /api/v1/uploads``); that request may also be a JSON object with these fields."""
 
     kind = fields.String(required=True, validate=validate.OneOf(["scorm", "video"]))
+    upload_id = fields.String()
     metadata = fields.String(metadata={"description": "JSON: LessonMetaSchema"})
     file = fields.Raw(metadata={"type": "string", "format": "binary"})
 
@@ -136,8 +138,11 @@ def lesson_json(lesson) -> dict:
 def _metadata(form) -> dict:
     raw = form.get("metadata")
     try:
-        data = json.loads(raw) if raw else {k: v for k, v in form.items()
-                                            if k in LessonMetaSchema().fields}
+        if isinstance(raw, dict):
+            data = raw
+        else:
+            data = json.loads(raw) if raw else {k: v for k, v in form.items()
+                                                if k in LessonMetaSchema().fields}
         if isinstance(data.get("authors"), str):
             data["authors"] = [a for a in data["authors"].split(";") if a.strip()]
         return LessonMetaSchema().load(data)
@@ -158,12 +163,21 @@ def create_lesson():
     """Upload a SCORM zip (checked now, ready at once) or a video (transcoded in the
     background: poll ``GET /api/v1/tasks/{task_id}``)."""
     user = require_user()
+    form = request.get_json(silent=True) if request.is_json else request.form
+    if not isinstance(form, dict) and not hasattr(form, "getlist"):
+        raise DomainError(_("Trường «metadata» phải là một đối tượng JSON."),
+                          code="invalid_metadata")
     upload = request.files.get("file")
-    if upload is None:
-        raise DomainError(_("Thiếu tệp (trường «file»)."), code="missing_file")
-    lesson = services.create_lesson(user, request.form.get("kind", ""),
-                                    _metadata(request.form), upload.stream,
-                                    upload.filename or "")
+    if form.get("upload_id"):
+        lesson = uploads.create_lesson_from_upload(user, str(form["upload_id"]),
+                                                   str(form.get("kind", "")), _metadata(form))
+    elif upload is None:
+        raise DomainError(_("Thiếu tệp (trường «file» hoặc «upload_id»)."),
+                          code="missing_file")
+    else:
+        lesson = services.create_lesson(user, request.form.get("kind", ""),
+                                        _metadata(request.form), upload.stream,
+                                        upload.filename or "")
     db.session.commit()
     lesson = db.session.get(type(lesson), lesson.id)
     return {"lesson": lesson_json(lesson), "state": lesson.state.value,
