@@ -88,7 +88,8 @@ class Config:
     #: Folder for chunked uploads in progress (a shared volume when there are several web
     #: nodes, like the search index).
     UPLOAD_STAGING_PATH = str(INSTANCE / "uploads")
-    #: Chunk size a chunked upload uses, in MiB; also the largest chunk accepted.
+    #: Chunk size a chunked upload uses, in MiB (fractions allowed); also the largest chunk
+    #: accepted.
     UPLOAD_CHUNK_MB = 8
     #: Hours without a new chunk after which an upload session is abandoned and swept.
     UPLOAD_EXPIRY_HOURS = 24

@@ -2,7 +2,7 @@
 ``Content-Range``, ``HEAD``/``GET`` tell where to resume, ``DELETE`` abandons it. The
 completed file becomes a lesson through ``POST /api/v1/lessons`` with ``upload_id``."""
 
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -20,7 +20,7 @@ def _chunk_limit():
     """A chunk may be at most HOCLIEU_UPLOAD_CHUNK_MB: a larger declared Content-Length is
     a 413 before anything is read (the byte counter holds bodies without a length)."""
     if request.endpoint == "api_uploads.put_chunk":
-        request.max_content_length = int(current_app.config["UPLOAD_CHUNK_MB"]) * 1024 * 1024
+        request.max_content_length = uploads.chunk_bytes()
 
 
 class UploadOpenSchema(Schema):

@@ -67,7 +67,8 @@ def part_path(upload: UploadSession) -> Path:
 
 
 def chunk_bytes() -> int:
-    return int(current_app.config["UPLOAD_CHUNK_MB"]) * MB
+    """HOCLIEU_UPLOAD_CHUNK_MB in bytes (fractions allowed, at least 64 KiB)."""
+    return max(64 * 1024, int(float(current_app.config["UPLOAD_CHUNK_MB"]) * MB))
 
 
 def _expiry():
@@ -141,7 +142,7 @@ def _check_range(upload: UploadSession, content_range, content_length):
                             "gửi lên."), code="invalid_range",
                           details={"offset": upload.received})
     if chunk.length > chunk_bytes():
-        raise TooLarge(_("Mỗi phần tải lên tối đa %(mb)d MB.", mb=chunk_bytes() // MB),
+        raise TooLarge(_("Mỗi phần tải lên tối đa %(kib)d KiB.", kib=chunk_bytes() // 1024),
                        code="chunk_too_large", details={"offset": upload.received})
     return chunk
 

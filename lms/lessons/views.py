@@ -14,6 +14,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from lms.auth.decorators import login_required
+from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
 from lms.core.storage import ranged_response, storage
 from lms.lessons import services
@@ -110,3 +111,12 @@ def show(lesson_id: int):
     media = {f.kind.value: url_for("api_lessons.get_media", lesson_id=lesson.id,
                                    kind=f.kind.value) for f in lesson.files}
     return render_template("lessons/video.html", lesson=lesson, media=media)
+
+
+@player_bp.get("/new")
+@login_required
+def new():
+    """Upload a video or a SCORM package; large files go in resumable chunks
+    (static/js/chunked-upload.js, ``/api/v1/uploads``)."""
+    require(g.user, "lesson.create")
+    return render_template("lessons/upload.html")
