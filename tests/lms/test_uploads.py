@@ -236,8 +236,12 @@ def test_oversize_upload_and_oversize_chunk_are_413(client, db, teacher, setting
     upload_id = open_upload(client, teacher, 3 * MB).get_json()["upload_id"]
     big = put(client, teacher, upload_id, 0, b"\x00" * (MB + 1), 3 * MB)
     assert big.status_code == 413
-    assert client.get(f"/api/v1/uploads/{upload_id}", headers=auth(teacher)
-                      ).get_json()["offset"] == 0
+    # A full-size chunk behind a server that marks its input terminated (gunicorn): the
+    # probe for bytes beyond the range must not trip Werkzeug's request-size limit.
+    full = put(client, teacher, upload_id, 0, b"\x00" * MB, 3 * MB,
+               environ_overrides={"wsgi.input_terminated": True})
+    assert full.status_code == 200, full.get_json()
+    assert full.get_json()["offset"] == MB
 
 
 def test_html_disguised_as_mp4_is_refused_when_complete(app, client, db, teacher):
