@@ -24,6 +24,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -76,10 +77,16 @@ def bare_poster_command(ffmpeg: str, src: Path, out: Path) -> list[str]:
             "-frames:v", "1", "-vf", "scale=640:360", "-q:v", "3", str(out / "poster.jpg")]
 
 
-def timed(function) -> float:
+def timed(function) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds (user + system) of the child processes it waited for:
+    on a shared machine the wall time swings with other people's load, the CPU time of
+    ffmpeg much less."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     function()
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def bench_transcode(work: Path, seconds: int, threads: int, ffmpeg: str,
@@ -121,24 +128,35 @@ def bench_transcode(work: Path, seconds: int, threads: int, ffmpeg: str,
         ("pipeline_720", pipeline_720),
     ]
     runs: dict[str, list[float]] = {name: [] for name, _ in steps}
+    cpu: dict[str, list[float]] = {name: [] for name, _ in steps}
     for round_number in range(repeat):
         # Interleaved, and each round starts one step later: a burst of load from other
         # processes on a shared machine does not always hit the same side.
         order = steps[round_number % len(steps):] + steps[:round_number % len(steps)]
         for name, step in order:
             print(f"  round {round_number + 1}/{repeat}: {name}…", flush=True)
-            runs[name].append(round(timed(step), 2))
+            wall, used = timed(step)
+            runs[name].append(round(wall, 2))
+            cpu[name].append(round(used, 2))
     best = {name: min(values) for name, values in runs.items()}
+    least = {name: min(values) for name, values in cpu.items()}
+    cores = min(threads, os.cpu_count() or 1)
+
+    def ratio(a, b, table):
+        return round(table[a] / table[b], 3)
+
     return {
-        "clip_seconds": seconds, "threads": threads, "repeat": repeat, "seconds": runs,
-        "best_seconds": best,
-        "ratio_pipeline_to_bare": round(best["pipeline_set"] / best["bare_set"], 3),
-        "ratio_pipeline_to_bare_niced": round(best["pipeline_set"] / best["bare_set_niced"], 3),
-        "ratio_720_pipeline_to_bare": round(best["pipeline_720"] / best["bare_720"], 3),
-        "realtime_720_bare": round(seconds / best["bare_720"], 2),
-        "realtime_720_pipeline": round(seconds / best["pipeline_720"], 2),
-        "realtime_set_bare": round(seconds / best["bare_set"], 2),
-        "realtime_set_pipeline": round(seconds / best["pipeline_set"], 2),
+        "clip_seconds": seconds, "threads": threads, "repeat": repeat,
+        "wall_seconds": runs, "cpu_seconds": cpu,
+        "ratio_pipeline_to_bare_wall": ratio("pipeline_set", "bare_set", best),
+        "ratio_pipeline_to_bare_niced_wall": ratio("pipeline_set", "bare_set_niced", best),
+        "ratio_720_pipeline_to_bare_wall": ratio("pipeline_720", "bare_720", best),
+        "ratio_pipeline_to_bare_cpu": ratio("pipeline_set", "bare_set", least),
+        "ratio_720_pipeline_to_bare_cpu": ratio("pipeline_720", "bare_720", least),
+        "realtime_wall": {name: round(seconds / value, 2) for name, value in best.items()},
+        # What the wall-clock factor would be with ``cores`` otherwise idle cores.
+        "realtime_cpu_bound": {name: round(seconds * cores / value, 2)
+                               for name, value in least.items()},
     }
 
 
