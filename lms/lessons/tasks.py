@@ -72,6 +72,9 @@ def _run(lesson_id: int, task_id: str | None, work: Path) -> None:
                for name, path in result.renditions.items()]
     outputs.append(("poster.jpg", FileKind.POSTER, result.poster, "image/jpeg"))
     _check_output_quota(lesson_id, sum(path.stat().st_size for *_, path, _ct in outputs))
+    db.session.expire_all()
+    if db.session.get(Lesson, lesson_id).state == LessonState.READY:
+        return  # a redelivered copy finished first: leave its objects and rows alone
     rows = [_store_output(lesson_id, name, kind, path, ctype)
             for name, kind, path, ctype in outputs]
     db.session.execute(delete(LessonFile).where(
@@ -126,12 +129,13 @@ def _store_output(lesson_id: int, name: str, kind: FileKind, path: Path,
 
 
 def _fail(lesson_id: int, task_id: str | None, message: str) -> None:
+    """Mark the lesson failed, unless another run of the job already made it ready."""
     db.session.rollback()
-    lesson = db.session.get(Lesson, lesson_id)
-    lesson.state = LessonState.FAILED
-    lesson.failure_message = message
+    failed = db.session.execute(
+        update(Lesson).where(Lesson.id == lesson_id, Lesson.state != LessonState.READY)
+        .values(state=LessonState.FAILED, failure_message=message)).rowcount
     db.session.commit()
-    if task_id:
+    if task_id and failed:
         report_progress(task_id, 100, message, TaskState.FAILED)
 
 
