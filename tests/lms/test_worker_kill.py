@@ -25,6 +25,7 @@ import pytest
 from celery import Celery
 from sqlalchemy import select
 
+from lms.celery_app import transport_options
 from lms.core.models import TaskProgress, TaskState
 from lms.lessons import services
 from lms.lessons.models import FileKind, Lesson, LessonFile, LessonState
@@ -43,8 +44,12 @@ def test_transcode_is_acknowledged_late_and_requeued_when_its_worker_dies(app):
     assert transcode_lesson.reject_on_worker_lost is True
     assert conf.task_acks_late is True and conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1  # a dying worker holds one job, not four
-    assert conf.broker_transport_options["visibility_timeout"] == \
-        app.config["BROKER_VISIBILITY_TIMEOUT"]
+    assert conf.broker_transport_options == transport_options(app.config)
+    redis = {**app.config, "BROKER_URL": "redis://127.0.0.1:6379/0"}
+    assert transport_options(redis) == {"visibility_timeout":
+                                        app.config["BROKER_VISIBILITY_TIMEOUT"]}
+    # The embedded broker passes its options to create_engine, which refuses unknown ones.
+    assert transport_options({**app.config, "BROKER_URL": "sqla+sqlite:///x.db"}) == {}
 
 
 def kill_broker_url() -> str:
