@@ -103,12 +103,13 @@ class Workers:
                     "HOCLIEU_RESULT_BACKEND": f"db+sqlite:///{tmp / 'results.sqlite'}"}
         self.procs: list[subprocess.Popen] = []
 
-    def start(self, name: str) -> tuple[subprocess.Popen, Path]:
+    def start(self, name: str, pool: tuple[str, ...] = ("solo",)
+              ) -> tuple[subprocess.Popen, Path]:
         log_path = self.tmp / f"{name}.log"
         with log_path.open("wb") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "wsgi.celery_app", "worker", "--pool",
-                 "solo", "-Q", self.queue, "-n", f"{name}@%h", "--without-gossip",
+                 *pool, "-Q", self.queue, "-n", f"{name}@%h", "--without-gossip",
                  "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(proc)
@@ -172,47 +173,22 @@ def progress_row(db, task_id: str) -> TaskProgress:
     return db.session.scalar(select(TaskProgress).where(TaskProgress.id == task_id))
 
 
-@pytest.mark.worker
-def test_worker_killed_mid_transcode_job_runs_again_and_lesson_is_ready_once(
-        db, org, workers, long_clip):
+def send_transcode(db, org, workers, clip: bytes) -> tuple[int, str]:
+    """A video lesson committed as the web side would, its job sent to the private queue."""
     lesson = services.create_lesson(org.teacher_x, "video", {"title": "Video dài"},
-                                    io.BytesIO(long_clip), "dai.mp4")
+                                    io.BytesIO(clip), "dai.mp4")
     db.session.info.pop("hoclieu_transcode")  # the test, not the eager hook, sends the job
     db.session.commit()
-    lesson_id, task_id = lesson.id, lesson.task_id
-
-    first, first_log = workers.start("first")
     producer = Celery("hoclieu-kill-producer", broker=workers.broker, set_as_current=False)
     try:
-        producer.send_task("lessons.transcode", args=[lesson_id], queue=workers.queue)
+        producer.send_task("lessons.transcode", args=[lesson.id], queue=workers.queue)
     finally:
         producer.close()
+    return lesson.id, lesson.task_id
 
-    # ffmpeg is running and has reported progress: kill the worker there.
-    wait_for(lambda: progress_row(db, task_id).progress >= 5, "transcode progress", [first_log])
-    ffmpegs = children_of(first.pid)
-    assert ffmpegs, "the worker runs ffmpeg as its child"
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
-    killed_at = time.monotonic()
-    wait_for(lambda: not any(alive(pid) for pid in ffmpegs), "ffmpeg ending with its worker",
-             [first_log], timeout=10)
-    row = progress_row(db, task_id)
-    assert row.state == TaskState.RUNNING and row.progress < 95
-    db.session.expire_all()
-    assert db.session.get(Lesson, lesson_id).state == LessonState.PROCESSING
 
-    # The job was never acknowledged: after the visibility timeout a new worker gets it.
-    time.sleep(max(0.0, killed_at + VISIBILITY_TIMEOUT + 1 - time.monotonic()))
-    second, second_log = workers.start("second")
-
-    def ready():
-        db.session.rollback()
-        db.session.expire_all()
-        assert second.poll() is None, second_log.read_text()[-3000:]
-        return db.session.get(Lesson, lesson_id).state != LessonState.PROCESSING
-
-    wait_for(ready, "the lesson leaving processing", [first_log, second_log])
+def assert_ready_once(db, lesson_id: int, task_id: str) -> None:
+    """Ready, one row per file under the deterministic keys, progress succeeded at 100."""
     lesson = db.session.get(Lesson, lesson_id)
     assert lesson.state == LessonState.READY, lesson.failure_message
     rows = db.session.scalars(select(LessonFile).where(LessonFile.lesson_id == lesson_id)
@@ -225,8 +201,82 @@ def test_worker_killed_mid_transcode_job_runs_again_and_lesson_is_ready_once(
                                                           "poster.jpg")}
     row = progress_row(db, task_id)
     assert (row.state, row.progress) == (TaskState.SUCCEEDED, 100)
+
+
+def kill_when_transcoding(db, task_id: str, victim: int, logs: list[Path]) -> list[int]:
+    """SIGKILL ``victim`` once ffmpeg (its child) has reported progress; wait until that
+    ffmpeg is gone too. Returns the ffmpeg pids."""
+    wait_for(lambda: progress_row(db, task_id).progress >= 5, "transcode progress", logs)
+    ffmpegs = children_of(victim)
+    assert ffmpegs, "the worker runs ffmpeg as its child"
+    os.kill(victim, signal.SIGKILL)
+    wait_for(lambda: not any(alive(pid) for pid in ffmpegs), "ffmpeg ending with its worker",
+             logs, timeout=10)
+    row = progress_row(db, task_id)
+    assert row.state == TaskState.RUNNING and row.progress < 95
+    db.session.expire_all()
+    return ffmpegs
+
+
+SUCCEEDED = re.compile(r"Task lessons\.transcode\[[^]]+\] succeeded in [\d.]+s: 'ready'")
+RECEIVED = re.compile(r"Task lessons\.transcode\[[^]]+\] received")
+
+
+def logged_success(log: Path):
+    """The worker logs the job's result just after its last commit: wait for the line."""
+    return lambda: SUCCEEDED.search(log.read_text())
+
+
+def finished(db, lesson_id: int, *procs: subprocess.Popen):
+    def check():
+        db.session.rollback()
+        db.session.expire_all()
+        for proc in procs:
+            assert proc.poll() is None, "a worker exited"
+        return db.session.get(Lesson, lesson_id).state != LessonState.PROCESSING
+    return check
+
+
+@pytest.mark.worker
+def test_worker_killed_mid_transcode_job_runs_again_and_lesson_is_ready_once(
+        db, org, workers, long_clip):
+    """The whole worker dies (solo pool: the process running the job): the broker gives the
+    unacknowledged job to the next worker after the visibility timeout."""
+    first, first_log = workers.start("first")
+    lesson_id, task_id = send_transcode(db, org, workers, long_clip)
+    kill_when_transcoding(db, task_id, first.pid, [first_log])
+    first.wait(timeout=10)
+    killed_at = time.monotonic()
+    assert db.session.get(Lesson, lesson_id).state == LessonState.PROCESSING
+
+    # The job was never acknowledged: after the visibility timeout a new worker gets it.
+    time.sleep(max(0.0, killed_at + VISIBILITY_TIMEOUT + 1 - time.monotonic()))
+    second, second_log = workers.start("second")
+    wait_for(finished(db, lesson_id, second), "the lesson leaving processing",
+             [first_log, second_log])
+    assert_ready_once(db, lesson_id, task_id)
+    wait_for(logged_success(second_log), "the job's result in the log", [second_log], 30)
     second_text = second_log.read_text()
-    assert "lessons.transcode[" in first_log.read_text()
-    assert len(re.findall(r"Task lessons\.transcode\[[^]]+\] received", second_text)) == 1
-    assert len(re.findall(r"Task lessons\.transcode\[[^]]+\] succeeded in [\d.]+s: 'ready'",
-                          second_text)) == 1
+    assert len(RECEIVED.findall(first_log.read_text())) == 1
+    assert len(RECEIVED.findall(second_text)) == 1
+    assert len(SUCCEEDED.findall(second_text)) == 1
+
+
+@pytest.mark.worker
+def test_pool_process_killed_mid_transcode_is_requeued_at_once(db, org, workers, long_clip):
+    """Only the pool process running the job dies (prefork): ``reject_on_worker_lost`` puts
+    the job back at once and the same worker runs it again in a fresh process."""
+    worker, log = workers.start("prefork", ("prefork", "--concurrency", "1"))
+    lesson_id, task_id = send_transcode(db, org, workers, long_clip)
+    wait_for(lambda: progress_row(db, task_id).progress >= 5, "transcode progress", [log])
+    running = [pid for pid in children_of(worker.pid) if children_of(pid)]
+    assert len(running) == 1, "one pool process runs ffmpeg"
+    kill_when_transcoding(db, task_id, running[0], [log])
+    wait_for(finished(db, lesson_id, worker), "the lesson leaving processing", [log],
+             timeout=TIMEOUT)
+    assert_ready_once(db, lesson_id, task_id)
+    wait_for(logged_success(log), "the job's result in the log", [log], 30)
+    text = log.read_text()
+    assert "WorkerLostError" in text
+    assert len(RECEIVED.findall(text)) == 2
+    assert len(SUCCEEDED.findall(text)) == 1
