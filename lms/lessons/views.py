@@ -113,9 +113,9 @@ def show(lesson_id: int):
     return render_template("lessons/video.html", lesson=lesson, media=media)
 
 
-@player_bp.get("/new")
+@player_bp.get("/upload")
 @login_required
-def new():
+def upload():
     """Upload a video or a SCORM package; large files go in resumable chunks
     (static/js/chunked-upload.js, ``/api/v1/uploads``)."""
     require(g.user, "lesson.create")

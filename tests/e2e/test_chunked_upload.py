@@ -42,7 +42,7 @@ def test_upload_page_resumes_a_dropped_chunk_and_opens_the_lesson(app, db, org, 
     try:
         log_in_at(page, in_process_server, "teacherx")
         page.route("**/api/v1/uploads**", flaky)
-        page.goto(f"{in_process_server}/lessons/new")
+        page.goto(f"{in_process_server}/lessons/upload")
         page.select_option("#upload-kind", "video")
         page.fill("#upload-title", "Bài 1: Mệnh đề")
         page.set_input_files("#upload-file", str(clip))
