@@ -8,8 +8,8 @@ PORT   ?= 5000
 VENDOR := lms/static/vendor
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: install install-test run test lint importlint pytest bench bench-search e2e-deps translations \
-        translations-update clean
+.PHONY: install install-test run test lint importlint pytest bench bench-search bench-media \
+        e2e-deps translations translations-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ bench: install-test
 # Question bank: Whoosh vs SQLite FTS5 search and GIFT/.docx import throughput (local only).
 bench-search: install-test
 	$(BIN)/python -m tests.load.search_bench $(BENCH_ARGS)
+
+# Lessons and media: transcode vs bare ffmpeg, autosave p99 during a transcode, web memory
+# during a 1 GiB upload, SCORM commit throughput (local only; docs/benchmarks.md).
+bench-media: install-test
+	$(BIN)/python -m tests.load.media_bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)

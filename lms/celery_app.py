@@ -28,9 +28,11 @@ def celery_init_app(app: Flask) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
+        broker_transport_options=transport_options(app.config),
         timezone=app.config["TIMEZONE"],
         beat_schedule={
             "exams-close-overdue": {"task": "exams.close_overdue", "schedule": 30.0},
+            "lessons-expire-uploads": {"task": "lessons.expire_uploads", "schedule": 900.0},
         },
         # Whoosh has one writer at a time: index jobs go to a single-process queue.
         task_routes={"questions.index": {"queue": "search"}},
@@ -40,6 +42,15 @@ def celery_init_app(app: Flask) -> Celery:
     celery.autodiscover_tasks(lambda: TASK_MODULES, related_name=None, force=True)
     app.extensions["celery"] = celery
     return celery
+
+
+def transport_options(config) -> dict:
+    """Redis: a job whose worker died unacknowledged goes back to the queue after
+    ``HOCLIEU_BROKER_VISIBILITY_TIMEOUT`` seconds. Only Redis gets it: the SQLAlchemy
+    transport hands its options to ``create_engine``, which refuses unknown ones."""
+    if str(config["BROKER_URL"]).startswith(("redis://", "rediss://", "redis+socket://")):
+        return {"visibility_timeout": int(config["BROKER_VISIBILITY_TIMEOUT"])}
+    return {}
 
 
 def _follow_app_context(app: Flask, celery: Celery) -> None:

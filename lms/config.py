@@ -87,6 +87,20 @@ class Config:
     PROXY_COUNT = 0
     #: Chromium that prints paper-mode PDFs (a path or a name on PATH; "" finds ``chromium``).
     PDF_CHROMIUM = ""
+    #: Folder for chunked uploads in progress (a shared volume when there are several web
+    #: nodes, like the search index).
+    UPLOAD_STAGING_PATH = str(INSTANCE / "uploads")
+    #: Chunk size a chunked upload uses, in MiB (fractions allowed); also the largest chunk
+    #: accepted.
+    UPLOAD_CHUNK_MB = 8
+    #: Hours without a new chunk after which an upload session is abandoned and swept.
+    UPLOAD_EXPIRY_HOURS = 24
+    #: Seconds a Redis broker waits for a started job's acknowledgement before giving it to
+    #: another worker (a killed worker's job runs again after this). Longer than any job.
+    BROKER_VISIBILITY_TIMEOUT = 3600
+    #: ffmpeg threads per transcode, and its niceness (0..19) so web requests keep priority.
+    TRANSCODE_THREADS = 2
+    TRANSCODE_NICE = 10
 
 
 def finalise(config: dict) -> None:

@@ -35,6 +35,14 @@ from media.storage import (
     validate_key,
 )
 from media.transcode import TranscodeResult, confined, run_ffmpeg, transcode
+from media.uploads import (
+    ChunkError,
+    ContentRange,
+    append_chunk,
+    parse_content_range,
+    remove_partial,
+    stored_length,
+)
 from media.video import (
     ALLOWED_FORMATS,
     DEFAULT_VIDEO_LIMITS,
@@ -96,4 +104,10 @@ __all__ = [
     "register_backend",
     "storage_from_config",
     "validate_key",
+    "ChunkError",
+    "ContentRange",
+    "append_chunk",
+    "parse_content_range",
+    "remove_partial",
+    "stored_length",
 ]

@@ -119,6 +119,25 @@ class Storage(ABC):
             while chunk := stream.read(chunk_size):
                 yield chunk
 
+    def iter_range(self, key: str, start: int, length: int,
+                   chunk_size: int = CHUNK) -> Iterator[bytes]:
+        """``length`` bytes from ``start`` (an HTTP Range request): a seek where the stream
+        allows it, otherwise the leading bytes are read and dropped."""
+        with self.open(key) as stream:
+            if start and getattr(stream, "seekable", lambda: False)():
+                stream.seek(start)
+            else:
+                _skip(stream, start, chunk_size)
+            left = length
+            while left > 0 and (chunk := stream.read(min(chunk_size, left))):
+                left -= len(chunk)
+                yield chunk
+
+
+def _skip(stream: BinaryIO, count: int, chunk_size: int) -> None:
+    while count > 0 and (chunk := stream.read(min(chunk_size, count))):
+        count -= len(chunk)
+
 
 BACKENDS: dict[str, type[Storage]] = {}
 

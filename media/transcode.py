@@ -69,10 +69,10 @@ class _Watchdog:
 
 def run_ffmpeg(args: list[str], duration: float, timeout: float,
                on_progress: Callable[[int], None] | None = None,
-               memory_bytes: int | None = None) -> None:
+               memory_bytes: int | None = None, nice: int = 10) -> None:
     """Run ffmpeg confined, stream its progress to ``on_progress``, enforce a wall-time limit."""
     with tempfile.TemporaryFile() as errors:
-        with (subprocess.Popen(confined(args, memory_bytes),  # noqa: S603
+        with (subprocess.Popen(confined(args, memory_bytes, nice),  # noqa: S603
                                stdout=subprocess.PIPE, stderr=errors,
                                stdin=subprocess.DEVNULL, text=True) as proc,
               _Watchdog(proc, timeout) as watchdog):
@@ -142,10 +142,10 @@ def _produce(ffmpeg, src, info: MediaInfo, renditions: list[Rendition],
     try:
         outputs = [(r, parts[r.name]) for r in renditions]
         run_ffmpeg(transcode_args(ffmpeg, src, info, outputs, limits.threads),
-                   info.duration, timeout, on_progress, limits.memory_bytes)
+                   info.duration, timeout, on_progress, limits.memory_bytes, limits.nice)
         run_ffmpeg(poster_args(ffmpeg, src, info, parts["poster"], smallest.width,
                                smallest.height, limits.threads),
-                   0, limits.time_allowance, None, limits.memory_bytes)
+                   0, limits.time_allowance, None, limits.memory_bytes, limits.nice)
         for key, part in parts.items():
             part.replace(final[key])
     finally:

@@ -52,6 +52,8 @@ class VideoLimits:
     probe_timeout: float = 30.0
     #: address-space cap for ffmpeg (720p x264 with 2 threads needs < 1 GiB); None: no cap
     memory_bytes: int | None = 3 * 1024**3
+    #: niceness of ffmpeg (0..19): web requests on the same machine keep priority
+    nice: int = NICE
 
 
 DEFAULT_VIDEO_LIMITS = VideoLimits()
@@ -155,15 +157,20 @@ def check_content(path: str | os.PathLike) -> str:
                      "(MP4, MOV, MKV/WebM, AVI, MPEG-TS, FLV).")
 
 
-def confined(args: list[str], memory_bytes: int | None = None) -> list[str]:
-    """Run below the web process's priority (autosaves stay fast during a transcode) and,
-    when ``prlimit`` exists, with a bounded address space so a hostile file cannot eat RAM."""
-    nice = shutil.which("nice")
+def confined(args: list[str], memory_bytes: int | None = None, nice: int = NICE) -> list[str]:
+    """Run below the web process's priority (autosaves stay fast during a transcode), with a
+    bounded address space when ``prlimit`` exists (a hostile file cannot eat RAM), and killed
+    with its parent when ``setpriv`` exists (a worker killed mid-transcode leaves no ffmpeg
+    running; the redelivered job starts a fresh one)."""
+    nice_bin = shutil.which("nice")
     prlimit = shutil.which("prlimit")
-    if nice:
-        args = [nice, "-n", str(NICE), *args]
+    setpriv = shutil.which("setpriv")
+    if nice_bin and nice:
+        args = [nice_bin, "-n", str(nice), *args]
     if prlimit and memory_bytes:
         args = [prlimit, f"--as={memory_bytes}", "--", *args]
+    if setpriv:
+        args = [setpriv, "--pdeathsig", "KILL", "--", *args]
     return args
 
 
@@ -248,7 +255,7 @@ def probe(src: str | os.PathLike, limits: VideoLimits = DEFAULT_VIDEO_LIMITS,
 
 def _run_probe(args: list[str], limits: VideoLimits) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(confined(args, limits.memory_bytes),  # noqa: S603
+        return subprocess.run(confined(args, limits.memory_bytes, limits.nice),  # noqa: S603
                               capture_output=True, text=True, errors="replace",
                               timeout=limits.probe_timeout, check=False)
     except subprocess.TimeoutExpired as exc:

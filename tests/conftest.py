@@ -69,6 +69,7 @@ def app(tmp_path_factory):
         "BROKER_URL": "memory://",
         "RESULT_BACKEND": "cache+memory://",
         "STORAGE_PATH": str(files / "storage"),
+        "UPLOAD_STAGING_PATH": str(files / "uploads"),
         "SEARCH_INDEX_PATH": str(files / "search"),
         **FAST_ARGON2,
     }

@@ -53,6 +53,7 @@ def init_api(app: Flask) -> None:
         lessons,
         questions,
         tasks,
+        uploads,
     )
 
     app.config.update(
@@ -71,6 +72,6 @@ def init_api(app: Flask) -> None:
     )
     api.init_app(app)
     for module in (auth, tasks, questions, lessons, lesson_pages, exams, exam_grading,
-                   exam_manage):
+                   exam_manage, uploads):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

@@ -11,7 +11,7 @@ from lms.api import require_user
 from lms.core.errors import DomainError
 from lms.core.storage import download_response
 from lms.extensions import db
-from lms.lessons import authored, learner, services
+from lms.lessons import authored, learner, services, uploads
 from lms.lessons.content import launch_url
 from lms.lessons.models import FileKind, LessonProgress
 
@@ -50,9 +50,12 @@ class LessonMetaSchema(Schema):
 
 class UploadSchema(Schema):
     """Multipart form: ``kind``, ``file`` and ``metadata`` (a JSON object, or the same fields
-    sent one by one). ``kind=authored`` takes no file: it creates an empty draft."""
+    sent one by one). ``kind=authored`` takes no file: it creates an empty draft. Instead of
+    ``file``, ``upload_id`` names a completed chunked upload (``POST /api/v1/uploads``); that
+    request may also be a JSON object with these fields."""
 
     kind = fields.String(required=True, validate=validate.OneOf(["scorm", "video", "authored"]))
+    upload_id = fields.String()
     metadata = fields.String(metadata={"description": "JSON: LessonMetaSchema"})
     file = fields.Raw(metadata={"type": "string", "format": "binary"})
 
@@ -116,7 +119,7 @@ _DERIVED = (FileKind.RENDITION_360P, FileKind.RENDITION_720P, FileKind.POSTER)
 
 
 #: A JSON ``POST /lessons`` (authored drafts) takes these keys and nothing else.
-JSON_CREATE_FIELDS = {"kind", "metadata", *LessonMetaSchema().fields}
+JSON_CREATE_FIELDS = {"kind", "metadata", "upload_id", *LessonMetaSchema().fields}
 
 
 def lesson_json(lesson) -> dict:
@@ -147,8 +150,11 @@ def _metadata(form) -> dict:
     if isinstance(raw, dict):
         raw = json.dumps(raw)
     try:
-        data = json.loads(raw) if raw else {k: v for k, v in form.items()
-                                            if k in LessonMetaSchema().fields}
+        if isinstance(raw, dict):
+            data = raw
+        else:
+            data = json.loads(raw) if raw else {k: v for k, v in form.items()
+                                                if k in LessonMetaSchema().fields}
         if isinstance(data.get("authors"), str):
             data["authors"] = [a for a in data["authors"].split(";") if a.strip()]
         return LessonMetaSchema().load(data)
@@ -172,18 +178,22 @@ def create_lesson():
     form = request.form if not request.is_json else (request.get_json(silent=True) or {})
     if request.is_json and (not isinstance(form, dict) or set(form) - JSON_CREATE_FIELDS):
         raise DomainError(_("Nội dung yêu cầu phải là một đối tượng JSON với các trường "
-                            "«kind», «metadata» hoặc các trường thông tin bài giảng."),
-                          code="invalid_body")
+                            "«kind», «metadata», «upload_id» hoặc các trường thông tin bài "
+                            "giảng."), code="invalid_body")
     if form.get("kind") == "authored":
         lesson = authored.create_authored(user, _metadata(form))
         db.session.commit()
         return {"lesson": lesson_json(lesson), "state": lesson.state.value, "task_id": None}
     upload = request.files.get("file")
-    if upload is None:
-        raise DomainError(_("Thiếu tệp (trường «file»)."), code="missing_file")
-    lesson = services.create_lesson(user, form.get("kind", ""),
-                                    _metadata(form), upload.stream,
-                                    upload.filename or "")
+    if form.get("upload_id"):
+        lesson = uploads.create_lesson_from_upload(user, str(form["upload_id"]),
+                                                   str(form.get("kind", "")), _metadata(form))
+    elif upload is None:
+        raise DomainError(_("Thiếu tệp (trường «file» hoặc «upload_id»)."),
+                          code="missing_file")
+    else:
+        lesson = services.create_lesson(user, form.get("kind", ""), _metadata(form),
+                                        upload.stream, upload.filename or "")
     db.session.commit()
     lesson = db.session.get(type(lesson), lesson.id)
     return {"lesson": lesson_json(lesson), "state": lesson.state.value,

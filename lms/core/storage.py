@@ -1,6 +1,7 @@
 """The application's file store: built once per app from its config, kept on app.extensions."""
 
-from flask import Response, current_app, redirect
+from flask import Response, current_app, redirect, request
+from werkzeug.http import parse_range_header
 
 from lms.core.errors import NotFound
 from media import FileMissing, Storage, content_disposition, storage_from_config
@@ -20,7 +21,8 @@ def storage() -> Storage:
 def download_response(key: str, filename: str,
                       mimetype: str = "application/octet-stream") -> Response:
     """Send a stored file as an attachment: a redirect to a short-lived presigned URL when the
-    backend offers one (S3), otherwise streamed in chunks by this process (local folder).
+    backend offers one (S3, which answers Range requests itself), otherwise streamed in chunks
+    by this process (local folder), honouring a single ``Range``.
 
     The caller has already checked that the user may read the file.
     """
@@ -34,8 +36,46 @@ def download_response(key: str, filename: str,
         size = store.size(key)
     except FileMissing:
         raise NotFound(f"Không tìm thấy tệp {filename!r} trong kho lưu trữ.") from None
-    response = Response(store.iter_chunks(key), mimetype=mimetype, direct_passthrough=True)
+    response = ranged_response(store, key, size, mimetype)
     response.headers["Content-Disposition"] = content_disposition(filename)
-    response.headers["Content-Length"] = str(size)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def ranged_response(store: Storage, key: str, size: int, content_type: str) -> Response:
+    """The stored file streamed whole (200) or, for one satisfiable ``Range: bytes=…``, the
+    part asked for (206 with ``Content-Range``); a range past the end is a 416.
+
+    Several ranges, a malformed header or an ``If-Range`` (no validators here) get the whole
+    file, as RFC 9110 allows. Video players seek with ``bytes=N-``; Safari plays nothing
+    without 206.
+    """
+    wanted = _single_range(size)
+    if wanted == "unsatisfiable":
+        response = Response(status=416, content_type=content_type)
+        response.headers["Content-Range"] = f"bytes */{size}"
+    elif wanted is None:
+        response = Response(store.iter_chunks(key), content_type=content_type,
+                            direct_passthrough=True)
+        response.headers["Content-Length"] = str(size)
+    else:
+        start, stop = wanted
+        response = Response(store.iter_range(key, start, stop - start), status=206,
+                            content_type=content_type, direct_passthrough=True)
+        response.headers["Content-Length"] = str(stop - start)
+        response.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _single_range(size: int):
+    """(start, stop) of the one range requested, "unsatisfiable", or None for the whole."""
+    header = request.headers.get("Range")
+    if not header or "If-Range" in request.headers or request.method not in ("GET", "HEAD"):
+        return None
+    parsed = parse_range_header(header)
+    if parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
+        return None
+    bounds = parsed.range_for_length(size)
+    return bounds if bounds is not None else "unsatisfiable"

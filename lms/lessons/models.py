@@ -233,3 +233,41 @@ class LessonAssignment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lesson: Mapped[Lesson] = relationship()
+
+
+class UploadState(enum.StrEnum):
+    RECEIVING = "receiving"
+    COMPLETE = "complete"
+    CONSUMED = "consumed"
+
+
+class UploadSession(db.Model):
+    """A chunked, resumable upload of one large file (a video or a SCORM zip).
+
+    The bytes go to ``HOCLIEU_UPLOAD_STAGING_PATH/<id>.part``; that file's length is the
+    offset the next chunk must start at. When it reaches ``size`` the upload is complete and
+    ``POST /api/v1/lessons`` with ``upload_id`` turns it into a lesson (once: consumed).
+    """
+
+    __tablename__ = "upload_session"
+
+    #: Random, unguessable (and never enough on its own: every request checks the owner).
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                          index=True)
+    #: What the file is meant to become (``scorm`` or ``video``); checked against its bytes.
+    kind: Mapped[LessonKind] = mapped_column(db_enum(LessonKind, 20))
+    #: The uploader's file name, metadata only (escaped wherever shown).
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    #: Declared total size in bytes; counts against the quota until the upload ends.
+    size: Mapped[int] = mapped_column(BigInteger)
+    #: Bytes received so far (mirrors the staged file's length after each chunk).
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    state: Mapped[UploadState] = mapped_column(db_enum(UploadState, 20),
+                                               default=UploadState.RECEIVING)
+    #: The lesson made from it, once consumed.
+    lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lesson.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: Abandoned after this moment (pushed forward by every chunk); the sweep removes it.
+    expires_at: Mapped[datetime] = mapped_column(index=True)

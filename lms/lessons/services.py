@@ -32,6 +32,8 @@ from lms.lessons.models import (
     LessonProgress,
     LessonState,
     ScormPackage,
+    UploadSession,
+    UploadState,
 )
 from lms.org.models import UnitKind
 from media import PackageError, StorageError, check_content, extract_zip, read_package
@@ -76,10 +78,21 @@ def used_bytes(user_id: int) -> int:
     return int(total or 0)
 
 
-def check_quota(user_id: int, extra: int) -> None:
-    """Refuse a file that would take the user past ``HOCLIEU_UPLOAD_QUOTA_MB``."""
+def reserved_bytes(user_id: int, exclude: str | None = None) -> int:
+    """Declared sizes of the user's chunked uploads still in progress or not yet used."""
+    query = (select(func.coalesce(func.sum(UploadSession.size), 0))
+             .where(UploadSession.owner_id == user_id,
+                    UploadSession.state != UploadState.CONSUMED))
+    if exclude:
+        query = query.where(UploadSession.id != exclude)
+    return int(db.session.scalar(query) or 0)
+
+
+def check_quota(user_id: int, extra: int, exclude_upload: str | None = None) -> None:
+    """Refuse a file that would take the user past ``HOCLIEU_UPLOAD_QUOTA_MB``: stored lesson
+    files, plus the declared size of uploads in progress, plus ``extra``."""
     quota = int(current_app.config["UPLOAD_QUOTA_MB"]) * MB
-    if used_bytes(user_id) + extra > quota:
+    if used_bytes(user_id) + reserved_bytes(user_id, exclude_upload) + extra > quota:
         raise TooLarge(_("Vượt hạn mức lưu trữ %(mb)d MB của tài khoản.", mb=quota // MB),
                        code="quota_exceeded")
 
@@ -135,6 +148,19 @@ def set_search_keys(lesson: Lesson) -> None:
 def create_lesson(actor, kind: str, meta: dict, stream: BinaryIO, filename: str) -> Lesson:
     """A lesson from an uploaded SCORM zip (validated, extracted, ready now) or video
     (stored, then transcoded by ``lessons.transcode``). Type is decided from the bytes."""
+    lesson = new_lesson(actor, kind, meta)
+    work = tempfile.mkdtemp(prefix="lesson-")
+    try:
+        limit = int(current_app.config["MAX_UPLOAD_MB"]) * MB
+        upload = spool_upload(stream, limit, work)
+        fill_lesson(lesson, upload, Path(work), filename)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return lesson
+
+
+def new_lesson(actor, kind: str, meta: dict) -> Lesson:
+    """An unsaved lesson of a file kind (``scorm`` | ``video``) with checked metadata."""
     require(actor, "lesson.create")
     try:
         lesson_kind = LessonKind(kind)
@@ -146,18 +172,17 @@ def create_lesson(actor, kind: str, meta: dict, stream: BinaryIO, filename: str)
                             "rồi thêm trang."), code="invalid_kind")
     lesson = Lesson(kind=lesson_kind, owner_id=actor.id, school_id=_school_of(actor))
     _apply_meta(lesson, meta)
-    work = tempfile.mkdtemp(prefix="lesson-")
-    try:
-        limit = int(current_app.config["MAX_UPLOAD_MB"]) * MB
-        upload = spool_upload(stream, limit, work)
-        check_quota(actor.id, upload.stat().st_size)
-        if lesson_kind == LessonKind.SCORM:
-            _create_scorm(lesson, upload, Path(work), filename)
-        else:
-            _create_video(lesson, upload, filename)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return lesson
+
+
+def fill_lesson(lesson: Lesson, upload: Path, work: Path, filename: str) -> None:
+    """Check the quota, then store the local file ``upload`` as the lesson's content
+    (``work``: a scratch folder for extracting packages)."""
+    check_quota(lesson.owner_id, upload.stat().st_size)
+    if lesson.kind == LessonKind.SCORM:
+        _create_scorm(lesson, upload, work, filename)
+    else:
+        _create_video(lesson, upload, filename)
 
 
 def _store_file(lesson: Lesson, kind: FileKind, key: str, local: Path, path: str = "",

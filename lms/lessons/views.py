@@ -14,8 +14,9 @@ from flask import Blueprint, Response, g, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from lms.auth.decorators import login_required
+from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
-from lms.core.storage import storage
+from lms.core.storage import ranged_response, storage
 from lms.lessons import services
 from lms.lessons.content import launch_url, token_allows
 from lms.lessons.services import scorm_file
@@ -44,10 +45,8 @@ def serve(lesson_id: int, token: str, path: str):
             body = with_runtime_shim(stream.read(MAX_INJECT_BYTES + 1))
         # content_type, not mimetype: no charset is forced on pages saved in other encodings
         response = Response(body, content_type=row.content_type)
-    else:
-        response = Response(storage().iter_chunks(row.key), content_type=row.content_type,
-                            direct_passthrough=True)
-        response.headers["Content-Length"] = str(row.size)
+    else:  # videos and audio inside packages seek with Range requests
+        response = ranged_response(storage(), row.key, row.size, row.content_type)
     response.headers["Content-Security-Policy"] = CONTENT_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, max-age=300"
@@ -117,3 +116,12 @@ def show(lesson_id: int):
     media = {f.kind.value: url_for("api_lessons.get_media", lesson_id=lesson.id,
                                    kind=f.kind.value) for f in lesson.files}
     return render_template("lessons/video.html", lesson=lesson, media=media)
+
+
+@player_bp.get("/upload")
+@login_required
+def upload():
+    """Upload a video or a SCORM package; large files go in resumable chunks
+    (static/js/chunked-upload.js, ``/api/v1/uploads``)."""
+    require(g.user, "lesson.create")
+    return render_template("lessons/upload.html")
