@@ -64,7 +64,7 @@ class EmptySchema(Schema):
 
 
 def _exam(exam_id: int) -> Exam:
-    exam = db.session.get(Exam, exam_id)
+    exam = services.get_exam(exam_id)
     if exam is None:
         raise NotFound(_l("Không tìm thấy bài kiểm tra."))
     return exam
@@ -134,8 +134,9 @@ def start_attempt(_body, exam_id):
     exam = _exam(exam_id)
     now = utcnow()
     attempt = services.start_attempt(user, exam, now)
+    payload = services.start_payload(attempt, now)  # before commit: no reload of what we hold
     db.session.commit()
-    return services.start_payload(attempt, now)
+    return payload
 
 
 @blp.put("/attempts/<int:attempt_id>/answers/<int:slot>")
@@ -158,8 +159,9 @@ def submit_attempt(_body, attempt_id):
     user = require_user()
     now = utcnow()
     attempt = services.submit(user, attempt_id, now)
+    review = services.attempt_review(attempt, now)  # before commit: no reload of what we hold
     db.session.commit()
-    return services.attempt_review(attempt, now)
+    return review
 
 
 @blp.get("/attempts/<int:attempt_id>")

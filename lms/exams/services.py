@@ -7,12 +7,15 @@ Every write to an attempt is conditional on ``state = 'in_progress'`` in the sam
 
 import json
 import random
+import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.permissions import can, require
 from lms.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -46,6 +49,10 @@ from question_bank.models import Question
 
 MAX_RESPONSE_CHARS = 10_000
 CHOICE_TYPES = {"single_choice", "multiple_response"}
+#: Published snapshots kept parsed per process (each is a few tens of KB of JSON).
+SNAPSHOT_CACHE_SIZE = 64
+_snapshots: dict[tuple[int, datetime], list] = {}
+_snapshots_lock = threading.Lock()
 
 
 # ---------------------------------------------------------------- settings
@@ -112,6 +119,38 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def snapshot_of(exam: Exam) -> list:
+    """The exam's frozen questions, parsed once per process for a published exam.
+
+    A published snapshot never changes (``publish`` writes it exactly once, together with
+    ``published_at``), so (id, published_at) identifies it; anything that ever rewrites a
+    published snapshot must also move ``published_at``. Callers must not mutate the result.
+    Load the exam with ``get_exam`` (or defer the column) so a cache hit reads no snapshot."""
+    if exam.published_at is None:
+        return exam.snapshot
+    key = (exam.id, exam.published_at)
+    cached = _snapshots.get(key)
+    if cached is None:
+        cached = exam.snapshot
+        _remember_snapshot(key, cached)
+    return cached
+
+
+def _remember_snapshot(key: tuple[int, datetime], snapshot: list) -> None:
+    """Cache a snapshot; ``publish`` stores the one it writes, replacing any entry a deleted
+    exam with a reused id (and the same published_at, e.g. under a frozen test clock) left."""
+    with _snapshots_lock:
+        _snapshots.pop(key, None)
+        while len(_snapshots) >= SNAPSHOT_CACHE_SIZE:
+            _snapshots.pop(next(iter(_snapshots)))
+        _snapshots[key] = snapshot
+
+
+def get_exam(exam_id: int) -> Exam | None:
+    """An exam without its snapshot column (``snapshot_of`` reads it when needed)."""
+    return db.session.get(Exam, exam_id, options=[defer(Exam.snapshot)])
+
+
 # ---------------------------------------------------------------- building
 
 
@@ -152,12 +191,14 @@ def publish(actor, exam: Exam) -> None:
         snapshot.append({"slot": slot, "question_id": question.id, "version_id": version.id,
                          "payload": version.payload, "points": entry["points"],
                          "section": entry.get("section", "")})
+    published_at = utcnow()
     result = db.session.execute(
         update(Exam).where(Exam.id == exam.id, Exam.state == ExamState.DRAFT)
-        .values(state=ExamState.PUBLISHED, snapshot=snapshot, published_at=utcnow())
+        .values(state=ExamState.PUBLISHED, snapshot=snapshot, published_at=published_at)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise Conflict(_l("Bài kiểm tra đã được phát hành."))
+    _remember_snapshot((exam.id, published_at), snapshot)
     db.session.expire(exam)
 
 
@@ -232,7 +273,9 @@ def start_attempt(actor, exam: Exam, now: datetime | None = None) -> Attempt:
     assignment = _assignment_for(actor, exam)
     if assignment is None:
         raise NotFound(_l("Không tìm thấy bài kiểm tra."))
-    current = _open_attempt(exam.id, actor.id)
+    mine = db.session.scalars(select(Attempt).where(
+        Attempt.exam_id == exam.id, Attempt.user_id == actor.id)).all()
+    current = next((a for a in mine if a.state == AttemptState.IN_PROGRESS), None)
     if current is not None and not close_if_overdue(current, now):
         return current
     window = _window(exam, assignment, actor.id)
@@ -240,8 +283,7 @@ def start_attempt(actor, exam: Exam, now: datetime | None = None) -> Attempt:
         raise Forbidden(_l("Bài kiểm tra chưa mở."), code="not_open")
     if window["close_at"] and now >= window["close_at"] + _extra(window):
         raise Forbidden(_l("Bài kiểm tra đã đóng."), code="closed")
-    used = db.session.scalar(select(func.count()).select_from(Attempt).where(
-        Attempt.exam_id == exam.id, Attempt.user_id == actor.id)) or 0
+    used = len(mine)
     if window["attempts"] and used >= window["attempts"]:
         raise Conflict(_l("Bạn đã dùng hết %(n)s lượt làm bài.", n=window["attempts"]),
                        code="no_attempts_left")
@@ -266,11 +308,12 @@ def _new_attempt(exam: Exam, assignment: ExamAssignment, user_id: int, number: i
     """Per-attempt question order, random ids and option order, from a fresh seed."""
     settings = exam.settings
     rng = random.SystemRandom()  # ids and order must not be predictable from a seed
-    slots = [(q["slot"], q.get("section", "")) for q in exam.snapshot]
+    snapshot = snapshot_of(exam)
+    slots = [(q["slot"], q.get("section", "")) for q in snapshot]
     order = (logic.shuffle_by_section(slots, rng) if settings["shuffle_questions"]
              else [slot for slot, _ in slots])
     ids_map, option_order = {}, {}
-    for entry in exam.snapshot:
+    for entry in snapshot:
         payload, key = entry["payload"], str(entry["slot"])
         if payload["type"] == "stimulus":
             ids_map[key] = {str(i): logic.random_ids(public_keys(child), rng)
@@ -292,15 +335,17 @@ def _new_attempt(exam: Exam, assignment: ExamAssignment, user_id: int, number: i
 
 
 def own_attempt(actor, attempt_id: int) -> Attempt:
-    """The actor's attempt, or 404 — someone else's attempt does not exist for them."""
-    attempt = db.session.get(Attempt, attempt_id)
+    """The actor's attempt, or 404 — someone else's attempt does not exist for them.
+    One query: the attempt joined with its exam (without the snapshot, see ``snapshot_of``)."""
+    attempt = db.session.get(Attempt, attempt_id, options=[
+        joinedload(Attempt.exam).defer(Exam.snapshot)])
     if attempt is None or attempt.user_id != actor.id:
         raise NotFound(_l("Không tìm thấy lượt làm bài."))
     return attempt
 
 
 def _entry(exam: Exam, slot: int) -> dict:
-    for entry in exam.snapshot:
+    for entry in snapshot_of(exam):
         if entry["slot"] == slot:
             return entry
     raise DomainError(_l("Câu %(slot)s không thuộc bài làm này.", slot=slot), code="unknown_slot")
@@ -321,12 +366,19 @@ def check_response(attempt: Attempt, entry: dict, response) -> dict | None:
     return response
 
 
-def _lock_open(attempt_id: int) -> bool:
-    """Take the attempt's row lock (PostgreSQL) / the write lock (SQLite) while it is open."""
-    result = db.session.execute(
-        update(Attempt).where(Attempt.id == attempt_id, Attempt.state == AttemptState.IN_PROGRESS)
-        .values(grace_s=Attempt.grace_s).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+def _lock_open(attempt: Attempt) -> bool:
+    """Take the attempt's row lock (PostgreSQL) / the write lock (SQLite) while it is open.
+
+    The same statement returns the deadline as it is under the lock (an override may have
+    moved it since the attempt was read), so no second read is needed."""
+    row = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.state == AttemptState.IN_PROGRESS)
+        .values(grace_s=Attempt.grace_s).returning(Attempt.deadline)
+        .execution_options(synchronize_session=False)).first()
+    if row is None:
+        return False
+    set_committed_value(attempt, "deadline", row.deadline)
+    return True
 
 
 def _state_conflict(attempt: Attempt, message) -> Conflict:
@@ -341,21 +393,23 @@ def save_answer(actor, attempt_id: int, slot: int, response, seq: int,
     attempt = own_attempt(actor, attempt_id)
     entry = _entry(attempt.exam, slot)
     check_response(attempt, entry, response)
-    if not _lock_open(attempt.id):
+    if not _lock_open(attempt):
         raise _state_conflict(attempt, _l("Bài làm đã nộp; không lưu thêm được."))
-    db.session.refresh(attempt)
     now = now or utcnow()
     if not logic.late_decision(attempt.exam.settings["late"], attempt.deadline, now).accepted:
         raise Conflict(_l("Đã hết giờ làm bài; câu trả lời không được lưu."),
                        details={"state": attempt.state.value, "deadline": iso(attempt.deadline)},
                        code="time_up")
-    _upsert(attempt.id, slot, response, seq, now)
+    stored = _upsert(attempt.id, slot, response, seq, now)
+    if stored is not None:
+        return stored
     return db.session.scalar(select(AttemptAnswer.saved_seq).where(
         AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.slot == slot))
 
 
-def _upsert(attempt_id: int, slot: int, response, seq: int, now: datetime) -> None:
-    """INSERT … ON CONFLICT DO UPDATE … WHERE stored seq < new seq (both dialects)."""
+def _upsert(attempt_id: int, slot: int, response, seq: int, now: datetime) -> int | None:
+    """INSERT … ON CONFLICT DO UPDATE … WHERE stored seq < new seq (both dialects).
+    Returns the new seq when it was written, None when the stored one is newer or equal."""
     if db.engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -367,7 +421,7 @@ def _upsert(attempt_id: int, slot: int, response, seq: int, now: datetime) -> No
         set_={"response": statement.excluded.response, "saved_seq": statement.excluded.saved_seq,
               "saved_at": statement.excluded.saved_at},
         where=AttemptAnswer.saved_seq < statement.excluded.saved_seq)
-    db.session.execute(statement)
+    return db.session.execute(statement.returning(AttemptAnswer.saved_seq)).scalar()
 
 
 def submit(actor, attempt_id: int, now: datetime | None = None) -> Attempt:
@@ -391,7 +445,9 @@ def finish(attempt: Attempt, finished_at: datetime, counted: bool = True) -> boo
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return False
-    db.session.refresh(attempt)
+    for name, value in (("state", AttemptState.FINISHED), ("finished_at", finished_at),
+                        ("counted", counted)):
+        set_committed_value(attempt, name, value)
     earned, total = grade_attempt(attempt)
     settings = attempt.exam.settings
     attempt.score = logic.stored_score(earned)
@@ -400,12 +456,18 @@ def finish(attempt: Attempt, finished_at: datetime, counted: bool = True) -> boo
     return True
 
 
-def slot_fractions(attempt: Attempt) -> dict[int, Decimal | None]:
+def _stored_responses(attempt_id: int) -> dict[int, object]:
+    """slot -> stored response, in one query (columns, not entities)."""
+    return dict(db.session.execute(select(AttemptAnswer.slot, AttemptAnswer.response).where(
+        AttemptAnswer.attempt_id == attempt_id)).all())
+
+
+def slot_fractions(attempt: Attempt, stored: dict | None = None) -> dict[int, Decimal | None]:
     """Each slot's score fraction from the stored answers (None: needs manual grading)."""
-    stored = {a.slot: a.response for a in db.session.scalars(
-        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+    if stored is None:
+        stored = _stored_responses(attempt.id)
     fractions = {}
-    for entry in attempt.exam.snapshot:
+    for entry in snapshot_of(attempt.exam):
         payload, slot = entry["payload"], entry["slot"]
         response = stored.get(slot)
         try:
@@ -425,7 +487,7 @@ def grade_attempt(attempt: Attempt) -> tuple[Decimal, Decimal]:
     """(points earned, points possible), exact."""
     fractions = slot_fractions(attempt)
     earned = total = Decimal(0)
-    for entry in attempt.exam.snapshot:
+    for entry in snapshot_of(attempt.exam):
         points = Decimal(entry["points"])
         total += points
         earned += logic.slot_points(fractions[entry["slot"]], points)
@@ -461,7 +523,7 @@ def iso(moment: datetime | None) -> str | None:
 
 def question_views(attempt: Attempt) -> list[dict]:
     """The questions in this attempt's order and ids: never a key, fraction or feedback."""
-    by_slot = {e["slot"]: e for e in attempt.exam.snapshot}
+    by_slot = {e["slot"]: e for e in snapshot_of(attempt.exam)}
     views = []
     for slot in attempt.order:
         entry, key = by_slot[slot], str(slot)
@@ -474,8 +536,7 @@ def question_views(attempt: Attempt) -> list[dict]:
 
 
 def saved_answers(attempt: Attempt) -> dict[str, dict]:
-    return {str(a.slot): a.response for a in db.session.scalars(
-        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+    return {str(slot): response for slot, response in _stored_responses(attempt.id).items()}
 
 
 def start_payload(attempt: Attempt, now: datetime | None = None) -> dict:
@@ -494,14 +555,16 @@ def attempt_review(attempt: Attempt, now: datetime | None = None) -> dict:
             "deadline": iso(attempt.deadline), "server_time": iso(now),
             "started_at": iso(attempt.started_at), "finished_at": iso(attempt.finished_at),
             "shown": sorted(shown)}
+    stored = _stored_responses(attempt.id) if (
+        not finished or "responses" in shown or "correctness" in shown) else {}
     if not finished or "responses" in shown:
-        body["answers"] = saved_answers(attempt)
+        body["answers"] = {str(slot): response for slot, response in stored.items()}
     if finished and "score" in shown:
         body["result"] = {"score": str(attempt.score), "grade": str(attempt.grade),
                           "counted": attempt.counted}
     if finished and "correctness" in shown:
         body["correctness"] = {str(slot): (None if f is None else str(f))
-                               for slot, f in slot_fractions(attempt).items()}
+                               for slot, f in slot_fractions(attempt, stored).items()}
     return body
 
 
