@@ -5,6 +5,7 @@ Every write to an attempt is conditional on ``state = 'in_progress'`` in the sam
 (or after a row-locking no-op update), so concurrent requests settle on exactly one outcome.
 """
 
+import functools
 import json
 import random
 import threading
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -148,7 +149,12 @@ def _remember_snapshot(key: tuple[int, datetime], snapshot: list) -> None:
 
 def get_exam(exam_id: int) -> Exam | None:
     """An exam without its snapshot column (``snapshot_of`` reads it when needed)."""
-    return db.session.get(Exam, exam_id, options=[defer(Exam.snapshot)])
+    return db.session.get(Exam, exam_id, options=_exam_loader())
+
+
+@functools.cache
+def _exam_loader() -> tuple:
+    return (defer(Exam.snapshot), defer(Exam.selection))
 
 
 # ---------------------------------------------------------------- building
@@ -334,11 +340,19 @@ def _new_attempt(exam: Exam, assignment: ExamAssignment, user_id: int, number: i
                    option_order=option_order)
 
 
+@functools.cache
+def _attempt_loader() -> tuple:
+    """Loader options for an attempt request: the exam joined in, and none of the large JSON
+    columns that saving, reading or submitting do not use (each would be parsed per request;
+    they still load on first access)."""
+    return (defer(Attempt.order), defer(Attempt.option_order),
+            joinedload(Attempt.exam).defer(Exam.snapshot).defer(Exam.selection))
+
+
 def own_attempt(actor, attempt_id: int) -> Attempt:
     """The actor's attempt, or 404 — someone else's attempt does not exist for them.
     One query: the attempt joined with its exam (without the snapshot, see ``snapshot_of``)."""
-    attempt = db.session.get(Attempt, attempt_id, options=[
-        joinedload(Attempt.exam).defer(Exam.snapshot)])
+    attempt = db.session.get(Attempt, attempt_id, options=_attempt_loader())
     if attempt is None or attempt.user_id != actor.id:
         raise NotFound(_l("Không tìm thấy lượt làm bài."))
     return attempt
@@ -371,14 +385,19 @@ def _lock_open(attempt: Attempt) -> bool:
 
     The same statement returns the deadline as it is under the lock (an override may have
     moved it since the attempt was read), so no second read is needed."""
-    row = db.session.execute(
-        update(Attempt).where(Attempt.id == attempt.id, Attempt.state == AttemptState.IN_PROGRESS)
-        .values(grace_s=Attempt.grace_s).returning(Attempt.deadline)
-        .execution_options(synchronize_session=False)).first()
+    row = db.session.execute(_lock_statement(), {"attempt_id": attempt.id}).first()
     if row is None:
         return False
     set_committed_value(attempt, "deadline", row.deadline)
     return True
+
+
+@functools.cache
+def _lock_statement():
+    return (update(Attempt).where(Attempt.id == bindparam("attempt_id"),
+                                  Attempt.state == AttemptState.IN_PROGRESS)
+            .values(grace_s=Attempt.grace_s).returning(Attempt.deadline)
+            .execution_options(synchronize_session=False))
 
 
 def _state_conflict(attempt: Attempt, message) -> Conflict:
@@ -410,18 +429,29 @@ def save_answer(actor, attempt_id: int, slot: int, response, seq: int,
 def _upsert(attempt_id: int, slot: int, response, seq: int, now: datetime) -> int | None:
     """INSERT … ON CONFLICT DO UPDATE … WHERE stored seq < new seq (both dialects).
     Returns the new seq when it was written, None when the stored one is newer or equal."""
-    if db.engine.dialect.name == "postgresql":
+    return db.session.execute(_upsert_statement(db.engine.dialect.name), {
+        "attempt_id": attempt_id, "slot": slot, "response": response, "saved_seq": seq,
+        "saved_at": now}).scalar()
+
+
+@functools.cache
+def _upsert_statement(dialect: str):
+    """Built once per dialect: constructing it (its ``excluded`` alias above all) cost more
+    than running it."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(AttemptAnswer).values(attempt_id=attempt_id, slot=slot, response=response,
-                                             saved_seq=seq, saved_at=now)
+    statement = insert(AttemptAnswer).values(
+        attempt_id=bindparam("attempt_id"), slot=bindparam("slot"),
+        response=bindparam("response", type_=AttemptAnswer.response.type),
+        saved_seq=bindparam("saved_seq"), saved_at=bindparam("saved_at"))
     statement = statement.on_conflict_do_update(
         index_elements=["attempt_id", "slot"],
         set_={"response": statement.excluded.response, "saved_seq": statement.excluded.saved_seq,
               "saved_at": statement.excluded.saved_at},
         where=AttemptAnswer.saved_seq < statement.excluded.saved_seq)
-    return db.session.execute(statement.returning(AttemptAnswer.saved_seq)).scalar()
+    return statement.returning(AttemptAnswer.saved_seq)
 
 
 def submit(actor, attempt_id: int, now: datetime | None = None) -> Attempt:
