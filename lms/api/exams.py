@@ -63,6 +63,17 @@ class EmptySchema(Schema):
     """No body fields are accepted."""
 
 
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds: the objects were just written by this
+    transaction, so reading them back (one query per object) would only repeat them."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def _exam(exam_id: int) -> Exam:
     exam = services.get_exam(exam_id)
     if exam is None:
@@ -133,8 +144,11 @@ def start_attempt(_body, exam_id):
     user = require_user()
     exam = _exam(exam_id)
     now = utcnow()
-    attempt = services.start_attempt(user, exam, now)
-    payload = services.start_payload(attempt, now)  # before commit: no reload of what we hold
+    attempt, created = services.start_or_resume(user, exam, now)
+    if created:
+        _commit_keeping_loaded()  # release SQLite's write lock before building the payload
+        return services.start_payload(attempt, now, answers={})
+    payload = services.start_payload(attempt, now)
     db.session.commit()
     return payload
 
@@ -159,9 +173,8 @@ def submit_attempt(_body, attempt_id):
     user = require_user()
     now = utcnow()
     attempt = services.submit(user, attempt_id, now)
-    review = services.attempt_review(attempt, now)  # before commit: no reload of what we hold
-    db.session.commit()
-    return review
+    _commit_keeping_loaded()
+    return services.attempt_review(attempt, now)
 
 
 @blp.get("/attempts/<int:attempt_id>")

@@ -275,6 +275,13 @@ def start_attempt(actor, exam: Exam, now: datetime | None = None) -> Attempt:
 
     Two concurrent starts: the partial unique index lets one insert win; the other rolls back
     its savepoint and returns the winner's attempt (security.md 12)."""
+    return start_or_resume(actor, exam, now)[0]
+
+
+def start_or_resume(actor, exam: Exam, now: datetime | None = None) -> tuple[Attempt, bool]:
+    """``start_attempt``, also saying whether this call inserted the attempt (then it has no
+    saved answers, and the caller should commit before doing more work: on SQLite the
+    insert holds the database's write lock until the commit)."""
     now = now or utcnow()
     assignment = _assignment_for(actor, exam)
     if assignment is None:
@@ -283,7 +290,7 @@ def start_attempt(actor, exam: Exam, now: datetime | None = None) -> Attempt:
         Attempt.exam_id == exam.id, Attempt.user_id == actor.id)).all()
     current = next((a for a in mine if a.state == AttemptState.IN_PROGRESS), None)
     if current is not None and not close_if_overdue(current, now):
-        return current
+        return current, False
     window = _window(exam, assignment, actor.id)
     if window["open_at"] and now < window["open_at"]:
         raise Forbidden(_l("Bài kiểm tra chưa mở."), code="not_open")
@@ -301,8 +308,8 @@ def start_attempt(actor, exam: Exam, now: datetime | None = None) -> Attempt:
         current = _open_attempt(exam.id, actor.id)
         if current is None:
             raise Conflict(_l("Lượt làm bài vừa được tạo ở nơi khác; hãy thử lại.")) from None
-        return current
-    return attempt
+        return current, False
+    return attempt, True
 
 
 def _extra(window: dict) -> timedelta:
@@ -569,10 +576,13 @@ def saved_answers(attempt: Attempt) -> dict[str, dict]:
     return {str(slot): response for slot, response in _stored_responses(attempt.id).items()}
 
 
-def start_payload(attempt: Attempt, now: datetime | None = None) -> dict:
+def start_payload(attempt: Attempt, now: datetime | None = None,
+                  answers: dict | None = None) -> dict:
+    """The start/resume answer; ``answers`` given ({} for a new attempt) saves the query."""
     return {"attempt_id": attempt.id, "state": attempt.state.value,
             "deadline": iso(attempt.deadline), "server_time": iso(now or utcnow()),
-            "questions": question_views(attempt), "answers": saved_answers(attempt)}
+            "questions": question_views(attempt),
+            "answers": saved_answers(attempt) if answers is None else answers}
 
 
 def attempt_review(attempt: Attempt, now: datetime | None = None) -> dict:

@@ -122,7 +122,9 @@ def test_first_start_statements(client, db, org):
         reply = client.post(f"/api/v1/exams/{exam_id}/attempts", json={}, headers=headers)
     assert reply.status_code == 200 and len(reply.get_json()["questions"]) == len(MIXED)
     print(f"start: {len(sql)}\n{sql}")
-    assert len(sql) <= 10, str(sql)
+    # token, exam, memberships, assignment, own attempts, savepoint + insert + release;
+    # a new attempt has no saved answers to read
+    assert len(sql) <= 9, str(sql)
 
 
 def test_submit_statements_do_not_grow_with_the_answers(client, db, started):
