@@ -6,10 +6,12 @@ created on 127.0.0.1:5432 and dropped afterwards; both may be given):
 1. a fresh instance is seeded (tests/load/exam_seed.py): students in classes of 40, each with an
    API token, and a published 40-question exam of every objective type, assigned to them all;
 2. the **baseline** (tests/load/exam_min_app.py, not part of HocLieu: one raw upsert / one
-   attempt insert / one attempt-and-answers read per request, no auth, no ORM) is served by
-   gunicorn with the production settings (``lms/serve.py``: 2 workers × 4 threads) and measured;
-3. **HocLieu** under the same gunicorn settings, full production path (Bearer token, strict
-   schemas, permissions, ORM, commit before 200):
+   attempt insert / one attempt-and-answers read per request, no auth, no ORM) and HocLieu
+   (and ``--compare-rev``'s code) are served side by side by gunicorn with the production
+   settings (``lms/serve.py``: 2 workers × 4 threads); each comparison runs back to back so
+   both sides see the same machine load;
+3. **HocLieu**, full production path (Bearer token, strict schemas, permissions, ORM, commit
+   before 200):
 
    - S2 synchronised start: ``--start-students`` POST start at one instant (tokens prepared, each
      on its own new connection, released together); errors, p99, max (= drain time), exactly
@@ -41,6 +43,7 @@ never fail the build.
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -560,6 +563,8 @@ def warm_up(o, port: int, students: list, start: str, save: str, page: str,
 
 
 def bench_database(database: str, url: str | None, workdir: Path, o) -> dict:
+    """Seed, then serve the baseline, HocLieu (and ``--compare-rev``) side by side, so each
+    comparison is measured back to back under the same machine load."""
     env = instance_env(workdir / database, url)
     url = env["HOCLIEU_DATABASE_URL"]
     needed = max(o.students, o.start_students, o.s5_students, o.submits + o.burst)
@@ -568,48 +573,44 @@ def bench_database(database: str, url: str | None, workdir: Path, o) -> dict:
     seed = seed_instance(env, workdir / database, needed + WARM_STUDENTS)
     print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
     students, warm = seed["students"][:needed], seed["students"][needed:]
+    tokens = {uid: token for uid, token in students}
     rows, checks = [], {}
     closed = {"concurrency": o.concurrency, "warmup": o.warmup}
     log = workdir / database / "gunicorn.log"
+    start_path = f"/api/v1/exams/{seed['exam_id']}/attempts"
+    save_path = "/api/v1/attempts/{attempt}/answers/{slot}"
+    page_path = "/api/v1/attempts/{attempt}"
+    min_start_path = f"/min/exams/{seed['min_exam_id']}/attempts/{{user}}"
+    min_save_path = "/min/attempts/{attempt}/answers/{slot}"
+    min_page_path = "/min/attempts/{attempt}"
 
-    # -------- baseline: the minimal app doing the same storage work
-    print(f"[{database}] baseline (tests/load/exam_min_app.py)", flush=True)
-    with LiveServer(env, "tests.load.exam_min_app:app",
-                    log_path=workdir / database / "min.log") as server:
-        port = server.port
-        warm_up(o, port, [(uid, None) for uid, _t in warm],
-                f"/min/exams/{seed['min_exam_id']}/attempts/{{user}}",
-                "/min/attempts/{attempt}/answers/{slot}", "/min/attempts/{attempt}", minimal=True)
+    with contextlib.ExitStack() as stack:
+        minimal = stack.enter_context(LiveServer(env, "tests.load.exam_min_app:app",
+                                                 log_path=workdir / database / "min.log"))
+        app = stack.enter_context(LiveServer(env, log_path=log))
+        old = None
+        if o.compare_rev:
+            tree = old_tree(o.compare_rev, workdir / database)
+            old = stack.enter_context(LiveServer({**env, "PYTHONPATH": str(tree)}, root=tree,
+                                                 log_path=workdir / database / "old.log"))
+        print(f"[{database}] servers up: baseline :{minimal.port}, HocLieu :{app.port}"
+              + (f", {o.compare_rev} :{old.port}" if old else ""), flush=True)
+        warm_up(o, minimal.port, [(uid, None) for uid, _t in warm], min_start_path,
+                min_save_path, min_page_path, minimal=True)
+        warm_up(o, app.port, warm, start_path, save_path, page_path)
+        if old:
+            warm_up(o, old.port, warm, start_path, save_path, page_path)
+
+        # S2: baseline then HocLieu
         crowd = [(uid, None) for uid, _token in students[:o.start_students]]
-        res = run_clients(o, "starts", crowd, port=port,
-                          path=f"/min/exams/{seed['min_exam_id']}/attempts/{{user}}")
+        res = run_clients(o, "starts", crowd, port=minimal.port, path=min_start_path)
         min_start = summary("S2 start (baseline)", res)
         rows.append(min_start)
         min_attempts = [(aid, None, {s: [b'{"choice": "%08x"}' % (aid * 100 + s)]
                                      for s in range(1, 41)})
                         for aid, _v in res["attempts"].values()]
-        res = run_clients(o, "closed", min_attempts, port=port, kind_of="save", seq_base=0,
-                          path="/min/attempts/{attempt}/answers/{slot}",
-                          duration=o.capacity_seconds, **closed)
-        min_capacity = summary("S1 capacity (baseline)", res, o.capacity_seconds,
-                               **verify_answers(url, res["acks"]))
-        rows.append(min_capacity)
-        res = run_clients(o, "closed", min_attempts, port=port, kind_of="page", seq_base=0,
-                          path="/min/attempts/{attempt}", duration=o.page_seconds, **closed)
-        min_pages = summary("S3 pages (baseline)", res, o.page_seconds)
-        rows.append(min_pages)
-
-    # -------- HocLieu
-    print(f"[{database}] HocLieu (gunicorn wsgi:app)", flush=True)
-    start_path = f"/api/v1/exams/{seed['exam_id']}/attempts"
-    save_path = "/api/v1/attempts/{attempt}/answers/{slot}"
-    page_path = "/api/v1/attempts/{attempt}"
-    tokens = {uid: token for uid, token in students}
-    with LiveServer(env, log_path=log) as server:
-        port = server.port
-        warm_up(o, port, warm, start_path, save_path, page_path)
-        res = run_clients(o, "starts", students[:o.start_students], port=port, path=start_path,
-                          parse=True)
+        res = run_clients(o, "starts", students[:o.start_students], port=app.port,
+                          path=start_path, parse=True)
         attempts = res["attempts"]
         s2 = summary("S2 start", res, **verify_starts(url, seed["exam_id"], attempts),
                      drain_ratio_to_baseline=round(
@@ -626,12 +627,14 @@ def bench_database(database: str, url: str | None, workdir: Path, o) -> dict:
         rest = [(uid, token) for uid, token in students[o.start_students:needed]]
         if rest:
             print(f"  starting {len(rest)} more attempts (not measured)…", flush=True)
-            more = run_clients(o, "prepare", rest, port=port, path=start_path, concurrency=8)
+            more = run_clients(o, "prepare", rest, port=app.port, path=start_path,
+                               concurrency=8)
             attempts.update(more["attempts"])
         order = sorted(attempts.items(), key=lambda kv: kv[1][0])
         sitting = [(aid, tokens[int(uid)], variants) for uid, (aid, variants) in order]
 
-        res = run_clients(o, "open_saves", sitting[:o.students], port=port, path=save_path,
+        # S1 steady autosave (open loop)
+        res = run_clients(o, "open_saves", sitting[:o.students], port=app.port, path=save_path,
                           interval=o.interval, duration=o.s1_seconds, seq_base=0)
         s1 = summary("S1 steady autosave", res, o.s1_seconds, **verify_answers(url, res["acks"]))
         rows.append(s1)
@@ -640,55 +643,48 @@ def bench_database(database: str, url: str | None, workdir: Path, o) -> dict:
         check(checks, f"{database}: S1 0 errors, lost, duplicated, reordered",
               s1["errors"] == s1["lost"] == s1["duplicated"] == s1["reordered"] == 0)
 
-        res = run_clients(o, "closed", sitting, port=port, kind_of="save", path=save_path,
-                          seq_base=1_000_000, duration=o.capacity_seconds, **closed)
-        cap = summary("S1 capacity", res, o.capacity_seconds, **verify_answers(url, res["acks"]))
-        cap["ratio_to_baseline"] = round(cap["per_s"] / max(min_capacity["per_s"], 1e-9), 3)
-        rows.append(cap)
-        print(f"    saves/s {cap['per_s']} = {cap['ratio_to_baseline']} x baseline", flush=True)
+        # S1 capacity and S3 pages: baseline, HocLieu, older revision, back to back
+        def closed_loop(name, port, items, kind, path, seq_base, seconds, baseline=None):
+            res = run_clients(o, "closed", items, port=port, kind_of=kind, path=path,
+                              seq_base=seq_base, duration=seconds, **closed)
+            extra = verify_answers(url, res["acks"]) if kind == "save" else {}
+            row = summary(name, res, seconds, **extra)
+            if baseline:
+                row["ratio_to_baseline"] = round(row["per_s"] / max(baseline["per_s"], 1e-9), 3)
+                print(f"    {row['per_s']}/s = {row['ratio_to_baseline']} x baseline", flush=True)
+            rows.append(row)
+            return row
+
+        min_cap = closed_loop("S1 capacity (baseline)", minimal.port, min_attempts, "save",
+                              min_save_path, 0, o.capacity_seconds)
+        cap = closed_loop("S1 capacity", app.port, sitting, "save", save_path, 1_000_000,
+                          o.capacity_seconds, min_cap)
         check(checks, f"{database}: S1 capacity >= 1000 saves/s", cap["per_s"] >= 1000)
         check(checks, f"{database}: S1 capacity >= 0.3 x baseline", cap["ratio_to_baseline"] >= 0.3)
-        check(checks, f"{database}: S1 capacity 0 lost", cap["lost"] == cap["reordered"] == 0)
-
-        res = run_clients(o, "closed", sitting, port=port, kind_of="page", path=page_path,
-                          seq_base=0, duration=o.page_seconds, **closed)
-        pages = summary("S3 pages", res, o.page_seconds)
-        pages["ratio_to_baseline"] = round(pages["per_s"] / max(min_pages["per_s"], 1e-9), 3)
-        rows.append(pages)
-        print(f"    pages/s {pages['per_s']} = {pages['ratio_to_baseline']} x baseline", flush=True)
+        check(checks, f"{database}: S1 capacity 0 lost, reordered",
+              cap["lost"] == cap["reordered"] == 0)
+        if old:
+            before = closed_loop(f"S1 capacity @{o.compare_rev}", old.port, sitting, "save",
+                                 save_path, 2_000_000, o.capacity_seconds, min_cap)
+            print(f"    now/before: {cap['per_s'] / max(before['per_s'], 1e-9):.2f}x", flush=True)
+        min_pages = closed_loop("S3 pages (baseline)", minimal.port, min_attempts, "page",
+                                min_page_path, 0, o.page_seconds)
+        pages = closed_loop("S3 pages", app.port, sitting, "page", page_path, 0, o.page_seconds,
+                            min_pages)
         check(checks, f"{database}: S3 >= 1150 pages/s", pages["per_s"] >= 1150)
+        if old:
+            before = closed_loop(f"S3 pages @{o.compare_rev}", old.port, sitting, "page",
+                                 page_path, 0, o.page_seconds, min_pages)
+            print(f"    now/before: {pages['per_s'] / max(before['per_s'], 1e-9):.2f}x",
+                  flush=True)
 
-    if o.compare_rev:
-        print(f"[{database}] HocLieu at {o.compare_rev} (same database, for before/after)",
-              flush=True)
-        tree = old_tree(o.compare_rev, workdir / database)
-        old_env = {**env, "PYTHONPATH": str(tree)}
-        with LiveServer(old_env, log_path=workdir / database / "old.log", root=tree) as server:
-            warm_up(o, server.port, warm, start_path, save_path, page_path)
-            res = run_clients(o, "closed", sitting, port=server.port, kind_of="save",
-                              path=save_path, seq_base=2_000_000, duration=o.capacity_seconds,
-                              **closed)
-            old = summary(f"S1 capacity @{o.compare_rev}", res, o.capacity_seconds,
-                          **verify_answers(url, res["acks"]))
-            old["ratio_to_baseline"] = round(old["per_s"] / max(min_capacity["per_s"], 1e-9), 3)
-            rows.append(old)
-            res = run_clients(o, "closed", sitting, port=server.port, kind_of="page",
-                              path=page_path, seq_base=0, duration=o.page_seconds, **closed)
-            old_pages = summary(f"S3 pages @{o.compare_rev}", res, o.page_seconds)
-            old_pages["ratio_to_baseline"] = round(
-                old_pages["per_s"] / max(min_pages["per_s"], 1e-9), 3)
-            rows.append(old_pages)
-        print(f"    now/before: saves {cap['per_s'] / max(old['per_s'], 1e-9):.2f}x, "
-              f"pages {pages['per_s'] / max(old_pages['per_s'], 1e-9):.2f}x", flush=True)
-
-    with LiveServer(env, log_path=workdir / database / "gunicorn2.log") as server:
-        port = server.port
-        locked_before = locked_lines(workdir / database / "gunicorn2.log")
-        res = run_clients(o, "open_saves", sitting[:o.s5_students], port=port, path=save_path,
-                          interval=o.s5_interval, duration=o.s5_seconds, seq_base=3_000_000)
+        # S5: S1 at 10x
+        locked_before = locked_lines(log)
+        res = run_clients(o, "open_saves", sitting[:o.s5_students], port=app.port,
+                          path=save_path, interval=o.s5_interval, duration=o.s5_seconds,
+                          seq_base=3_000_000)
         s5 = summary("S5 autosave x10", res, o.s5_seconds, **verify_answers(url, res["acks"]),
-                     database_is_locked=locked_lines(workdir / database / "gunicorn2.log")
-                     - locked_before)
+                     database_is_locked=locked_lines(log) - locked_before)
         rows.append(s5)
         check(checks, f"{database}: S5 p99 < 100 ms", s5["p99_ms"] < 100)
         check(checks, f"{database}: S5 max < 1 s", (s5["max_ms"] or 1e9) < 1000)
@@ -697,6 +693,7 @@ def bench_database(database: str, url: str | None, workdir: Path, o) -> dict:
         check(checks, f"{database}: S5 0 lost, duplicated, reordered",
               s5["lost"] == s5["duplicated"] == s5["reordered"] == 0)
 
+        # S4: grading micro-benchmark, then the submit rush
         rush = sitting[:o.submits + o.burst]
         filled = fill_answers(url, rush)
         grading = grade_micro(env, rush[0][0], o.grade_rounds)
@@ -709,7 +706,7 @@ def bench_database(database: str, url: str | None, workdir: Path, o) -> dict:
                      for aid, token, _v in rush[:o.submits]]
                     + [(middle + rng.uniform(0, o.burst_seconds), aid, token)
                        for aid, token, _v in rush[o.submits:]])
-        res = run_clients(o, "submits", schedule, port=port,
+        res = run_clients(o, "submits", schedule, port=app.port,
                           path="/api/v1/attempts/{attempt}/submit")
         s4 = summary("S4 submit rush", res, o.submit_seconds, answers_filled=filled,
                      **verify_submits(url, [aid for aid, _t, _v in rush]))
