@@ -393,9 +393,12 @@ def verify_answers(url: str, acks: list[tuple]) -> dict:
     expected: dict[tuple[int, int], tuple[int, bytes | None]] = {}
     for attempt_id, slot, sent, saved, response in acks:
         key = (attempt_id, slot)
-        best = expected.get(key, (-1, None))
-        if saved > best[0] or (saved == best[0] and saved == sent):
-            expected[key] = (saved, response if saved == sent else best[1])
+        seq = expected.get(key, (-1, None))[0]
+        # the response is known when the acknowledged seq is the one this request sent
+        if saved > seq:
+            expected[key] = (saved, response if saved == sent else None)
+        elif saved == seq and saved == sent:
+            expected[key] = (saved, response)
     attempts = sorted({a for a, _s in expected})
     rows: dict[tuple[int, int], list] = defaultdict(list)
     engine = _engine(url)
