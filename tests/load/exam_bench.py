@@ -132,11 +132,14 @@ class Pool:
 
 
 async def timed(pool: Pool, *args, **kwargs) -> tuple[int, bytes]:
-    """(status, body); (-1, reason) on a network error or after TIMEOUT seconds."""
+    """(status, body); (-1, …) when no answer came within TIMEOUT seconds, (-2, reason) on a
+    network error (refused, reset, closed early)."""
     try:
         return await asyncio.wait_for(pool.request(*args, **kwargs), TIMEOUT)
-    except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
-        return -1, type(exc).__name__.encode()
+    except TimeoutError:
+        return -1, b"timeout"
+    except (OSError, asyncio.IncompleteReadError) as exc:
+        return -2, type(exc).__name__.encode()
 
 
 def bearer(token: str | None) -> bytes:
