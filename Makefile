@@ -9,7 +9,7 @@ VENDOR := lms/static/vendor
 FLASK  := $(BIN)/flask --app wsgi
 
 .PHONY: install install-test run test lint importlint pytest bench bench-search bench-media \
-        e2e-deps translations translations-update clean
+        bench-exams e2e-deps translations translations-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,12 @@ e2e-deps:
 
 bench: install-test
 	$(BIN)/python -m tests.load.run $(BENCH_ARGS)
+	$(BIN)/python -m tests.load.exam_bench $(EXAM_BENCH_ARGS)
+
+# Online tests (issue 4 §6): autosave, synchronised start, pages, submit rush; quick sizes by
+# default, EXAM_BENCH_ARGS="--full --database sqlite postgresql" for the issue's sizes.
+bench-exams: install-test
+	$(BIN)/python -m tests.load.exam_bench $(EXAM_BENCH_ARGS)
 
 # Question bank: Whoosh vs SQLite FTS5 search and GIFT/.docx import throughput (local only).
 bench-search: install-test

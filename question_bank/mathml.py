@@ -10,6 +10,7 @@ latex2mathml copies ``\\text{…}`` verbatim and turns ``\\href``/``\\style`` in
 its output is parsed again and rebuilt from an allow-list of MathML elements and attributes.
 """
 
+import functools
 import html
 import logging
 import re
@@ -54,10 +55,31 @@ class UnsafeMathML(ValueError):
 
 
 def render_math(text_html: str) -> str:
-    """Sanitised HTML with every delimited LaTeX formula replaced by MathML; never raises."""
+    """Sanitised HTML with every delimited LaTeX formula replaced by MathML; never raises.
+
+    A pure function of its input, so clean renderings are kept (LRU, per process): a test page
+    shows the same frozen question texts to every student, and rendering them (sanitiser,
+    LaTeX) was most of the cost of starting an attempt. Texts with warnings are rendered (and
+    their warnings logged) every time."""
+    try:
+        return _render_clean(text_html)
+    except _Warned as warned:
+        for warning in warned.warnings:
+            log.warning("%s", warning)
+        return warned.rendered
+
+
+class _Warned(Exception):  # noqa: N818 — a carrier, not an error: lru_cache keeps no exceptions
+    def __init__(self, rendered: str, warnings: list[str]):
+        super().__init__(rendered)
+        self.rendered, self.warnings = rendered, warnings
+
+
+@functools.lru_cache(maxsize=8192)
+def _render_clean(text_html: str) -> str:
     rendered, warnings = render_math_with_warnings(text_html)
-    for warning in warnings:
-        log.warning("%s", warning)
+    if warnings:
+        raise _Warned(rendered, warnings)
     return rendered
 
 

@@ -76,8 +76,11 @@ class LiveServer:
 
     def __init__(self, env: dict[str, str], app_spec: str = "wsgi:app",
                  workers: int = GUNICORN_WORKERS, threads: int = GUNICORN_THREADS,
-                 health_path: str = "/healthz", log_path: Path | None = None):
+                 health_path: str = "/healthz", log_path: Path | None = None,
+                 root: Path = ROOT):
         self.env, self.app_spec, self.health_path = env, app_spec, health_path
+        #: The checkout served (another revision's tree for before/after benchmarks).
+        self.root = root
         self.workers, self.threads = workers, threads
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -90,7 +93,7 @@ class LiveServer:
                    "--graceful-timeout", "5", self.app_spec]
         log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env,
+            self.process = subprocess.Popen(command, cwd=self.root, env=self.env,
                                             stdout=log, stderr=log)
         finally:
             if self.log_path:

@@ -162,6 +162,17 @@ class StartSchema(Schema):
         "description": "Needed to start (not to resume) when the test has an access code."})
 
 
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds: the objects were just written by this
+    transaction, so reading them back (one query per object) would only repeat them."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def _exam(exam_id: int) -> Exam:
     exam = db.session.get(Exam, exam_id)
     if exam is None:
@@ -264,7 +275,7 @@ def start_attempt(body, exam_id):
         if error.code in access.ACCESS_CODE_ERRORS:
             db.session.commit()         # the counted guess stays counted; nothing else is written
         raise
-    db.session.commit()
+    _commit_keeping_loaded()  # release SQLite's write lock before building the payload
     return services.start_payload(attempt, now)
 
 
@@ -288,7 +299,7 @@ def submit_attempt(_body, attempt_id):
     user = require_user()
     now = utcnow()
     attempt = services.submit(user, attempt_id, now)
-    db.session.commit()
+    _commit_keeping_loaded()
     return services.attempt_review(attempt, now)
 
 

@@ -24,7 +24,7 @@ def advance(actor, attempt_id: int, leaving_slot: int) -> Attempt:
     if leaving_slot not in attempt.order:
         raise DomainError(_l("Câu %(slot)s không thuộc bài làm này.", slot=leaving_slot),
                           code="unknown_slot")
-    if not _lock_open(attempt.id):
+    if not _lock_open(attempt):
         raise _state_conflict(attempt, _l("Bài làm đã nộp."))
     target = min(attempt.order.index(leaving_slot) + 1, len(attempt.order) - 1)
     db.session.execute(update(Attempt).where(Attempt.id == attempt.id,

@@ -31,7 +31,7 @@ def check_slot(actor, attempt_id: int, slot: int, now: datetime | None = None) -
     if not attempt.practice:
         raise Forbidden(_l("Chỉ bài luyện tập mới được kiểm tra từng câu."), code="not_practice")
     _entry(attempt, slot)
-    if not _lock_open(attempt.id):
+    if not _lock_open(attempt):
         raise _state_conflict(attempt, _l("Bài làm đã nộp."))
     db.session.refresh(attempt)
     now = now or utcnow()

@@ -5,14 +5,17 @@ Every write to an attempt is conditional on ``state = 'in_progress'`` in the sam
 (or after a row-locking no-op update), so concurrent requests settle on exactly one outcome.
 """
 
+import functools
 import json
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.permissions import can, require
 from lms.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -408,8 +411,9 @@ def _new_attempt(exam: Exam, assignment: ExamAssignment, user_id: int, number: i
 
 
 def own_attempt(actor, attempt_id: int) -> Attempt:
-    """The actor's attempt, or 404 — someone else's attempt does not exist for them."""
-    attempt = db.session.get(Attempt, attempt_id)
+    """The actor's attempt, or 404 — someone else's attempt does not exist for them.
+    One query: the attempt joined with its exam."""
+    attempt = db.session.get(Attempt, attempt_id, options=(joinedload(Attempt.exam),))
     if attempt is None or attempt.user_id != actor.id:
         raise NotFound(_l("Không tìm thấy lượt làm bài."))
     return attempt
@@ -437,12 +441,25 @@ def check_response(attempt: Attempt, entry: dict, response) -> dict | None:
     return response
 
 
-def _lock_open(attempt_id: int) -> bool:
-    """Take the attempt's row lock (PostgreSQL) / the write lock (SQLite) while it is open."""
-    result = db.session.execute(
-        update(Attempt).where(Attempt.id == attempt_id, Attempt.state == AttemptState.IN_PROGRESS)
-        .values(grace_s=Attempt.grace_s).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+def _lock_open(attempt: Attempt) -> bool:
+    """Take the attempt's row lock (PostgreSQL) / the write lock (SQLite) while it is open.
+
+    The same statement returns the deadline and position as they are under the lock (an
+    override or a "next" may have moved them since the attempt was read): no second read."""
+    row = db.session.execute(_lock_statement(), {"attempt_id": attempt.id}).first()
+    if row is None:
+        return False
+    set_committed_value(attempt, "deadline", row.deadline)
+    set_committed_value(attempt, "position", row.position)
+    return True
+
+
+@functools.cache
+def _lock_statement():
+    return (update(Attempt).where(Attempt.id == bindparam("attempt_id"),
+                                  Attempt.state == AttemptState.IN_PROGRESS)
+            .values(grace_s=Attempt.grace_s).returning(Attempt.deadline, Attempt.position)
+            .execution_options(synchronize_session=False))
 
 
 def _state_conflict(attempt: Attempt, message) -> Conflict:
@@ -457,9 +474,8 @@ def save_answer(actor, attempt_id: int, slot: int, response, seq: int,
     attempt = own_attempt(actor, attempt_id)
     entry = _entry(attempt, slot)
     check_response(attempt, entry, response)
-    if not _lock_open(attempt.id):
+    if not _lock_open(attempt):
         raise _state_conflict(attempt, _l("Bài làm đã nộp; không lưu thêm được."))
-    db.session.refresh(attempt)
     now = now or utcnow()
     if not logic.late_decision(attempt.exam.settings["late"], attempt.deadline, now).accepted:
         raise Conflict(_l("Đã hết giờ làm bài; câu trả lời không được lưu."),
@@ -469,7 +485,9 @@ def save_answer(actor, attempt_id: int, slot: int, response, seq: int,
     if attempt.practice and _checked_at(attempt.id, slot) is not None:
         raise Conflict(_l("Câu %(slot)s đã được kiểm tra; không sửa câu trả lời được nữa.",
                           slot=slot), code="checked")
-    _upsert(attempt.id, slot, response, seq, now)
+    stored = _upsert(attempt.id, slot, response, seq, now)
+    if stored is not None:
+        return stored
     return db.session.scalar(select(AttemptAnswer.saved_seq).where(
         AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.slot == slot))
 
@@ -493,20 +511,32 @@ def _checked_at(attempt_id: int, slot: int) -> datetime | None:
         AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.slot == slot))
 
 
-def _upsert(attempt_id: int, slot: int, response, seq: int, now: datetime) -> None:
-    """INSERT … ON CONFLICT DO UPDATE … WHERE stored seq < new seq (both dialects)."""
-    if db.engine.dialect.name == "postgresql":
+def _upsert(attempt_id: int, slot: int, response, seq: int, now: datetime) -> int | None:
+    """INSERT … ON CONFLICT DO UPDATE … WHERE stored seq < new seq (both dialects).
+    Returns the new seq when it was written, None when the stored one is newer or equal."""
+    return db.session.execute(_upsert_statement(db.engine.dialect.name), {
+        "attempt_id": attempt_id, "slot": slot, "response": response, "saved_seq": seq,
+        "saved_at": now}).scalar()
+
+
+@functools.cache
+def _upsert_statement(dialect: str):
+    """Built once per dialect: constructing it (its ``excluded`` alias above all) costs more
+    than running it."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(AttemptAnswer).values(attempt_id=attempt_id, slot=slot, response=response,
-                                             saved_seq=seq, saved_at=now)
+    statement = insert(AttemptAnswer).values(
+        attempt_id=bindparam("attempt_id"), slot=bindparam("slot"),
+        response=bindparam("response", type_=AttemptAnswer.response.type),
+        saved_seq=bindparam("saved_seq"), saved_at=bindparam("saved_at"))
     statement = statement.on_conflict_do_update(
         index_elements=["attempt_id", "slot"],
         set_={"response": statement.excluded.response, "saved_seq": statement.excluded.saved_seq,
               "saved_at": statement.excluded.saved_at},
         where=AttemptAnswer.saved_seq < statement.excluded.saved_seq)
-    db.session.execute(statement)
+    return statement.returning(AttemptAnswer.saved_seq)
 
 
 def submit(actor, attempt_id: int, now: datetime | None = None) -> Attempt:
@@ -530,7 +560,9 @@ def finish(attempt: Attempt, finished_at: datetime, counted: bool = True) -> boo
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return False
-    db.session.refresh(attempt)
+    for name, value in (("state", AttemptState.FINISHED), ("finished_at", finished_at),
+                        ("counted", counted)):
+        set_committed_value(attempt, name, value)  # what the UPDATE wrote: no re-read
     listening = hooks.listening()
     previous = hooks.final_grade_for(attempt.exam, attempt.user_id) if listening else None
     earned, total = grade_attempt(attempt)
@@ -549,8 +581,7 @@ def slot_fractions(attempt: Attempt, snapshot: list | None = None,
     ``snapshot`` replaces the exam's (a regrade's dry run scores against an edited key);
     ``stored`` ({slot: response}) saves the query when answers were loaded in bulk."""
     if stored is None:
-        stored = {a.slot: a.response for a in db.session.scalars(
-            select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+        stored = stored_responses(attempt.id)
     fractions = {}
     for entry in variants.attempt_entries(attempt, snapshot):
         payload, slot = entry["payload"], entry["slot"]
@@ -634,9 +665,15 @@ def question_views(attempt: Attempt) -> list[dict]:
     return views
 
 
-def saved_answers(attempt: Attempt) -> dict[str, dict]:
-    return {str(a.slot): a.response for a in db.session.scalars(
-        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+def stored_responses(attempt_id: int) -> dict[int, object]:
+    """slot → stored response, in one query (columns, not entities)."""
+    return dict(db.session.execute(select(AttemptAnswer.slot, AttemptAnswer.response).where(
+        AttemptAnswer.attempt_id == attempt_id)).all())
+
+
+def saved_answers(attempt: Attempt, stored: dict | None = None) -> dict[str, dict]:
+    stored = stored_responses(attempt.id) if stored is None else stored
+    return {str(slot): response for slot, response in stored.items()}
 
 
 def start_payload(attempt: Attempt, now: datetime | None = None) -> dict:
@@ -652,11 +689,10 @@ def start_payload(attempt: Attempt, now: datetime | None = None) -> dict:
     return body
 
 
-def slot_reviews(attempt: Attempt, slots=None) -> dict[str, dict]:
+def slot_reviews(attempt: Attempt, slots=None, stored: dict | None = None) -> dict[str, dict]:
     """Fraction, parts, correct answer and feedback per slot (``question_bank.review_response``)
     in this attempt's ids. Callers decide whether they may be shown."""
-    stored = {a.slot: a.response for a in db.session.scalars(
-        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+    stored = stored_responses(attempt.id) if stored is None else stored
     reviews = {}
     for entry in variants.attempt_entries(attempt):
         slot = entry["slot"]
@@ -688,20 +724,21 @@ def attempt_review(attempt: Attempt, now: datetime | None = None) -> dict:
             "deadline": iso(attempt.deadline), "server_time": iso(now),
             "started_at": iso(attempt.started_at), "finished_at": iso(attempt.finished_at),
             "shown": sorted(shown)}
+    stored = stored_responses(attempt.id)
     if not finished or "responses" in shown:
-        body["answers"] = saved_answers(attempt)
+        body["answers"] = saved_answers(attempt, stored)
     if finished and "score" in shown:
         body["result"] = {"score": str(attempt.score), "grade": str(attempt.grade),
                           "counted": attempt.counted}
     if finished and "correctness" in shown:
         body["correctness"] = {str(slot): (None if f is None else str(f))
-                               for slot, f in slot_fractions(attempt).items()}
+                               for slot, f in slot_fractions(attempt, stored=stored).items()}
     if finished and shown & {"score", "feedback"}:
         marks = manual_marks(attempt.id, "score" in shown, "feedback" in shown)
         if marks:
             body["manual_grades"] = marks
     if finished and shown & {"correct_answers", "feedback"}:
-        reviews = slot_reviews(attempt)
+        reviews = slot_reviews(attempt, stored=stored)
         if "correct_answers" in shown:
             body["correct_answers"] = {slot: r["correct_answer"] for slot, r in reviews.items()}
         if "feedback" in shown:
