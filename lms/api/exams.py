@@ -12,10 +12,10 @@ from lms.api import require_user
 from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
 from lms.core.models import utcnow
-from lms.exams import access, integrity, logic, matrix, services, variants
+from lms.exams import access, audience, integrity, logic, matrix, services, variants
 from lms.exams.models import AttemptEventKind, Exam
 from lms.extensions import db
-from lms.org.models import SchoolClass
+from lms.org.models import SchoolClass, Unit
 
 blp = Blueprint("api_exams", __name__, url_prefix="/api/v1", description="Bài kiểm tra")
 
@@ -65,7 +65,10 @@ class SettingsSchema(Schema):
 
 
 class AssignSchema(Schema):
-    class_ids = fields.List(fields.Integer(), required=True)
+    class_ids = fields.List(fields.Integer(), load_default=list)
+    unit_ids = fields.List(fields.Integer(), load_default=list, metadata={
+        "description": "Schools, district offices or the department: every class below the "
+                       "unit takes the test (its leader or an administrator above assigns)."})
 
 
 class MatrixCellSchema(Schema):
@@ -200,6 +203,12 @@ def create_exam(body):
             raise DomainError(_l("Lớp mã %(id)s không tồn tại.", id=class_id),
                               code="unknown_class")
         services.assign_to_class(user, exam, school_class)
+    for unit_id in body.get("assign", {}).get("unit_ids", []):
+        unit = db.session.get(Unit, unit_id)
+        if unit is None:
+            raise DomainError(_l("Đơn vị mã %(id)s không tồn tại.", id=unit_id),
+                              code="unknown_unit")
+        audience.assign_to_unit(user, exam, unit)
     db.session.commit()
     return {"id": exam.id, "state": exam.state.value}
 

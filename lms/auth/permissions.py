@@ -49,7 +49,7 @@ def memberships(user, *wanted: Role) -> list[Membership]:
     return [m for m in user.memberships if m.role in wanted]
 
 
-def _covers(user, unit: Unit | None, *wanted: Role) -> bool:
+def covers(user, unit: Unit | None, *wanted: Role) -> bool:
     """Some membership of a wanted role sits at ``unit`` or above it."""
     if unit is None:
         return False
@@ -57,7 +57,7 @@ def _covers(user, unit: Unit | None, *wanted: Role) -> bool:
 
 
 def is_admin_over(user, unit: Unit | None) -> bool:
-    return _covers(user, unit, Role.ADMIN)
+    return covers(user, unit, Role.ADMIN)
 
 
 def _strictly_above(user, unit: Unit) -> bool:
@@ -66,7 +66,7 @@ def _strictly_above(user, unit: Unit) -> bool:
 
 
 def leads(user, school: Unit | None) -> bool:
-    return _covers(user, school, Role.SCHOOL_LEADER) or is_admin_over(user, school)
+    return covers(user, school, Role.SCHOOL_LEADER) or is_admin_over(user, school)
 
 
 def teaches(user, school_class: SchoolClass) -> bool:

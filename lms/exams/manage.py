@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from lms.auth.permissions import STAFF_ROLES, can, memberships, require
 from lms.core.errors import Conflict, DomainError, NotFound
 from lms.core.models import utcnow
-from lms.exams import logic, services, usage
+from lms.exams import audience, logic, services, usage
 from lms.exams.models import (
     OPEN_STATES,
     Attempt,
@@ -23,7 +23,7 @@ from lms.exams.models import (
     ExamState,
 )
 from lms.extensions import db
-from lms.org.models import Membership, Role, SchoolClass
+from lms.org.models import Role, SchoolClass
 from question_bank.models import Question
 
 MAX_QUESTIONS = 200
@@ -186,19 +186,9 @@ def assignment_of(exam: Exam, assignment_id: int) -> ExamAssignment:
 
 
 def students_of(exam: Exam) -> dict[int, ExamAssignment]:
-    """Each student of an assigned class → the assignment a start would use (lowest id)."""
-    by_class = {a.class_id: a for a in sorted(exam.assignments, key=lambda a: a.id, reverse=True)
-                if a.class_id}
-    if not by_class:
-        return {}
-    rows = db.session.execute(select(Membership.user_id, Membership.class_id).where(
-        Membership.class_id.in_(list(by_class)), Membership.role == Role.STUDENT))
-    students: dict[int, ExamAssignment] = {}
-    for user_id, class_id in rows:
-        assignment = by_class[class_id]
-        if user_id not in students or assignment.id < students[user_id].id:
-            students[user_id] = assignment
-    return students
+    """Each student the exam reaches (assigned classes and units) → the assignment a start
+    would use."""
+    return audience.students_of(exam)
 
 
 # ---------------------------------------------------------------- overrides

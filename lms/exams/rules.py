@@ -1,12 +1,21 @@
 """Who may build, assign and take exams; registered in the one permission table."""
 
-from lms.auth.permissions import STAFF_ROLES, leads, memberships, rule, teaches
+from lms.auth.permissions import (
+    REVIEWER_ROLES,
+    STAFF_ROLES,
+    covers,
+    leads,
+    memberships,
+    rule,
+    teaches,
+)
 
 
 @rule("exam.create")
 def _create(user, _target) -> bool:
-    """Teachers and school leaders build tests."""
-    return bool(memberships(user, *STAFF_ROLES))
+    """Teachers and school leaders build tests; so do the department's and districts'
+    professional staff (reviewers), who set common and mock exams."""
+    return bool(memberships(user, *STAFF_ROLES, *REVIEWER_ROLES))
 
 
 @rule("exam.manage")
@@ -19,6 +28,14 @@ def _manage(user, exam) -> bool:
 def _assign(user, school_class) -> bool:
     """A teacher assigns to the classes they teach; leaders to their school's classes."""
     return teaches(user, school_class) or leads(user, school_class.school)
+
+
+@rule("exam.assign_to_unit")
+def _assign_unit(user, unit) -> bool:
+    """A whole school, district or department (a province-wide mock exam): its leader, an
+    administrator above it, or the department's or district's professional staff (reviewers)
+    whose unit contains it."""
+    return leads(user, unit) or covers(user, unit, *REVIEWER_ROLES)
 
 
 @rule("exam.grade")

@@ -22,6 +22,7 @@ from lms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from lms.core.models import utcnow
 from lms.exams import (
     access,
+    audience,
     hooks,
     logic,
     rules,  # noqa: F401 — registers the exam.* permission rules
@@ -40,7 +41,7 @@ from lms.exams.models import (
     ManualGrade,
 )
 from lms.extensions import db
-from lms.org.models import Role, SchoolClass
+from lms.org.models import SchoolClass
 from lms.questions import rules as _question_rules  # noqa: F401
 from question_bank import (
     ResponseError,
@@ -276,12 +277,9 @@ def recompute_deadlines(assignment: ExamAssignment, user_id: int | None = None) 
 
 
 def _assignment_for(user, exam: Exam) -> ExamAssignment | None:
-    class_ids = {m.class_id for m in user.memberships if m.role == Role.STUDENT and m.class_id}
-    if not class_ids or exam.state != ExamState.PUBLISHED:
+    if exam.state != ExamState.PUBLISHED:
         return None
-    return db.session.scalar(select(ExamAssignment).where(
-        ExamAssignment.exam_id == exam.id, ExamAssignment.class_id.in_(class_ids))
-        .order_by(ExamAssignment.id))
+    return audience.assignment_for(user, exam)
 
 
 def _window(exam: Exam, assignment: ExamAssignment, user_id: int) -> dict:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from lms.exams import logic, services, variants
+from lms.exams import audience, logic, services, variants
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState, Exam, ExamAssignment, ExamState
 from lms.extensions import db
 from lms.org.models import Role
@@ -56,13 +56,14 @@ def student_class_ids(user) -> set[int]:
 def assigned_exams(user, now: datetime) -> list[ExamRow]:
     """Published exams assigned to the student's classes, newest first, with their window,
     attempts used and the open/last attempt — in two queries."""
-    class_ids = student_class_ids(user)
-    if not class_ids:
+    reaching = audience.reaches(user)
+    if reaching is None:
         return []
     pairs = db.session.execute(
         select(ExamAssignment, Exam).join(Exam, Exam.id == ExamAssignment.exam_id)
-        .where(ExamAssignment.class_id.in_(class_ids), Exam.state == ExamState.PUBLISHED)
-        .order_by(Exam.published_at.desc(), Exam.id.desc(), ExamAssignment.id)).all()
+        .where(reaching, Exam.state == ExamState.PUBLISHED)
+        .order_by(Exam.published_at.desc(), Exam.id.desc(),
+                  ExamAssignment.class_id.is_(None), ExamAssignment.id)).all()
     seen: dict[int, tuple[ExamAssignment, Exam]] = {}
     for assignment, exam in pairs:
         seen.setdefault(exam.id, (assignment, exam))
