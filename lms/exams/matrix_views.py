@@ -168,6 +168,9 @@ def _preview(exam: Exam, listed: dict, code: str | None):
             view["options"] = [{k: v for k, v in o.items() if k != "label"}
                                for o in view["options"]]
         shown.append({**question, "view": view})
+    spec = matrix.matrix_of(exam)
+    subject = db.session.scalar(select(Subject).where(Subject.code == spec["subject"])) \
+        if spec else None
     return render_template("exams/variants.html", exam=exam, listed=listed, code=code,
-                           paper=paper, questions=shown,
-                           matrix_spec=matrix.matrix_of(exam))
+                           paper=paper, questions=shown, matrix_spec=spec,
+                           subject_name=subject.name if subject is not None else None)
