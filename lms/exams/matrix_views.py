@@ -22,8 +22,8 @@ from lms.org.models import Role, SchoolClass
 bp = Blueprint("exam_matrix", __name__, url_prefix="/exams")
 
 #: The 2025 national-exam layout, offered as the form's starting point.
-SECTION_DEFAULTS = [("Phần I", "single_choice", "0.25"), ("Phần II", "true_false_4", "1"),
-                    ("Phần III", "short_numeric", "0.5")]
+SECTION_DEFAULTS = [("Phần I", "single_choice", "0,25"), ("Phần II", "true_false_4", "1"),
+                    ("Phần III", "short_numeric", "0,5")]
 SCALES = ("4LEVEL", "3LEVEL")
 
 

@@ -58,12 +58,13 @@ def test_variants_tab_and_print_page_list_every_code(client, org):
     bank = make_bank(org)
     login(client, "teacherx")
     _post(client, bank, COUNTS, generation="variants", variant_count="3", publish="1",
-          class_ids=str(org.class_x.id))
+          class_ids=str(org.class_x.id), **{"points-0": "0,25"})   # the form's decimal comma
     exam = db.session.scalar(select(Exam))
+    assert {e["points"] for e in exam.snapshot if e["section"] == "Phần I"} == {"0.25"}
     codes = sorted(v.code for v in exam.variants)
     preview = client.get(f"/exams/{exam.id}/variants/{codes[1]}").get_data(as_text=True)
     assert "variants" in _tabs(preview) and _active(preview) == ["variants"]
-    assert "từ ma trận Toán, khối 10" in preview
+    assert "từ ma trận Toán, khối 10" in preview and "0,25 điểm" in preview
     page = client.get(f"/teacher/exams/{exam.id}/print").get_data(as_text=True)
     for code in codes:
         assert f'href="/exams/{exam.id}/paper.docx?code={code}"' in page
