@@ -247,8 +247,10 @@ def test_matrix_test_with_variants_from_build_to_print(browser, server, screensh
             expect(view.get_by_test_id("exam-title")).to_have_text("Kiểm tra giữa kì — Toán 10")
             assert _fits(view), f"{url} scrolls sideways on a {name}"
             screenshot(view, f"done-when-{key}-{name}")
-    teacher_phone.goto("/teacher/exams/")
-    assert _fits(teacher_phone)
-    screenshot(teacher_phone, "done-when-index-phone")
+    for url, name in (("/teacher/exams/", "index"), ("/teacher/exams/new", "new"),
+                      ("/exams/matrix/new", "matrix")):
+        teacher_phone.goto(url)
+        assert _fits(teacher_phone), f"{url} scrolls sideways on a phone"
+        screenshot(teacher_phone, f"done-when-{name}-phone")
     teacher_phone_ctx.close()
     teacher_ctx.close()
