@@ -7,6 +7,7 @@ the test is checked for sideways scrolling on a phone and a desktop, with screen
 
 The module runs its own live server (same helpers as the shared one) so it knows the instance
 and can run the sweep exactly as Celery beat would, in a separate process on the same database.
+The essay-only pages (grading queue, regrade) are checked on a phone with the in-process server.
 """
 
 import csv
@@ -254,3 +255,33 @@ def test_matrix_test_with_variants_from_build_to_print(browser, server, screensh
         screenshot(teacher_phone, f"done-when-{name}-phone")
     teacher_phone_ctx.close()
     teacher_ctx.close()
+
+
+def test_grading_queue_and_regrade_keep_the_header_on_a_phone(app, db, org, in_process_server,
+                                                             browser, screenshot):
+    """The pages only an essay test has (Chấm tự luận) and the regrade page, on a phone."""
+    from lms.core.models import utcnow
+    from lms.exams import services
+    from tests.e2e.browser_helpers import log_in_at
+    from tests.lms.test_exams_grading import essay_exam
+
+    exam = essay_exam(org)
+    attempt = services.start_attempt(org.student_a, exam, utcnow())
+    db.session.commit()
+    services.submit(org.student_a, attempt.id, utcnow())
+    db.session.commit()
+    context = browser.new_context(base_url=in_process_server, **PHONE)
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        log_in_at(page, in_process_server, "teacherx")
+        for url, key in ((f"/exams/{exam.id}/grading", "tab-grading"),
+                         (f"/exams/{exam.id}/regrade", "tab-report")):
+            page.goto(url)
+            expect(page.get_by_test_id(key)).to_have_attribute("aria-current", "page")
+            assert _fits(page), url
+            screenshot(page, f"done-when-{url.rsplit('/', 1)[1]}-phone")
+        page.goto(f"/exams/{exam.id}/grading")
+        expect(page.get_by_test_id("grading-item")).to_be_visible()
+    finally:
+        context.close()

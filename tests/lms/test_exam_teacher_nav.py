@@ -99,3 +99,39 @@ def test_only_the_owner_opens_the_new_pages(client, org, username, status):
     for url in ("/teacher/exams/{id}/export", "/teacher/exams/{id}/print"):
         assert client.get(url.format(id=exam.id)).status_code == status
     assert client.get("/teacher/exams/999999/print").status_code in (403, 404)
+
+
+def test_the_demo_bank_fills_a_2025_matrix_and_goes_with_the_demo(db):
+    """`make run` data: the demo teacher can build a three-part Toán 10 matrix test."""
+    from lms.auth.models import User
+    from lms.curriculum.models import Topic
+    from lms.curriculum.seed import seed_curriculum
+    from lms.demo import load_demo, remove_demo_accounts
+    from lms.exams import matrix
+    from question_bank.models import Question, QuestionStatus
+
+    seed_curriculum()
+    load_demo()
+    teacher = db.session.scalar(select(User).where(User.username == "teacher"))
+    approved = db.session.scalars(select(Question).where(
+        Question.status == QuestionStatus.APPROVED, Question.topic_id.is_not(None))).all()
+    assert len(approved) == 18 and len({q.topic_id for q in approved}) == 3
+
+    def topic_id(name):
+        return db.session.scalar(select(Topic.id).where(Topic.name == name, Topic.grade == 10))
+
+    ham, tam_giac = topic_id("Hàm số bậc hai"), topic_id("Hệ thức lượng trong tam giác")
+    spec = {"subject": "TOAN", "grade": 10, "sections": [
+        {"name": "Phần I", "type": "single_choice",
+         "cells": [{"topic_id": ham, "level": "NB", "count": 3, "points": "0.25"},
+                   {"topic_id": ham, "level": "TH", "count": 3, "points": "0.25"},
+                   {"topic_id": tam_giac, "level": "NB", "count": 3, "points": "0.25"}]},
+        {"name": "Phần II", "type": "true_false_4",
+         "cells": [{"topic_id": ham, "level": "TH", "count": 2, "points": "1"}]},
+        {"name": "Phần III", "type": "short_numeric",
+         "cells": [{"topic_id": tam_giac, "level": "VD", "count": 2, "points": "0.5"}]}]}
+    exam = matrix.create_exam_from_matrix(teacher, "Giữa kì", spec, {"generation": "variants"})
+    assert len(exam.selection) == 13
+    db.session.commit()
+    assert remove_demo_accounts() > 0
+    assert db.session.scalar(select(Question.id)) is None
