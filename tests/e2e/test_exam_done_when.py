@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -197,9 +198,11 @@ def test_matrix_test_with_variants_from_build_to_print(browser, server, screensh
 
     # --- results, report and item analysis
     teacher.get_by_test_id("tab-results").click()
-    for name in ("Đỗ Minh Anh", "Võ Gia Bảo"):
-        expect(teacher.get_by_test_id("student-row").filter(has_text=name)
-               .get_by_test_id("attempt-row")).to_contain_text("Đã nộp")
+    for name, stored in (("Đỗ Minh Anh", taken), ("Võ Gia Bảo", closed)):
+        student_row = teacher.get_by_test_id("student-row").filter(has_text=name)
+        expect(student_row.get_by_test_id("attempt-row")).to_contain_text("Đã nộp")
+        grade = f"{Decimal(str(stored['grade'])):.2f}".replace(".", ",")   # the stored grade
+        expect(student_row.get_by_test_id("final-grade")).to_have_text(grade)
     teacher.get_by_test_id("tab-report").click()
     expect(teacher.get_by_test_id("summary")).to_contain_text("2")
     expect(teacher.get_by_text("Cronbach α").first).to_be_visible()
