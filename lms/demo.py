@@ -106,6 +106,7 @@ def load_demo(seed: int = 2025) -> dict:
     db.session.flush()
     _authored_lesson(named["teacher"], subjects["TOAN"])
     _demo_exam(named["teacher"], subjects["TOAN"])
+    _demo_bank(named["teacher"], named["reviewer"], subjects["TOAN"])
     return {"created": True, "students": count, "units": len(units) + len(SCHOOLS)}
 
 
@@ -116,6 +117,15 @@ def _demo_exam(teacher: User, toan: Subject) -> None:
     db.session.expire(teacher)
     school_class = next(m.school_class for m in teacher.memberships if m.role == Role.TEACHER)
     load_demo_exam(teacher, toan, school_class)
+    db.session.flush()
+
+
+def _demo_bank(teacher: User, reviewer: User, toan: Subject) -> None:
+    """Approved Toán 10 questions over several topics and levels, for the matrix builder."""
+    from lms.exams.demo import load_demo_bank
+
+    db.session.expire(reviewer)
+    load_demo_bank(teacher, reviewer, toan)
     db.session.flush()
 
 

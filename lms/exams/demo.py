@@ -147,3 +147,83 @@ def remove_demo_content(user_ids: list[int]) -> None:
                            .values(current_version_id=None))
         db.session.execute(delete(QuestionVersion).where(QuestionVersion.question_id.in_(ids)))
         db.session.execute(delete(Question).where(Question.id.in_(ids)))
+
+
+#: Topic name → [(level code, type, count)]: a small approved Toán 10 bank for the matrix
+#: builder (Phần I single choice, Phần II Đúng/Sai 4 ý, Phần III short numeric).
+DEMO_BANK = {
+    "Hàm số bậc hai": [("NB", "single_choice", 3), ("TH", "single_choice", 3),
+                       ("TH", "true_false_4", 2)],
+    "Hệ thức lượng trong tam giác": [("NB", "single_choice", 3), ("TH", "single_choice", 2),
+                                     ("VD", "short_numeric", 2)],
+    "Dấu của tam thức bậc hai": [("NB", "single_choice", 2), ("TH", "true_false_4", 1)],
+}
+
+
+def _choice(text: str, right, wrong: list) -> dict:
+    options = [{"id": "a", "text_html": str(right), "correct": True}]
+    options += [{"id": k, "text_html": str(w)} for k, w in zip("bcd", wrong, strict=True)]
+    return {"schema": 1, "type": "single_choice", "text_html": text, "options": options}
+
+
+def _bank_payload(kind: str, topic: str, level: str, n: int) -> dict:
+    """One generated question; ``n`` varies the numbers so no two are duplicates."""
+    a, b = n + 1, 2 * n + 3
+    if kind == "single_choice":
+        if topic == "Hệ thức lượng trong tam giác":
+            text = (rf"<p>Tam giác \(ABC\) có \(AB = {a}\), \(AC = {b}\), "
+                    rf"\(\widehat{{A}} = 90^\circ\). Khi đó \(BC^2\) bằng</p>")
+            right, wrong = a * a + b * b, [a * a - b * b, (a + b) ** 2, a * b]
+        elif topic == "Dấu của tam thức bậc hai":
+            text = (rf"<p>Tam thức \(f(x) = x^2 - {a + b}x + {a * b}\) nhận giá trị âm khi "
+                    rf"\(x\) thuộc</p>")
+            right, wrong = rf"\(({a}; {b})\)", [rf"\((-\infty; {a})\)", rf"\(({b}; +\infty)\)",
+                                                 rf"\([{a}; {b}]\)"]
+            return _choice(text, right, wrong)
+        else:
+            text = rf"<p>Hoành độ đỉnh của parabol \(y = x^2 - {2 * a}x + {b}\) là</p>"
+            right, wrong = a, [-a, 2 * a, b]
+        return _choice(text, right, wrong)
+    if kind == "true_false_4":
+        return {"schema": 1, "type": kind,
+                "text_html": rf"<p>Cho hàm số \(y = x^2 - {2 * a}x + {a * a - 1}\).</p>",
+                "statements": [
+                    {"id": "a", "text_html": "Đồ thị là một parabol.", "answer": True},
+                    {"id": "b", "text_html": rf"Đỉnh là \(I({a}; -1)\).", "answer": True},
+                    {"id": "c", "text_html": rf"Hàm số đồng biến trên \((-\infty; {a})\).",
+                     "answer": False},
+                    {"id": "d", "text_html": rf"Đồ thị cắt trục hoành tại \(x = {a + 1}\).",
+                     "answer": True}]}
+    return {"schema": 1, "type": "short_numeric", "format_2025": True,
+            "text_html": rf"<p>Tam giác có hai cạnh {3 * a} cm và {4 * a} cm, góc xen giữa "
+                         rf"\(90^\circ\). Cạnh còn lại dài bao nhiêu cm?</p>",
+            "answers": [{"value": str(5 * a)}]}
+
+
+def load_demo_bank(teacher, reviewer, subject) -> int:
+    """A small approved Toán 10 bank spread over topics and levels (see ``DEMO_BANK``), so
+    a matrix test can be built on the demo data. Returns how many questions were made."""
+    from sqlalchemy import select
+
+    from lms.curriculum.models import CognitiveLevel, CognitiveScale, Topic
+    from lms.extensions import db
+
+    topics = {t.name: t for t in db.session.scalars(select(Topic).where(
+        Topic.subject_id == subject.id, Topic.grade == 10, Topic.name.in_(DEMO_BANK)))}
+    levels = {lv.code: lv for lv in db.session.scalars(
+        select(CognitiveLevel).join(CognitiveScale).where(CognitiveScale.code == "4LEVEL"))}
+    made = 0
+    for topic_name, cells in DEMO_BANK.items():
+        topic = topics.get(topic_name)
+        if topic is None:
+            continue
+        for level, kind, count in cells:
+            for n in range(count):
+                meta = questions.QuestionMeta(subject_id=subject.id, grade=10, topic_id=topic.id,
+                                              level_id=levels[level].id, source="HocLieu demo")
+                question = questions.create_question(
+                    teacher, meta, _bank_payload(kind, topic_name, level, made + n))
+                questions.submit(teacher, question)
+                questions.approve(reviewer, question)
+            made += count
+    return made

@@ -22,8 +22,8 @@ from lms.org.models import Role, SchoolClass
 bp = Blueprint("exam_matrix", __name__, url_prefix="/exams")
 
 #: The 2025 national-exam layout, offered as the form's starting point.
-SECTION_DEFAULTS = [("Phần I", "single_choice", "0.25"), ("Phần II", "true_false_4", "1"),
-                    ("Phần III", "short_numeric", "0.5")]
+SECTION_DEFAULTS = [("Phần I", "single_choice", "0,25"), ("Phần II", "true_false_4", "1"),
+                    ("Phần III", "short_numeric", "0,5")]
 SCALES = ("4LEVEL", "3LEVEL")
 
 
@@ -168,6 +168,9 @@ def _preview(exam: Exam, listed: dict, code: str | None):
             view["options"] = [{k: v for k, v in o.items() if k != "label"}
                                for o in view["options"]]
         shown.append({**question, "view": view})
+    spec = matrix.matrix_of(exam)
+    subject = db.session.scalar(select(Subject).where(Subject.code == spec["subject"])) \
+        if spec else None
     return render_template("exams/variants.html", exam=exam, listed=listed, code=code,
-                           paper=paper, questions=shown,
-                           matrix_spec=matrix.matrix_of(exam))
+                           paper=paper, questions=shown, matrix_spec=spec,
+                           subject_name=subject.name if subject is not None else None)

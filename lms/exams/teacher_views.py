@@ -22,11 +22,14 @@ from lms.curriculum.models import Subject
 from lms.exams import logic, manage, services
 from lms.exams.forms import REVIEW_LABELS, WHEN_LABELS, NewExamForm, OverrideForm, SettingsForm
 from lms.exams.models import Attempt, Exam, ExamState
+from lms.exams.paper_views import exam_variants
+from lms.exams.teacher_nav import exam_tabs
 from lms.extensions import db
 from lms.org.models import SchoolClass
 from lms.questions import services as questions
 
 bp = Blueprint("exams_teacher", __name__, url_prefix="/teacher/exams")
+bp.add_app_template_global(exam_tabs)
 
 SEARCH_ARGS = ("q", "subject", "grade", "type", "page")
 STATE_LABELS = {"pending": _l("Đã tạo sẵn"), "in_progress": _l("Đang làm"),
@@ -262,3 +265,22 @@ def pregenerate(exam_id: int):
         flash(_("Đã tạo sẵn %(n)d lượt làm bài (%(pending)d lượt đang chờ học sinh bắt đầu).",
                 n=report["created"], pending=report["pending"]), "success")
     return redirect(url_for("exams_teacher.results", exam_id=exam.id))
+
+
+@bp.get("/<int:exam_id>/export")
+@login_required
+def export_page(exam_id: int):
+    """Xuất kết quả: the CSV and XLSX downloads of the results and the item analysis."""
+    exam = _exam(exam_id)
+    return render_template("exams/teacher/export.html", exam=exam)
+
+
+@bp.get("/<int:exam_id>/print")
+@login_required
+def print_page(exam_id: int):
+    """Bản in: the paper of each mã đề (.docx, .pdf), the answer keys and the answer sheet."""
+    exam = _exam(exam_id)
+    published = exam.state == ExamState.PUBLISHED and bool(exam.snapshot)
+    codes = [v.code for v in exam_variants(exam)] if published else []
+    return render_template("exams/teacher/print.html", exam=exam, codes=codes,
+                           published=published)

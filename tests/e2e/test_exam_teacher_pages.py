@@ -69,7 +69,7 @@ def test_teacher_builds_and_publishes_a_test_on_a_phone(app, db, org, in_process
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("publish").click()
     expect(page.get_by_text("Đã phát hành bài kiểm tra")).to_be_visible()
-    page.get_by_role("link", name="Kết quả").click()
+    page.get_by_role("link", name="Kết quả", exact=True).click()
     expect(page.get_by_test_id("student-row")).to_have_count(2)
     assert _fits(page)
 

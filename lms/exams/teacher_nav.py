@@ -1,0 +1,62 @@
+"""The tabs every teacher page of one test shows (``exams/teacher/_header.html``).
+
+The pages live in several blueprints under different URL prefixes (``/teacher/exams/…``,
+``/exams/…``); this is the one list that links them. Each page checks its own permission
+(the exam's owner); the tabs only decide what is worth showing.
+"""
+
+from dataclasses import dataclass
+
+from flask import request, url_for
+from flask_babel import lazy_gettext as _l
+
+from lms.exams.grading import manual_slots
+from lms.exams.models import Exam, ExamState
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str
+    url: str
+    active: bool
+
+
+#: key → (label, endpoint, the endpoints that count as this tab, shown for drafts)
+TABS = [
+    ("edit", _l("Câu hỏi và giao bài"), "exams_teacher.edit", ("exams_teacher.edit",), True),
+    ("settings", _l("Cài đặt"), "exams_teacher.settings", ("exams_teacher.settings",), True),
+    ("results", _l("Kết quả"), "exams_teacher.results", ("exams_teacher.results",), True),
+    ("grading", _l("Chấm tự luận"), "exam_grading.queue", ("exam_grading.queue",), False),
+    ("report", _l("Báo cáo và phân tích câu hỏi"), "exam_grading.report",
+     ("exam_grading.report", "exam_grading.regrade"), False),
+    ("export", _l("Xuất kết quả"), "exams_teacher.export_page", ("exams_teacher.export_page",),
+     False),
+    ("variants", _l("Mã đề"), "exam_matrix.variants_page",
+     ("exam_matrix.variants_page", "exam_matrix.variant_page"), False),
+    ("print", _l("Bản in"), "exams_teacher.print_page", ("exams_teacher.print_page",), False),
+    ("integrity", _l("Nhật ký làm bài"), "exams.integrity_log", ("exams.integrity_log",), False),
+]
+
+
+def exam_tabs(exam: Exam) -> list[Tab]:
+    """The tabs of ``exam`` in order: a draft has its questions, settings and results; a
+    published test adds grading (only with hand-graded slots), report, export, mã đề (only
+    when variants exist), print and the integrity log."""
+    published = exam.state == ExamState.PUBLISHED
+    endpoint = request.endpoint if request else None
+    tabs = []
+    for key, label, target, endpoints, for_drafts in TABS:
+        if not (published or for_drafts):
+            continue
+        if key == "grading" and not manual_slots(exam):
+            continue
+        if key == "variants" and not exam.variants:
+            continue
+        tabs.append(Tab(key, str(label), url_for(target, exam_id=exam.id),
+                        endpoint in endpoints))
+    return tabs
+
+
+def current_tab(exam: Exam) -> Tab | None:
+    return next((tab for tab in exam_tabs(exam) if tab.active), None)
