@@ -121,3 +121,13 @@ def in_process_server(app, db):
         server.shutdown()
         thread.join(timeout=10)
 
+
+@pytest.fixture
+def phone(browser, in_process_server):
+    """(context, page) on a phone viewport against ``in_process_server`` (the test database)."""
+    context = browser.new_context(base_url=in_process_server, **PHONE)
+    context.set_default_timeout(15_000)
+    try:
+        yield context, context.new_page()
+    finally:
+        context.close()

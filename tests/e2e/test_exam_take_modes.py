@@ -14,21 +14,10 @@ from lms.exams.models import Attempt, AttemptAnswer, AttemptState
 from lms.extensions import db
 from lms.questions import services as questions
 from tests.e2e.browser_helpers import log_in_at
-from tests.e2e.conftest import PHONE
 from tests.lms.exams_setup import bank_questions, published_exam
 
 pytestmark = pytest.mark.e2e
 TYPES = ("single_choice", "true_false", "multiple_response", "short_text")
-
-
-@pytest.fixture
-def phone(browser, in_process_server):
-    context = browser.new_context(base_url=in_process_server, **PHONE)
-    context.set_default_timeout(15_000)
-    try:
-        yield context, context.new_page()
-    finally:
-        context.close()
 
 
 def _attempt(exam_id: int) -> Attempt:
