@@ -4,13 +4,12 @@ Bodies are strict (unknown fields → 400). Another teacher or a student gets 40
 and 404 on an attempt, with nothing about the exam or attempt in the error.
 """
 
-from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from lms.api import exams as exams_api
 from lms.api import require_user
 from lms.auth.permissions import require
-from lms.core.errors import NotFound
 from lms.exams import grading, reports
 from lms.exams.models import Exam
 from lms.extensions import db
@@ -41,9 +40,7 @@ class RegradeSchema(Schema):
 
 
 def _exam(user, exam_id: int, action: str = "exam.grade") -> Exam:
-    exam = db.session.get(Exam, exam_id)
-    if exam is None:
-        raise NotFound(_l("Không tìm thấy bài kiểm tra."))
+    exam = exams_api._exam(exam_id)
     require(user, action, exam)
     return exam
 

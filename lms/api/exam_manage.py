@@ -9,8 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
-from lms.api.exams import EmptySchema, SettingsSchema, _exam
-from lms.auth.permissions import require
+from lms.api.exams import EmptySchema, SettingsSchema, managed_exam
 from lms.core.models import utcnow
 from lms.exams import logic, manage, navigation, practice, services
 from lms.extensions import db
@@ -57,9 +56,7 @@ def exam_view(exam) -> dict:
 @blp.response(200)
 def get_exam(exam_id):
     """The test with its settings, assignments and overrides, for its manager."""
-    user = require_user()
-    exam = _exam(exam_id)
-    require(user, "exam.manage", exam)
+    user, exam = managed_exam(exam_id)
     return exam_view(exam)
 
 
@@ -68,9 +65,7 @@ def get_exam(exam_id):
 @blp.response(200)
 def update_settings(body, exam_id):
     """Change settings (the same shorthand as creation); open attempts' deadlines follow."""
-    user = require_user()
-    exam = _exam(exam_id)
-    require(user, "exam.manage", exam)
+    user, exam = managed_exam(exam_id)
     manage.update_settings(user, exam, body)
     db.session.commit()
     return exam_view(exam)
@@ -81,9 +76,7 @@ def update_settings(body, exam_id):
 @blp.response(200)
 def put_student_override(body, exam_id, user_id):
     """Replace one student's override ({} clears it); it wins over the class's override."""
-    user = require_user()
-    exam = _exam(exam_id)
-    require(user, "exam.manage", exam)
+    user, exam = managed_exam(exam_id)
     assignment = manage.put_student_override(user, exam, user_id, body)
     db.session.commit()
     return {"user_id": user_id, "assignment_id": assignment.id,
@@ -95,9 +88,7 @@ def put_student_override(body, exam_id, user_id):
 @blp.response(200)
 def put_group_override(body, exam_id, assignment_id):
     """Replace the override of a whole assigned class ({} clears it)."""
-    user = require_user()
-    exam = _exam(exam_id)
-    require(user, "exam.manage", exam)
+    user, exam = managed_exam(exam_id)
     assignment = manage.assignment_of(exam, assignment_id)
     manage.put_group_override(user, exam, assignment, body)
     db.session.commit()
@@ -109,9 +100,7 @@ def put_group_override(body, exam_id, assignment_id):
 @blp.response(200)
 def pregenerate(_body, exam_id):
     """Pending attempts for every student of the assigned classes, so starting is cheap."""
-    user = require_user()
-    exam = _exam(exam_id)
-    require(user, "exam.manage", exam)
+    user, exam = managed_exam(exam_id)
     report = manage.pregenerate(user, exam)
     db.session.commit()
     return report

@@ -183,6 +183,14 @@ def _exam(exam_id: int) -> Exam:
     return exam
 
 
+def managed_exam(exam_id: int, action: str = "exam.manage"):
+    """(the caller, the exam) when the caller may ``action`` it; else 404/403."""
+    user = require_user()
+    exam = _exam(exam_id)
+    require(user, action, exam)
+    return user, exam
+
+
 @blp.post("/exams")
 @blp.arguments(ExamCreateSchema)
 @blp.response(201)
@@ -230,9 +238,7 @@ def my_classes():
 @blp.response(200)
 def publish_exam(exam_id):
     """Freeze the questions and open the test to its assignments."""
-    user = require_user()
-    exam = _exam(exam_id)
-    require(user, "exam.manage", exam)
+    user, exam = managed_exam(exam_id)
     services.publish(user, exam)
     db.session.commit()
     return {"id": exam.id, "state": exam.state.value}
@@ -242,9 +248,7 @@ def publish_exam(exam_id):
 @blp.response(200)
 def exam_results(exam_id):
     """Every attempt's state and score, for the test's owner."""
-    user = require_user()
-    exam = _exam(exam_id)
-    require(user, "exam.manage", exam)
+    user, exam = managed_exam(exam_id)
     grades = services.final_grades(user, exam)
     return {"attempts": services.results(user, exam),
             "final_grades": [{"user_id": uid, "grade": None if g is None else str(g)}
