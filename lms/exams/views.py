@@ -93,15 +93,24 @@ def _code_message(error: DomainError, exam: Exam) -> str:
              "(khoảng %(minutes)s phút nữa).", at=vn_date(until), minutes=minutes)
 
 
+def _current_attempt(attempt_id: int, now):
+    """The caller's attempt, closed first if it is past deadline + grace (as the sweep would);
+    a pre-generated one that has not started yet redirects to its start page."""
+    attempt = services.own_attempt(g.user, attempt_id)
+    if attempt.state == AttemptState.PENDING:    # pre-generated: started from the start page
+        return attempt, redirect(url_for("exams.start_page", exam_id=attempt.exam_id))
+    if attempt.state == AttemptState.IN_PROGRESS and services.close_if_overdue(attempt, now):
+        db.session.commit()
+    return attempt, None
+
+
 @bp.get("/attempts/<int:attempt_id>")
 @login_required
 def take(attempt_id: int):
-    attempt = services.own_attempt(g.user, attempt_id)
     now = utcnow()
-    if attempt.state == AttemptState.PENDING:    # pre-generated: started from the start page
-        return redirect(url_for("exams.start_page", exam_id=attempt.exam_id))
-    if attempt.state == AttemptState.IN_PROGRESS and services.close_if_overdue(attempt, now):
-        db.session.commit()
+    attempt, elsewhere = _current_attempt(attempt_id, now)
+    if elsewhere is not None:
+        return elsewhere
     if attempt.state != AttemptState.IN_PROGRESS:
         return redirect(url_for("exams.result", attempt_id=attempt.id))
     data = student.take_data(attempt, now)
@@ -163,12 +172,10 @@ def _take_urls(attempt) -> dict:
 @bp.get("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
-    attempt = services.own_attempt(g.user, attempt_id)
     now = utcnow()
-    if attempt.state == AttemptState.PENDING:
-        return redirect(url_for("exams.start_page", exam_id=attempt.exam_id))
-    if attempt.state == AttemptState.IN_PROGRESS and services.close_if_overdue(attempt, now):
-        db.session.commit()
+    attempt, elsewhere = _current_attempt(attempt_id, now)
+    if elsewhere is not None:
+        return elsewhere
     if attempt.state == AttemptState.IN_PROGRESS:
         return redirect(url_for("exams.take", attempt_id=attempt.id))
     review = student.review_data(attempt, now)
