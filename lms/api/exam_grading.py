@@ -7,10 +7,8 @@ and 404 on an attempt, with nothing about the exam or attempt in the error.
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from lms.api import exams as exams_api
 from lms.api import require_user
-from lms.auth.permissions import require
-from lms.exams import grading, reports
+from lms.exams import grading, reports, services
 from lms.exams.models import Exam
 from lms.extensions import db
 
@@ -40,9 +38,7 @@ class RegradeSchema(Schema):
 
 
 def _exam(user, exam_id: int, action: str = "exam.grade") -> Exam:
-    exam = exams_api._exam(exam_id)
-    require(user, action, exam)
-    return exam
+    return services.exam_for(user, exam_id, action)
 
 
 @blp.get("/exams/<int:exam_id>/grading")

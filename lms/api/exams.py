@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from lms.api import require_user
 from lms.auth.permissions import require
-from lms.core.errors import DomainError, NotFound
+from lms.core.errors import DomainError
 from lms.core.models import utcnow
 from lms.exams import access, audience, integrity, logic, matrix, services, variants
 from lms.exams.models import AttemptEventKind, Exam
@@ -177,10 +177,7 @@ def _commit_keeping_loaded() -> None:
 
 
 def _exam(exam_id: int) -> Exam:
-    exam = db.session.get(Exam, exam_id)
-    if exam is None:
-        raise NotFound(_l("Không tìm thấy bài kiểm tra."))
-    return exam
+    return services.load_exam(exam_id)
 
 
 def managed_exam(exam_id: int, action: str = "exam.manage"):

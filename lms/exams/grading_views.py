@@ -22,7 +22,7 @@ from lms.auth.decorators import login_required
 from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
 from lms.core.errors_views import flash_or_raise
-from lms.exams import exports, grading, reports
+from lms.exams import exports, grading, reports, services
 from lms.exams.models import Exam
 from lms.extensions import db
 from media import content_disposition
@@ -33,11 +33,7 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 
 def _exam(exam_id: int) -> Exam:
-    exam = db.session.get(Exam, exam_id)
-    if exam is None:
-        raise NotFound(_l("Không tìm thấy bài kiểm tra."))
-    require(g.user, "exam.grade", exam)
-    return exam
+    return services.exam_for(g.user, exam_id, "exam.grade")
 
 
 def _flag(name: str) -> bool:

@@ -134,10 +134,7 @@ def _build(spec: dict, form) -> Exam:
 
 
 def _exam(exam_id: int) -> Exam:
-    exam = db.session.get(Exam, exam_id)
-    if exam is None:
-        raise NotFound(_("Không tìm thấy bài kiểm tra."))
-    return exam
+    return services.load_exam(exam_id)
 
 
 @bp.get("/<int:exam_id>/variants")

@@ -5,11 +5,10 @@ from flask import Blueprint, current_app, g, make_response, request
 from flask_babel import gettext as _
 
 from lms.auth.decorators import login_required
-from lms.auth.permissions import require
 from lms.core.errors import Conflict, NotFound, Unavailable
 from lms.core.pdf import PdfFailed, PdfUnavailable, html_to_pdf
 from lms.curriculum.models import Subject
-from lms.exams import paper
+from lms.exams import paper, services
 from lms.exams.models import Exam, ExamState
 from lms.extensions import db
 from lms.questions.transfer import media_bytes
@@ -29,10 +28,7 @@ def exam_variants(exam: Exam) -> list:
 
 def _managed_exam(exam_id: int) -> Exam:
     """Load (404), check the manager (403), and require a frozen paper (409)."""
-    exam = db.session.get(Exam, exam_id)
-    if exam is None:
-        raise NotFound(_("Không tìm thấy bài kiểm tra."))
-    require(g.user, "exam.manage", exam)
+    exam = services.exam_for(g.user, exam_id)
     if exam.state != ExamState.PUBLISHED or not exam.snapshot:
         raise Conflict(_("Hãy phát hành bài kiểm tra trước khi in đề."), code="not_published")
     return exam

@@ -153,6 +153,21 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def load_exam(exam_id: int) -> Exam:
+    """The exam or a 404."""
+    exam = db.session.get(Exam, exam_id)
+    if exam is None:
+        raise NotFound(_l("Không tìm thấy bài kiểm tra."))
+    return exam
+
+
+def exam_for(actor, exam_id: int, action: str = "exam.manage") -> Exam:
+    """The exam when ``actor`` may ``action`` it: 404 when missing, 403 when not allowed."""
+    exam = load_exam(exam_id)
+    require(actor, action, exam)
+    return exam
+
+
 # ---------------------------------------------------------------- building
 
 

@@ -37,11 +37,7 @@ STATE_LABELS = {"pending": _l("Đã tạo sẵn"), "in_progress": _l("Đang làm
 
 
 def _exam(exam_id: int) -> Exam:
-    exam = db.session.get(Exam, exam_id)
-    if exam is None:
-        abort(404)
-    require(g.user, "exam.manage", exam)
-    return exam
+    return services.exam_for(g.user, exam_id)
 
 
 def _search_args(source) -> dict:
