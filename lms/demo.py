@@ -121,11 +121,15 @@ def _demo_exam(teacher: User, toan: Subject) -> None:
 
 
 def _demo_bank(teacher: User, reviewer: User, toan: Subject) -> None:
-    """Approved Toán 10 questions over several topics and levels, for the matrix builder."""
-    from lms.exams.demo import load_demo_bank
+    """Approved Toán 10 questions over several topics and levels, for the matrix builder,
+    and a test on them that the demo class finished last week (data for the reports)."""
+    from lms.exams.demo import load_demo_bank, load_demo_results
 
     db.session.expire(reviewer)
     load_demo_bank(teacher, reviewer, toan)
+    db.session.flush()
+    school_class = next(m.school_class for m in teacher.memberships if m.role == Role.TEACHER)
+    load_demo_results(teacher, school_class)
     db.session.flush()
 
 

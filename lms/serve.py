@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 
+from lms.config import INSTANCE
 from lms.demo import NAMED_ACCOUNTS, PASSWORD
 
 
@@ -14,7 +15,7 @@ def main() -> int:
     bindir = os.path.dirname(sys.executable)
     celery = [os.path.join(bindir, "celery"), "-A", "wsgi.celery_app", "worker", "--beat",
               "-Q", "celery,search", "--concurrency", "1", "--loglevel", "INFO",
-              "--schedule", os.path.join("instance", "celerybeat-schedule")]
+              "--schedule", str(INSTANCE / "celerybeat-schedule")]
     gunicorn = [os.path.join(bindir, "gunicorn"), "--bind", f"127.0.0.1:{port}",
                 "--workers", "2", "--threads", "4", "--access-logfile", "-", "wsgi:app"]
     worker = subprocess.Popen(celery)  # noqa: S603 — fixed argv

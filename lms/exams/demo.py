@@ -227,3 +227,72 @@ def load_demo_bank(teacher, reviewer, subject) -> int:
                 questions.approve(reviewer, question)
             made += count
     return made
+
+
+def load_demo_results(teacher, school_class, seed: int = 2025) -> int:
+    """A finished 15-minute test on the approved bank, taken last week by every student of
+    ``school_class`` with answers drawn from a simple ability model (a stronger student
+    answers more items right), so the results, report and item-analysis pages have data.
+    Returns how many attempts were made."""
+    import random
+
+    from sqlalchemy import select
+
+    from lms.auth.models import User
+    from lms.extensions import db
+    from lms.org.models import Membership, Role
+    from question_bank.models import Question
+
+    bank = db.session.scalars(select(Question).where(
+        Question.author_id == teacher.id, Question.topic_id.is_not(None))
+        .order_by(Question.id)).all()
+    by_type: dict[str, list[int]] = {}
+    for question in bank:
+        by_type.setdefault(question.current_version.payload["type"], []).append(question.id)
+    chosen = (by_type.get("single_choice", [])[:8] + by_type.get("true_false_4", [])[:2]
+              + by_type.get("short_numeric", [])[:1])
+    if not chosen:
+        return 0
+    now = utcnow().replace(microsecond=0)
+    exam = services.create_exam(
+        teacher, "Kiểm tra 15 phút: Hàm số bậc hai, hệ thức lượng", chosen,
+        settings={"time_limit_minutes": 15, "opens_at": (now - timedelta(days=10)).isoformat(),
+                  "closes_at": (now - timedelta(days=3)).isoformat(), "attempts": 1,
+                  "review": "after_close"})
+    services.publish(teacher, exam)
+    services.assign_to_class(teacher, exam, school_class)
+    students = db.session.scalars(select(User).join(Membership).where(
+        Membership.class_id == school_class.id, Membership.role == Role.STUDENT)
+        .order_by(User.id)).all()
+    rng = random.Random(seed)  # noqa: S311 — demo answers, reproducible on purpose
+    sat = now - timedelta(days=5)
+    for number, student in enumerate(students):
+        ability = rng.gauss(0.65, 0.18)
+        started = sat + timedelta(minutes=number % 40)
+        attempt = services.start_attempt(student, exam, now=started)
+        for entry in exam.snapshot:
+            response = _demo_response(entry["payload"], attempt.ids_map[str(entry["slot"])],
+                                      ability, rng)
+            services.save_answer(student, attempt.id, entry["slot"], response, seq=1,
+                                 now=started + timedelta(minutes=1))
+        services.submit(student, attempt.id, now=started + timedelta(minutes=rng.randint(6, 14)))
+    return len(students)
+
+
+def _demo_response(payload: dict, ids: dict, ability: float, rng) -> dict:
+    """A plausible answer in the attempt's public ids: right with probability ``ability``
+    (less on short numeric answers), else a wrong option or value."""
+    def right() -> bool:
+        return rng.random() < ability
+
+    kind = payload["type"]
+    if kind == "single_choice":
+        options = [o["id"] for o in payload["options"]]
+        correct = next(o["id"] for o in payload["options"] if o.get("correct"))
+        pick = correct if right() else rng.choice([o for o in options if o != correct])
+        return {"choice": ids[pick]}
+    if kind == "true_false_4":
+        return {"statements": {ids[s["id"]]: s["answer"] if right() else not s["answer"]
+                               for s in payload["statements"]}}
+    value = payload["answers"][0]["value"]
+    return {"text": value if rng.random() < ability - 0.15 else str(int(value) + 1)}

@@ -53,9 +53,15 @@ def student_class_ids(user) -> set[int]:
     return {m.class_id for m in user.memberships if m.role == Role.STUDENT and m.class_id}
 
 
+#: Listing order of the student's tests: what can be done now, then what opens later, then
+#: the closed ones (newest first within each).
+WINDOW_ORDER = {"open": 0, "not_open": 1, "closed": 2}
+
+
 def assigned_exams(user, now: datetime) -> list[ExamRow]:
-    """Published exams assigned to the student's classes, newest first, with their window,
-    attempts used and the open/last attempt — in two queries."""
+    """Published exams assigned to the student, open ones first (``WINDOW_ORDER``), newest
+    first within each, with their window, attempts used and the open/last attempt — in two
+    queries."""
     reaching = audience.reaches(user)
     if reaching is None:
         return []
@@ -86,6 +92,7 @@ def assigned_exams(user, now: datetime) -> list[ExamRow]:
             last_finished=next((a for a in reversed(own) if a.state == AttemptState.FINISHED),
                                None),
             pending_attempt=next((a for a in own if a.state == AttemptState.PENDING), None)))
+    rows.sort(key=lambda row: WINDOW_ORDER[row.window])
     return rows
 
 

@@ -6,6 +6,7 @@ from lms.auth.models import User
 from lms.auth.passwords import verify_password
 from lms.curriculum.seed import seed_curriculum
 from lms.demo import NAMED_ACCOUNTS, PASSWORD, load_demo, remove_demo_accounts
+from lms.exams.models import Attempt, AttemptState
 from lms.extensions import db as _db
 from lms.org.models import Membership, Role, SchoolClass, Unit, UnitKind
 
@@ -35,5 +36,14 @@ def test_demo_loads_once_with_the_promised_accounts(db):
     for username in ("student", "student2"):
         student = _db.session.scalar(select(User).where(User.username == username))
         assert [m.class_id for m in student.memberships] == [class_10a1.id]
+    # last week's test: every student of 10A1 finished it, graded, with a spread of scores
+    classmates = _db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.class_id == class_10a1.id, Membership.role == Role.STUDENT))
+    finished = _db.session.scalars(select(Attempt).where(
+        Attempt.state == AttemptState.FINISHED)).all()
+    assert len(finished) == classmates
+    assert len({a.exam_id for a in finished}) == 1
+    assert len({a.user_id for a in finished}) == classmates
+    assert all(a.grade is not None for a in finished) and len({a.grade for a in finished}) > 5
     assert remove_demo_accounts() >= len(NAMED_ACCOUNTS)
     assert _count(User) == 0

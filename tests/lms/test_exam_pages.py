@@ -67,6 +67,27 @@ def test_student_sees_only_exams_assigned_to_their_own_classes(client, org):
     assert 'href="/exams/"' in home and mine.title in home
 
 
+def test_the_list_shows_open_tests_first_then_upcoming_then_closed(client, org):
+    def exam(title, opens, closes):
+        made = published_exam(org, {"opens_at": opens.isoformat(),
+                                     "closes_at": closes.isoformat()})
+        made.title = title
+        return made
+
+    day = timedelta(days=1)
+    exam("Đề đã đóng", T0 - 3 * day, T0 - day)
+    exam("Đề sắp mở", T0 + day, T0 + 2 * day)
+    exam("Đề đang mở", T0 - day, T0 + day)
+    exam("Đề đóng gần đây", T0 - 2 * day, T0 - day)
+    db.session.commit()
+    with time_machine.travel(T0, tick=False):
+        login(client, "hsa")
+        page = client.get("/exams/").get_data(as_text=True)
+    shown = re.findall(r'<div class="fw-semibold">([^<]*)</div>', page)
+    # newest first inside each group: the later-published closed test comes first
+    assert shown == ["Đề đang mở", "Đề sắp mở", "Đề đóng gần đây", "Đề đã đóng"], shown
+
+
 def test_take_page_renders_every_type_without_keys_or_feedback(client, org):
     """security.md 7: the take page (HTML, data attributes, embedded JSON) holds no key."""
     exam = published_exam(org, AFTER_CLOSE, types=ALL_TYPES)
