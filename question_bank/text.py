@@ -27,3 +27,26 @@ def strip_diacritics(text: str) -> str:
 def fold(text: str) -> str:
     """Search key: lower case, no combining marks, đ→d. 'Đường tròn' → 'duong tron'."""
     return strip_diacritics(text).casefold()
+
+
+#: The Vietnamese alphabet in dictionary order (ă â after a, đ after d, ê after e, ô ơ after
+#: o, ư after u), with f j w z where the Latin alphabet has them for foreign names.
+_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+#: Tones in dictionary order: ngang (none), huyền, hỏi, ngã, sắc, nặng.
+_TONES = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": "5"}
+
+
+def collation_key(text: str) -> str:
+    """A key whose plain string order is Vietnamese dictionary order: letters first (so 'Đức'
+    sorts after every 'D…' name and 'Ân' after 'An…'), then tones when the letters tie.
+
+    Letters map to code points from U+0100 in alphabet order; other characters (spaces,
+    digits, letters outside the alphabet) keep their own, so a space still sorts first."""
+    letters, tones = [], []
+    for char in unicodedata.normalize("NFC", text.translate(_ETH_AS_DJ)).casefold():
+        parts = unicodedata.normalize("NFD", char)
+        tones.append(next((_TONES[p] for p in parts if p in _TONES), "0"))
+        base = unicodedata.normalize("NFC", "".join(p for p in parts if p not in _TONES))
+        rank = _ALPHABET.find(base) if len(base) == 1 else -1
+        letters.append(chr(0x100 + rank) if rank >= 0 else base)
+    return "".join(letters) + "\x00" + "".join(tones)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.models import utcnow
 from lms.extensions import db, db_enum
+from question_bank.text import collation_key
 
 
 class User(db.Model):
@@ -35,6 +36,14 @@ class User(db.Model):
     #: True for the accounts ``flask demo`` creates; production refuses to start while any exist.
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def list_key(self) -> tuple[str, str, int]:
+        """Class-list order (danh sách lớp): by given name, then family and middle names, in
+        Vietnamese dictionary order (``question_bank.text.collation_key``); id breaks ties."""
+        words = self.full_name.split()
+        return (collation_key(words[-1] if words else ""),
+                collation_key(" ".join(words[:-1])), self.id)
 
     memberships = relationship(
         "Membership", back_populates="user", lazy="select", cascade="all, delete-orphan"

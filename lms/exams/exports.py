@@ -40,8 +40,7 @@ def result_table(rows: list[Row], timezone: str) -> tuple[list[str], list[list]]
     grade, counted, finish time (local)."""
     headers = [_("Họ và tên"), _("Tên đăng nhập"), _("Lớp"), _("Lượt"), _("Điểm"),
                _("Điểm hệ 10"), _("Được tính"), _("Nộp lúc")]
-    ordered = sorted(rows, key=lambda r: (r.class_name, r.user.full_name.casefold(),
-                                          r.user.id, r.attempt.number))
+    ordered = sorted(rows, key=lambda r: (r.class_name, r.user.list_key, r.attempt.number))
     table = [[r.user.full_name, r.user.username, r.class_name, r.attempt.number,
               r.attempt.score, r.attempt.grade, _("Có") if r.attempt.counted else _("Không"),
               local_time(r.attempt.finished_at, timezone)] for r in ordered]

@@ -158,7 +158,7 @@ def queue(actor, exam: Exam, blind: bool = False, include_graded: bool = False) 
         order = blind_order(exam, actor, ids)
     else:
         order = [a.id for a in sorted(attempts, key=lambda a: (
-            users[a.user_id].full_name.casefold(), a.user_id, a.number))]
+            users[a.user_id].list_key, a.number))]
     by_id = {a.id: a for a in attempts}
     items, total, done = [], 0, 0
     for position, attempt_id in enumerate(order, start=1):

@@ -94,7 +94,8 @@ def exam_log(actor, exam: Exam) -> list[dict]:
     require(actor, "exam.manage", exam)
     attempts = db.session.execute(
         select(Attempt, User).join(User, User.id == Attempt.user_id)
-        .where(Attempt.exam_id == exam.id).order_by(User.full_name, Attempt.number)).all()
+        .where(Attempt.exam_id == exam.id)).all()
+    attempts.sort(key=lambda row: (row[1].list_key, row[0].number))
     events: dict[int, list[AttemptEvent]] = {}
     ids = [attempt.id for attempt, _ in attempts]
     if ids:

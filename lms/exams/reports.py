@@ -295,7 +295,7 @@ def exam_report(actor, exam: Exam, rows: list[Row] | None = None) -> dict:
     for row in rows:
         seen.setdefault(row.user.id, row)
     for user_id, first in sorted(seen.items(), key=lambda item: (
-            item[1].class_name, item[1].user.full_name.casefold(), item[0])):
+            item[1].class_name, item[1].user.list_key)):
         mine = [r for r in rows if r.user.id == user_id]
         kept = counted.get(user_id, [])
         final = logic.final_grade([r.attempt.grade for r in kept], method)

@@ -199,7 +199,7 @@ def results(exam_id: int):
                     "attempts": attempts.get(uid, []),
                     "override": manage.override_of(assignment, uid)}
                    for uid, assignment in students.items() if uid in users),
-                  key=lambda r: (r["class"].name if r["class"] else "", r["user"].name_key))
+                  key=lambda r: (r["class"].name if r["class"] else "", r["user"].list_key))
     groups = [(a, classes.get(a.class_id), manage.override_of(a, None))
               for a in sorted(exam.assignments, key=lambda a: a.id)]
     return render_template("exams/teacher/results.html", exam=exam, rows=rows, groups=groups,

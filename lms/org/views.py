@@ -67,8 +67,8 @@ def class_detail(class_id: int):
     require(g.user, "class.view", school_class)
     students = db.session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.class_id == class_id, Membership.role == Role.STUDENT)
-        .order_by(User.name_key)).all()
+        .where(Membership.class_id == class_id, Membership.role == Role.STUDENT)).all()
+    students = sorted(students, key=lambda student: student.list_key)
     resettable = {s.id for s in students if can(g.user, "user.reset_password", s)}
     return render_template("org/class_detail.html", school_class=school_class, students=students,
                            resettable=resettable)

@@ -194,6 +194,8 @@ def test_report_per_test_class_and_student(client, org):
     assert [(c["class"], c["n"], c["mean"]) for c in data["classes"]] == [("10A1", 4, "5.00")]
     finals = {s["username"]: s["final_grade"] for s in data["students"]}
     assert finals == {"hsa": "10.00", "hsb": "6.67", "hsc": "3.33", "hsd": "0.00"}
+    # class-list order: by given name (Á, Bê, Cê, Đê), not by family name (Lê, Nguyễn, …)
+    assert [s["username"] for s in data["students"]] == ["hsa", "hsb", "hsc", "hsd"]
     assert data["max_points"] == "3" and data["attempts"] == 4
 
 
