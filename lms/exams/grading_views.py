@@ -65,16 +65,21 @@ def grade(exam_id: int, attempt_id: int, slot: int):
     if attempt.exam_id != exam.id:
         raise NotFound(_l("Không tìm thấy lượt làm bài."))
     form = request.form
-    entry = grading.manual_slots(exam).get(slot)
+    entry = grading.hand_graded_slots(exam).get(slot)
+    try:
+        child = int(form["child"]) if form.get("child") else None
+    except ValueError:
+        child = -1                      # refused by set_grade as an unknown child
+    part = next((p for p in grading.grading_parts(entry) if p["child"] == child), None) \
+        if entry is not None else None
     rubric = None
-    if entry is not None and entry["payload"]["type"] == "essay" and \
-            entry["payload"].get("rubric") and form.get("mode") == "rubric":
+    if part is not None and part["rubric"] and form.get("mode") == "rubric":
         rubric = {c["criterion"]: form.get(f"rubric-{i}", "").strip()
-                  for i, c in enumerate(entry["payload"]["rubric"])}
+                  for i, c in enumerate(part["rubric"])}
     points = None if rubric is not None else (form.get("points", "").strip() or None)
     try:
         grading.set_grade(g.user, attempt_id, slot, points=points, rubric=rubric,
-                          comment=form.get("comment", ""))
+                          comment=form.get("comment", ""), child=child)
         db.session.commit()
         flash(_("Đã lưu điểm."), "success")
     except DomainError as error:

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from lms.auth.models import User
 from lms.auth.permissions import require
-from lms.exams import logic, services
-from lms.exams.grading import attempt_classes, needs_manual
+from lms.exams import logic, services, variants
+from lms.exams.grading import attempt_classes, ungraded_parts
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState, Exam, ManualGrade
 from lms.extensions import db
 from question_bank import ResponseError, response_from_public
@@ -235,7 +235,7 @@ def load_rows(exam: Exam) -> list[Row]:
         stored[answer.attempt_id][answer.slot] = answer.response
     manual: dict[int, dict] = defaultdict(dict)
     for grade in session.scalars(select(ManualGrade).where(ManualGrade.attempt_id.in_(ids))):
-        manual[grade.attempt_id][grade.slot] = grade.points
+        manual[grade.attempt_id][grade.slot] = grade
     users = {u.id: u for u in session.scalars(
         select(User).where(User.id.in_({a.user_id for a in attempts})))}
     classes = attempt_classes(exam)
@@ -243,15 +243,13 @@ def load_rows(exam: Exam) -> list[Row]:
     for attempt in attempts:
         fractions = services.slot_fractions(attempt, stored=stored[attempt.id])
         points, choices, ungraded = {}, {}, set()
-        for entry in exam.snapshot:
+        for entry in variants.attempt_entries(attempt):
             slot, payload = entry["slot"], entry["payload"]
-            fraction = fractions[slot]
-            if fraction is None and slot in manual[attempt.id]:
-                points[slot] = manual[attempt.id][slot]
-            else:
-                points[slot] = logic.slot_points(fraction, Decimal(entry["points"]))
-                if fraction is None and needs_manual(payload):
-                    ungraded.add(slot)
+            grade = manual[attempt.id].get(slot)
+            points[slot] = logic.slot_points(fractions[slot], Decimal(entry["points"])) \
+                + (grade.points if grade is not None else ZERO)
+            if ungraded_parts(entry, grade):
+                ungraded.add(slot)
             if payload["type"] in CHOICE_TYPES:
                 choices[slot] = _choices(payload, stored[attempt.id].get(slot),
                                          (attempt.ids_map or {}).get(str(slot)))
