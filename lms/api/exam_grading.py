@@ -28,6 +28,10 @@ class GradeSchema(Schema):
                          metadata={"description": "{criterion: points} for every criterion "
                                    "of the essay's rubric"})
     comment = fields.String(load_default="", validate=validate.Length(max=4000))
+    child = fields.Integer(load_default=None, allow_none=True,
+                           metadata={"description": "Index of an essay child of a stimulus "
+                                     "that also has objective children (as the queue's "
+                                     "item.child); omit for a whole slot."})
 
 
 class RegradeSchema(Schema):
@@ -55,15 +59,20 @@ def grading_queue(args, exam_id):
 @blp.arguments(GradeSchema)
 @blp.response(200)
 def put_grade(body, attempt_id, slot):
-    """Grade one essay answer with points or a rubric and a comment; the attempt's score and
-    grade are re-totalled."""
+    """Grade one essay answer (or, with ``child``, one essay child of a stimulus) with points
+    or a rubric and a comment; the attempt's score and grade are re-totalled."""
     user = require_user()
+    child = body.get("child")
     grade = grading.set_grade(user, attempt_id, slot, points=body.get("points"),
-                              rubric=body.get("rubric"), comment=body.get("comment"))
+                              rubric=body.get("rubric"), comment=body.get("comment"),
+                              child=child)
     attempt = grading.gradable_attempt(user, attempt_id)
     db.session.commit()
-    return {"attempt_id": attempt.id, "slot": slot, "grade": grading.grade_view(grade),
-            "score": str(attempt.score), "attempt_grade": str(attempt.grade)}
+    reply = {"attempt_id": attempt.id, "slot": slot, "grade": grading.grade_view(grade, child),
+             "score": str(attempt.score), "attempt_grade": str(attempt.grade)}
+    if child is not None:
+        reply["child"] = child
+    return reply
 
 
 @blp.post("/exams/<int:exam_id>/regrade")

@@ -48,20 +48,25 @@ def result_table(rows: list[Row], timezone: str) -> tuple[list[str], list[list]]
 
 
 def item_table(items: dict) -> tuple[list[str], list[list]]:
-    """(headers, rows) of the item analysis: one row per question, then one per option."""
+    """(headers, rows) of the item analysis: one row per question (with ``n``, the attempts
+    that were given it), then one per option; the last row is Cronbach's α, or why it does
+    not apply."""
     headers = [_("Câu"), _("Loại"), _("Điểm"), _("Độ khó (tỉ lệ đúng)"), _("Độ phân biệt"),
-               _("Tương quan điểm-nhị phân"), _("Phương án"), _("Đáp án đúng"), _("Số lượt chọn")]
+               _("Tương quan điểm-nhị phân"), _("Phương án"), _("Đáp án đúng"), _("Số lượt chọn"),
+               _("Số bài có câu này")]
     table = []
     for item in items["items"]:
         table.append([item["slot"], item["type"], Decimal(item["points"]),
                       _num(item["facility"]), _num(item["discrimination"]),
-                      _num(item["point_biserial"]), None, None, None])
+                      _num(item["point_biserial"]), None, None, None, item["n"]])
         for option in item.get("distractors", []):
             letter = option["letter"] or _("(bỏ trống)")
             table.append([item["slot"], None, None, None, None, None, letter,
-                          _("Có") if option["correct"] else None, option["count"]])
-    table.append([_("Cronbach α"), None, None, _num(items["alpha"]), None, None, None, None,
-                  None])
+                          _("Có") if option["correct"] else None, option["count"], None])
+    note = _("Không áp dụng: mỗi học sinh rút những câu khác nhau") \
+        if items.get("alpha_reason") == "different_items" else None
+    table.append([_("Cronbach α"), None, None, _num(items["alpha"]), note, None, None, None,
+                  None, None])
     return headers, table
 
 

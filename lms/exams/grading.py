@@ -2,7 +2,16 @@
 
 - The grading queue lists, for every finished attempt, the slots the computer does not score
   (``manual_slots``: essays, and stimulus slots none of whose children is scored
-  automatically). Blind mode hides the students and shuffles the attempts.
+  automatically) and the essay children of stimulus slots that also have objective children
+  (``essay_children``; an item is then slot + ``child``). Blind mode hides the students and
+  shuffles the attempts.
+- In such a mixed stimulus every scored child (objective or essay; descriptions do not count)
+  is worth an equal share of the slot's points (``child_share``): the objective children are
+  scored automatically (``services.slot_fractions``), each essay child is graded by hand out
+  of its share. Their grades live in the slot's one ``ManualGrade`` row: ``points`` is the sum
+  of the graded essay children, ``rubric`` is ``{"children": {"<index>": {points, rubric,
+  comment, grader_id, graded_at}}}``; ``services.grade_attempt`` adds ``points`` to the
+  objective part.
 - ``set_grade`` stores a ``ManualGrade`` (points, or a score per rubric criterion) and
   re-totals the attempt with ``services.grade_attempt``, exactly, with ``Decimal``.
 - ``regrade`` scores every finished attempt against an edited key of one slot: a dry run
@@ -88,13 +97,66 @@ def needs_manual(payload: dict) -> bool:
 
 
 def manual_slots(exam: Exam) -> dict[int, dict]:
-    """slot → snapshot entry, for the slots graded by hand."""
+    """slot → snapshot entry, for the slots graded by hand as a whole."""
     return {e["slot"]: e for e in exam.snapshot if needs_manual(e["payload"])}
+
+
+def essay_children(payload: dict) -> list[int]:
+    """Indices of the essay children of a stimulus that also has automatically scored
+    children (those essays are graded one by one, out of ``child_share``); [] otherwise."""
+    if payload["type"] != "stimulus":
+        return []
+    children = payload.get("children") or []
+    if not any(get_type(c["type"]).auto_scored for c in children):
+        return []
+    return [i for i, c in enumerate(children) if c["type"] == "essay"]
+
+
+def child_share(entry: dict) -> Decimal:
+    """The points one scored child of a mixed stimulus is worth: the slot's points shared
+    equally by its objective and essay children (the rule of ``services.slot_fractions``)."""
+    children = entry["payload"].get("children") or []
+    scored = sum(1 for c in children if get_type(c["type"]).auto_scored or c["type"] == "essay")
+    return Decimal(entry["points"]) / scored
+
+
+def share_text(share: Decimal) -> str:
+    """A share as shown and checked: half-up to 4 places (the precision of a grade), so
+    2 points over 4 children read "0.5" and 1 point over 3 children "0.3333"."""
+    return format(share.quantize(POINT_PLACES, rounding=ROUND_HALF_UP).normalize(), "f")
+
+
+def hand_graded_slots(exam: Exam) -> dict[int, dict]:
+    """slot → entry for every slot with something graded by hand (whole or children)."""
+    return {e["slot"]: e for e in exam.snapshot
+            if needs_manual(e["payload"]) or essay_children(e["payload"])}
+
+
+def child_grades(grade: ManualGrade | None) -> dict[str, dict]:
+    """The per-child grades stored in a mixed stimulus slot's row ("<index>" → grade)."""
+    if grade is None or not isinstance(grade.rubric, dict):
+        return {}
+    return dict(grade.rubric.get("children") or {})
+
+
+def ungraded_parts(entry: dict, grade: ManualGrade | None) -> int:
+    """How many hand-graded parts of the slot still wait for a teacher."""
+    if needs_manual(entry["payload"]):
+        return int(grade is None)
+    done = child_grades(grade)
+    return sum(1 for i in essay_children(entry["payload"]) if str(i) not in done)
 
 
 def _rubric(entry: dict) -> list[dict]:
     return list(entry["payload"].get("rubric") or []) if entry["payload"]["type"] == "essay" \
         else []
+
+
+def child_text(response, index: int) -> str:
+    """The text a stimulus response gives for child ``index`` ("" when none)."""
+    children = (response or {}).get("children") if isinstance(response, dict) else None
+    given = children[index] if isinstance(children, list) and index < len(children) else None
+    return str(given.get("text") or "") if isinstance(given, dict) else ""
 
 
 def answer_texts(payload: dict, response) -> list[str]:
@@ -115,9 +177,16 @@ def answer_texts(payload: dict, response) -> list[str]:
 # ---------------------------------------------------------------- the queue
 
 
-def grade_view(grade: ManualGrade | None) -> dict | None:
+def grade_view(grade: ManualGrade | None, child: int | None = None) -> dict | None:
+    """A grade as the API shows it; with ``child``, that essay child's grade in the row."""
     if grade is None:
         return None
+    if child is not None:
+        mark = child_grades(grade).get(str(child))
+        return None if mark is None else {
+            "points": mark["points"], "rubric": mark.get("rubric"),
+            "comment": mark.get("comment", ""), "grader_id": mark.get("grader_id"),
+            "graded_at": mark.get("graded_at")}
     return {"points": str(grade.points), "rubric": grade.rubric, "comment": grade.comment,
             "grader_id": grade.grader_id, "graded_at": services.iso(grade.graded_at)}
 
@@ -134,12 +203,29 @@ def blind_order(exam: Exam, actor, attempt_ids: list[int]) -> list[int]:
     return sorted(attempt_ids, key=key)
 
 
+def grading_parts(entry: dict) -> list[dict]:
+    """What a teacher grades in one slot: the whole slot, or each essay child of a mixed
+    stimulus. Each part: ``child`` (None for the whole slot), ``points`` (its maximum, text),
+    ``text_html``, ``child_html``, ``reference_html`` and ``rubric``."""
+    payload = entry["payload"]
+    if needs_manual(payload):
+        return [{"child": None, "points": entry["points"], "text_html": payload["text_html"],
+                 "child_html": "", "reference_html": payload.get("reference_html", ""),
+                 "rubric": _rubric(entry)}]
+    share = share_text(child_share(entry)) if essay_children(payload) else None
+    return [{"child": index, "points": share, "text_html": payload["text_html"],
+             "child_html": payload["children"][index]["text_html"],
+             "reference_html": payload["children"][index].get("reference_html", ""),
+             "rubric": list(payload["children"][index].get("rubric") or [])}
+            for index in essay_children(payload)]
+
+
 def queue(actor, exam: Exam, blind: bool = False, include_graded: bool = False) -> dict:
-    """Every (finished attempt, hand-graded slot); ungraded ones only unless
+    """Every (finished attempt, hand-graded slot or essay child); ungraded ones only unless
     ``include_graded``. ``blind`` hides who wrote each answer and shuffles the attempts;
     each item then carries only an anonymous ``label`` ("#3")."""
     require(actor, "exam.grade", exam)
-    slots = manual_slots(exam)
+    slots = hand_graded_slots(exam)
     attempts = list(db.session.scalars(
         select(Attempt).where(Attempt.exam_id == exam.id, Attempt.state == AttemptState.FINISHED)
         .order_by(Attempt.id)))
@@ -160,32 +246,35 @@ def queue(actor, exam: Exam, blind: bool = False, include_graded: bool = False) 
         order = [a.id for a in sorted(attempts, key=lambda a: (
             users[a.user_id].list_key, a.number))]
     by_id = {a.id: a for a in attempts}
+    parts = {slot: grading_parts(entry) for slot, entry in slots.items()}
     items, total, done = [], 0, 0
     for position, attempt_id in enumerate(order, start=1):
         attempt = by_id[attempt_id]
+        drawn = set(attempt.order or [])   # a random draw shows only some slots
         for slot in sorted(slots):
-            entry = slots[slot]
-            grade = grades.get((attempt_id, slot))
-            total += 1
-            done += grade is not None
-            if grade is not None and not include_graded:
+            if slot not in drawn:
                 continue
-            payload = entry["payload"]
-            item = {
-                "attempt_id": attempt_id, "slot": slot, "label": f"#{position}",
-                "points": entry["points"], "type": payload["type"],
-                "text_html": payload["text_html"],
-                "reference_html": payload.get("reference_html", ""),
-                "rubric": _rubric(entry),
-                "answers": answer_texts(payload, answers.get((attempt_id, slot))),
-                "grade": grade_view(grade),
-            }
-            if not blind:
-                user = users[attempt.user_id]
-                item["student"] = {"id": user.id, "full_name": user.full_name,
-                                   "username": user.username}
-                item["attempt_number"] = attempt.number
-            items.append(item)
+            payload = slots[slot]["payload"]
+            row = grades.get((attempt_id, slot))
+            response = answers.get((attempt_id, slot))
+            for part in parts[slot]:
+                child = part["child"]
+                grade = grade_view(row, child)
+                total += 1
+                done += grade is not None
+                if grade is not None and not include_graded:
+                    continue
+                item = {"attempt_id": attempt_id, "slot": slot, "label": f"#{position}",
+                        "type": payload["type"], **part,
+                        "answers": answer_texts(payload, response) if child is None
+                        else [child_text(response, child)],
+                        "grade": grade}
+                if not blind:
+                    user = users[attempt.user_id]
+                    item["student"] = {"id": user.id, "full_name": user.full_name,
+                                       "username": user.username}
+                    item["attempt_number"] = attempt.number
+                items.append(item)
     return {"exam_id": exam.id, "blind": blind, "total": total, "graded": done,
             "items": items}
 
@@ -259,9 +348,10 @@ def gradable_attempt(actor, attempt_id: int) -> Attempt:
 
 
 def set_grade(actor, attempt_id: int, slot: int, points=None, rubric: dict | None = None,
-              comment: str | None = None) -> ManualGrade:
-    """Grade one hand-graded slot of a finished attempt (points or rubric, not both), then
-    re-total the attempt exactly and announce a changed final grade."""
+              comment: str | None = None, child: int | None = None) -> ManualGrade:
+    """Grade one hand-graded slot of a finished attempt, or with ``child`` one essay child of a
+    mixed stimulus (points or rubric, not both), then re-total the attempt exactly and
+    announce a changed final grade."""
     attempt = gradable_attempt(actor, attempt_id)
     exam = lock_exam(attempt.exam)
     db.session.refresh(attempt)
@@ -269,31 +359,71 @@ def set_grade(actor, attempt_id: int, slot: int, points=None, rubric: dict | Non
         raise Conflict(_l("Bài làm chưa nộp; chỉ chấm được bài đã nộp."),
                        code="attempt_in_progress")
     entry = snapshot_entry(exam, slot)
-    if not needs_manual(entry["payload"]):
-        raise DomainError(_l("Câu %(slot)s được chấm tự động; hãy sửa đáp án và chấm lại "
-                             "(regrade) nếu đáp án sai.", slot=slot), code="auto_scored")
+    if slot not in (attempt.order or []):
+        raise DomainError(_l("Câu %(slot)s không có trong đề của lượt làm bài này.", slot=slot),
+                          code="unknown_slot")
+    part = _graded_part(entry, child)
     if (points is None) == (rubric is None):
         raise DomainError(_l("Gửi điểm (points) hoặc điểm theo tiêu chí (rubric), "
                              "một trong hai."), code="points_or_rubric")
-    slot_max = Decimal(entry["points"])
+    slot_max = Decimal(part["points"])
     if rubric is not None:
-        earned, normalised = rubric_points(entry, rubric)
+        earned, normalised = rubric_points(part, rubric)
     else:
         earned, normalised = _decimal(points, "points"), None
         if earned < 0 or earned > slot_max:
             raise DomainError(_l("Điểm câu %(slot)s phải từ 0 đến %(max)s.", slot=slot,
-                                 max=slot_max), code="points_out_of_range")
+                                 max=share_text(slot_max)), code="points_out_of_range")
     comment = nfc((comment or "").strip())
     if len(comment) > MAX_COMMENT_CHARS:
         raise DomainError(_l("Nhận xét dài quá %(n)s ký tự.", n=MAX_COMMENT_CHARS),
                           code="comment_too_long")
     previous = hooks.final_grade_for(exam, attempt.user_id)
-    values = {"points": earned, "rubric": normalised, "comment": comment,
-              "grader_id": actor.id, "graded_at": utcnow()}
+    now = utcnow()
+    if child is None:
+        values = {"points": earned, "rubric": normalised, "comment": comment,
+                  "grader_id": actor.id, "graded_at": now}
+    else:
+        values = _children_values(attempt.id, slot, child, {
+            "points": str(earned), "rubric": normalised, "comment": comment,
+            "grader_id": actor.id, "graded_at": services.iso(now)}, actor, now)
     grade = _upsert_grade(attempt.id, slot, values)
     retotal(attempt)
     hooks.announce(exam, attempt.user_id, previous, "manual_grade")
     return grade
+
+
+def _graded_part(entry: dict, child: int | None) -> dict:
+    """The entry a grade is checked against: the slot itself, or an essay child of a mixed
+    stimulus with the child's share as its points (``slot`` kept for the messages)."""
+    slot, payload = entry["slot"], entry["payload"]
+    if child is None:
+        if not needs_manual(payload):
+            if essay_children(payload):
+                raise DomainError(_l("Câu %(slot)s có cả phần trắc nghiệm: hãy chấm từng câu "
+                                     "tự luận con (child).", slot=slot), code="child_required")
+            raise DomainError(_l("Câu %(slot)s được chấm tự động; hãy sửa đáp án và chấm lại "
+                                 "(regrade) nếu đáp án sai.", slot=slot), code="auto_scored")
+        return entry
+    if child not in essay_children(payload):
+        raise DomainError(_l("Câu %(slot)s không có câu tự luận con số %(child)s.", slot=slot,
+                             child=child), code="unknown_child")
+    return {"slot": slot, "points": str(child_share(entry)),
+            "payload": payload["children"][child]}
+
+
+def _children_values(attempt_id: int, slot: int, child: int, mark: dict, actor,
+                     now) -> dict:
+    """The slot row's values with one essay child's mark replaced: ``points`` is the sum of
+    the graded children (exact), ``rubric`` holds every child's mark. Runs under
+    ``lock_exam``, so two graders of two children of one answer cannot lose one."""
+    row = db.session.scalar(select(ManualGrade).where(
+        ManualGrade.attempt_id == attempt_id, ManualGrade.slot == slot))
+    children = child_grades(row)
+    children[str(child)] = mark
+    total = sum((Decimal(m["points"]) for m in children.values()), Decimal(0))
+    return {"points": total, "rubric": {"children": children}, "comment": "",
+            "grader_id": actor.id, "graded_at": now}
 
 
 def lock_exam(exam: Exam) -> Exam:

@@ -2,8 +2,6 @@
 comment, blind mode), the report with histogram and item analysis, the exports, and the
 key correction (regrade) with a before/after preview."""
 
-import copy
-
 from flask import (
     Blueprint,
     current_app,
@@ -22,7 +20,7 @@ from lms.auth.decorators import login_required
 from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
 from lms.core.errors_views import flash_or_raise
-from lms.exams import exports, grading, reports, services
+from lms.exams import exports, grading, key_form, reports, services
 from lms.exams.models import Exam
 from lms.extensions import db
 from media import content_disposition
@@ -65,16 +63,21 @@ def grade(exam_id: int, attempt_id: int, slot: int):
     if attempt.exam_id != exam.id:
         raise NotFound(_l("Không tìm thấy lượt làm bài."))
     form = request.form
-    entry = grading.manual_slots(exam).get(slot)
+    entry = grading.hand_graded_slots(exam).get(slot)
+    try:
+        child = int(form["child"]) if form.get("child") else None
+    except ValueError:
+        child = -1                      # refused by set_grade as an unknown child
+    part = next((p for p in grading.grading_parts(entry) if p["child"] == child), None) \
+        if entry is not None else None
     rubric = None
-    if entry is not None and entry["payload"]["type"] == "essay" and \
-            entry["payload"].get("rubric") and form.get("mode") == "rubric":
+    if part is not None and part["rubric"] and form.get("mode") == "rubric":
         rubric = {c["criterion"]: form.get(f"rubric-{i}", "").strip()
-                  for i, c in enumerate(entry["payload"]["rubric"])}
+                  for i, c in enumerate(part["rubric"])}
     points = None if rubric is not None else (form.get("points", "").strip() or None)
     try:
         grading.set_grade(g.user, attempt_id, slot, points=points, rubric=rubric,
-                          comment=form.get("comment", ""))
+                          comment=form.get("comment", ""), child=child)
         db.session.commit()
         flash(_("Đã lưu điểm."), "success")
     except DomainError as error:
@@ -132,32 +135,12 @@ def export_items(exam_id: int):
 
 # ---------------------------------------------------------------- regrade
 
-KEY_FORM_TYPES = ("single_choice", "multiple_response", "true_false", "true_false_4")
-
-
-def key_from_form(payload: dict, form) -> dict:
-    """A copy of ``payload`` with the key the form chose (choice and true/false types)."""
-    new = copy.deepcopy(payload)
-    kind = payload["type"]
-    if kind == "single_choice":
-        for option in new["options"]:
-            option["correct"] = option["id"] == form.get("correct")
-    elif kind == "multiple_response":
-        chosen = set(form.getlist("correct"))
-        for option in new["options"]:
-            option["correct"] = option["id"] in chosen
-    elif kind == "true_false":
-        new["answer"] = form.get("answer") == "true"
-    elif kind == "true_false_4":
-        for statement in new["statements"]:
-            statement["answer"] = form.get(f"answer-{statement['id']}") == "true"
-    return new
-
 
 @bp.route("/exams/<int:exam_id>/regrade", methods=["GET", "POST"])
 @login_required
 def regrade(exam_id: int):
-    """Correct the key of one slot: preview the before/after table, then apply."""
+    """Correct the key of one slot (any objective type, or a stimulus' objective children):
+    preview the before/after table (``grading.regrade`` dry run), then apply."""
     exam = _exam(exam_id)
     require(g.user, "exam.manage", exam)
     slots = [e for e in exam.snapshot if e["payload"]["type"] != "description"]
@@ -168,11 +151,11 @@ def regrade(exam_id: int):
     entry = next((e for e in slots if e["slot"] == chosen), None)
     report_data, payload = None, entry["payload"] if entry else None
     if request.method == "POST" and entry is not None:
-        if entry["payload"]["type"] not in KEY_FORM_TYPES:
+        if not key_form.editable(entry["payload"]):
             raise NotFound(_l("Không tìm thấy trang hoặc dữ liệu bạn yêu cầu."))
-        payload = key_from_form(entry["payload"], request.form)
         apply = request.form.get("action") == "apply"
         try:
+            payload = key_form.key_from_form(entry["payload"], request.form)
             report_data = grading.regrade(g.user, exam, chosen, payload, dry_run=not apply)
             if apply:
                 db.session.commit()
@@ -184,4 +167,5 @@ def regrade(exam_id: int):
             flash_or_raise(error)
             report_data = None
     return render_template("exams/grading/regrade.html", exam=exam, slots=slots, entry=entry,
-                           payload=payload, report=report_data, editable=KEY_FORM_TYPES)
+                           payload=payload, report=report_data, editable=key_form.editable,
+                           answer_rows=key_form.answer_rows)

@@ -155,6 +155,6 @@ def _earned(attempt: Attempt, entry: dict, response, manual: Decimal | None) -> 
     no score yet (an essay waiting for its grade) or never has one (a description)."""
     slot = entry["slot"]
     fraction = services.slot_fractions(attempt, [entry], {slot: response})[slot]
-    if fraction is not None:
-        return logic.slot_points(fraction, Decimal(entry["points"]))
+    if fraction is not None:    # a mixed stimulus adds its essay children's grades
+        return logic.slot_points(fraction, Decimal(entry["points"])) + (manual or ZERO)
     return manual

@@ -155,8 +155,19 @@ def variant_page(exam_id: int, code: str):
     return _preview(exam, variants.list_variants(g.user, exam), code)
 
 
-def _preview(exam: Exam, listed: dict, code: str | None):
-    paper = variants.variant_paper(g.user, exam, code) if code else None
+@bp.get("/<int:exam_id>/sample-draw")
+@login_required
+def sample_draw_page(exam_id: int):
+    """A random-draw test: one paper drawn as a student starting now could get it, with its
+    key; no attempt is made. Every load is a new draw; ``?seed=`` shows one again."""
+    exam = _exam(exam_id)
+    listed = variants.list_variants(g.user, exam)
+    sample = variants.sample_draw(g.user, exam, request.args.get("seed", type=int))
+    return _preview(exam, listed, None, sample)
+
+
+def _preview(exam: Exam, listed: dict, code: str | None, sample: dict | None = None):
+    paper = sample or (variants.variant_paper(g.user, exam, code) if code else None)
     shown = []
     for question in (paper or {}).get("questions", []):
         view = {k: v for k, v in question.items()
@@ -169,5 +180,5 @@ def _preview(exam: Exam, listed: dict, code: str | None):
     subject = db.session.scalar(select(Subject).where(Subject.code == spec["subject"])) \
         if spec else None
     return render_template("exams/variants.html", exam=exam, listed=listed, code=code,
-                           paper=paper, questions=shown, matrix_spec=spec,
+                           paper=paper, questions=shown, matrix_spec=spec, sample=sample,
                            subject_name=subject.name if subject is not None else None)

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from lms.auth.models import User
 from lms.auth.permissions import require
-from lms.exams import logic, services
-from lms.exams.grading import attempt_classes, needs_manual
+from lms.exams import logic, services, variants
+from lms.exams.grading import attempt_classes, ungraded_parts
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState, Exam, ManualGrade
 from lms.extensions import db
 from question_bank import ResponseError, response_from_public
@@ -112,8 +112,9 @@ def cronbach_alpha(matrix: list[list[Decimal]]) -> Decimal | None:
 
 @dataclass
 class Sitting:
-    """One analysed attempt: total points, points per slot, chosen options per choice slot
-    (stored option ids; None when unanswered)."""
+    """One analysed attempt: total points, points per slot it was given (a random draw gives
+    each student only some slots: the others are absent, not 0), chosen options per choice
+    slot (stored option ids; None when unanswered)."""
 
     attempt_id: int
     total: Decimal
@@ -148,29 +149,43 @@ def distractors(options: list[dict], answers: list[list[str] | None]) -> list[di
     return rows
 
 
+#: Why Cronbach's α is None although there are enough students and items.
+ALPHA_DIFFERENT_ITEMS = "different_items"
+
+
 def item_statistics(sittings: list[Sitting], slots: list[dict]) -> dict:
     """Per slot (``slots``: {"slot", "points", "type", optional "options"}): facility,
     discrimination (upper − lower 27 %), corrected point-biserial (item fraction against the
-    rest-of-test points), distractor counts; and Cronbach's α over the slots."""
+    rest-of-test points), distractor counts — each over the sittings that were given the slot
+    (``n``), so a question a student did not draw is not counted as unanswered; and
+    Cronbach's α over the slots, only when every sitting was given the same slots (otherwise
+    None with ``alpha_reason`` "different_items": α needs every student's score on every
+    item, and imputing the missing-by-design ones would invent data)."""
     n = len(sittings)
-    upper, lower = ranked_groups(sittings) if n >= 2 else ([], [])
     items = []
     for info in slots:
         slot, top = info["slot"], Decimal(info["points"])
-        fractions = [s.points.get(slot, ZERO) / top for s in sittings]
-        rest = [s.total - s.points.get(slot, ZERO) for s in sittings]
-        item = {"slot": slot, "type": info["type"], "points": info["points"], "n": n,
+        given = [s for s in sittings if slot in s.points]
+        upper, lower = ranked_groups(given) if len(given) >= 2 else ([], [])
+        fractions = [s.points[slot] / top for s in given]
+        rest = [s.total - s.points[slot] for s in given]
+        item = {"slot": slot, "type": info["type"], "points": info["points"], "n": len(given),
+                "group_size": len(upper),
                 "facility": mean(fractions),
-                "discrimination": (mean([s.points.get(slot, ZERO) / top for s in upper])
-                                   - mean([s.points.get(slot, ZERO) / top for s in lower]))
+                "discrimination": (mean([s.points[slot] / top for s in upper])
+                                   - mean([s.points[slot] / top for s in lower]))
                 if upper else None,
                 "point_biserial": pearson(fractions, rest)}
         if info.get("options") is not None:
             item["distractors"] = distractors(info["options"],
-                                              [s.choices.get(slot) for s in sittings])
+                                              [s.choices.get(slot) for s in given])
         items.append(item)
-    matrix = [[s.points.get(info["slot"], ZERO) for info in slots] for s in sittings]
-    return {"n": n, "group_size": len(upper), "items": items, "alpha": cronbach_alpha(matrix)}
+    wanted = [info["slot"] for info in slots]
+    same = all(all(slot in s.points for slot in wanted) for s in sittings)
+    alpha = cronbach_alpha([[s.points[slot] for slot in wanted] for s in sittings]) \
+        if same else None
+    return {"n": n, "group_size": group_size(n) if n >= 2 else 0, "items": items,
+            "alpha": alpha, "alpha_reason": None if same else ALPHA_DIFFERENT_ITEMS}
 
 
 def kept_attempt(attempts: list, method: str):
@@ -235,7 +250,7 @@ def load_rows(exam: Exam) -> list[Row]:
         stored[answer.attempt_id][answer.slot] = answer.response
     manual: dict[int, dict] = defaultdict(dict)
     for grade in session.scalars(select(ManualGrade).where(ManualGrade.attempt_id.in_(ids))):
-        manual[grade.attempt_id][grade.slot] = grade.points
+        manual[grade.attempt_id][grade.slot] = grade
     users = {u.id: u for u in session.scalars(
         select(User).where(User.id.in_({a.user_id for a in attempts})))}
     classes = attempt_classes(exam)
@@ -243,15 +258,13 @@ def load_rows(exam: Exam) -> list[Row]:
     for attempt in attempts:
         fractions = services.slot_fractions(attempt, stored=stored[attempt.id])
         points, choices, ungraded = {}, {}, set()
-        for entry in exam.snapshot:
+        for entry in variants.attempt_entries(attempt):
             slot, payload = entry["slot"], entry["payload"]
-            fraction = fractions[slot]
-            if fraction is None and slot in manual[attempt.id]:
-                points[slot] = manual[attempt.id][slot]
-            else:
-                points[slot] = logic.slot_points(fraction, Decimal(entry["points"]))
-                if fraction is None and needs_manual(payload):
-                    ungraded.add(slot)
+            grade = manual[attempt.id].get(slot)
+            points[slot] = logic.slot_points(fractions[slot], Decimal(entry["points"])) \
+                + (grade.points if grade is not None else ZERO)
+            if ungraded_parts(entry, grade):
+                ungraded.add(slot)
             if payload["type"] in CHOICE_TYPES:
                 choices[slot] = _choices(payload, stored[attempt.id].get(slot),
                                          (attempt.ids_map or {}).get(str(slot)))
@@ -281,6 +294,17 @@ def _grade_stats(grades: list[Decimal], scale: int) -> dict:
     return {"n": stats["n"], **{k: q(stats[k], "0.01") for k in
                                 ("mean", "median", "std", "min", "max")},
             "histogram": histogram(grades, scale)}
+
+
+def paper_points(exam: Exam) -> Decimal:
+    """The points of one student's paper: every slot, or for a random draw each cell's
+    ``count`` × its questions' points (every draw has the same cells, counts and points)."""
+    if exam.settings.get("generation") != variants.RANDOM_DRAW:
+        return sum((Decimal(e["points"]) for e in exam.snapshot), ZERO)
+    cells = {}
+    for entry in exam.snapshot:
+        cells.setdefault(entry["cell"]["index"], entry["cell"]["count"] * Decimal(entry["points"]))
+    return sum(cells.values(), ZERO)
 
 
 def exam_report(actor, exam: Exam, rows: list[Row] | None = None) -> dict:
@@ -314,7 +338,7 @@ def exam_report(actor, exam: Exam, rows: list[Row] | None = None) -> dict:
     finals = [v for values in by_class.values() for v in values]
     return {
         "exam_id": exam.id, "title": exam.title, "grading_method": method, "scale": scale,
-        "max_points": str(sum((Decimal(e["points"]) for e in exam.snapshot), ZERO)),
+        "max_points": str(paper_points(exam)),
         "attempts": len(rows), "counted_attempts": sum(len(v) for v in counted.values()),
         "ungraded_answers": sum(len(r.ungraded) for r in rows),
         "summary": _grade_stats(finals, scale),
@@ -331,10 +355,12 @@ def item_report(actor, exam: Exam, rows: list[Row] | None = None) -> dict:
     kept = _kept(rows, exam.settings.get("grading_method", "highest"))
     sittings = [Sitting(r.attempt.id, sum(r.points.values(), ZERO), r.points, r.choices)
                 for r in kept]
+    drawn = {slot for sitting in sittings for slot in sitting.points}
+    random_draw = exam.settings.get("generation") == variants.RANDOM_DRAW
     slots = []
     for entry in exam.snapshot:
         payload = entry["payload"]
-        if payload["type"] == "description":
+        if payload["type"] == "description" or (random_draw and entry["slot"] not in drawn):
             continue
         info = {"slot": entry["slot"], "points": entry["points"], "type": payload["type"],
                 "text_html": payload.get("text_html", "")}
@@ -349,7 +375,7 @@ def item_report(actor, exam: Exam, rows: list[Row] | None = None) -> dict:
     texts = {info["slot"]: info["text_html"] for info in slots}
     return {
         "exam_id": exam.id, "students": stats["n"], "group_size": stats["group_size"],
-        "alpha": q(stats["alpha"]),
+        "alpha": q(stats["alpha"]), "alpha_reason": stats["alpha_reason"],
         "items": [{**item, "text_html": texts[item["slot"]], "facility": q(item["facility"]),
                    "discrimination": q(item["discrimination"]),
                    "point_biserial": q(item["point_biserial"]),

@@ -604,9 +604,12 @@ def slot_fractions(attempt: Attempt, snapshot: list | None = None,
         except ResponseError:
             inner = None
         if payload["type"] == "stimulus":
+            # every objective or essay child is worth an equal share; essay children are
+            # graded by hand (lms.exams.grading.child_share), so only objective ones add here
             parts = [p for p in score_children(payload, (inner or {}).get("children"))
                      if p is not None]
-            fractions[slot] = sum(parts, Decimal(0)) / len(parts) if parts else None
+            essays = sum(1 for c in payload.get("children") or [] if c["type"] == "essay")
+            fractions[slot] = sum(parts, Decimal(0)) / (len(parts) + essays) if parts else None
         else:
             fractions[slot] = score(payload, inner)
     return fractions
@@ -620,7 +623,8 @@ def manual_points(attempt_id: int) -> dict[int, Decimal]:
 
 def grade_attempt(attempt: Attempt, snapshot: list | None = None) -> tuple[Decimal, Decimal]:
     """(points earned, points possible), exact. A slot the computer does not score (fraction
-    None) earns the points of its manual grade, or 0 while ungraded."""
+    None) earns the points of its manual grade, or 0 while ungraded; a stimulus with both
+    objective and essay children earns its objective part plus its essay children's grades."""
     snapshot = attempt.exam.snapshot if snapshot is None else snapshot
     fractions = slot_fractions(attempt, snapshot)
     manual = manual_points(attempt.id)
@@ -628,11 +632,8 @@ def grade_attempt(attempt: Attempt, snapshot: list | None = None) -> tuple[Decim
     for entry in variants.attempt_entries(attempt, snapshot):
         points = Decimal(entry["points"])
         total += points
-        fraction = fractions[entry["slot"]]
-        if fraction is None and entry["slot"] in manual:
-            earned += manual[entry["slot"]]
-        else:
-            earned += logic.slot_points(fraction, points)
+        earned += logic.slot_points(fractions[entry["slot"]], points) \
+            + manual.get(entry["slot"], Decimal(0))
     return earned, total
 
 
@@ -771,16 +772,31 @@ def manual_marks(attempt_id: int, points: bool, comments: bool) -> dict[str, dic
     marks = {}
     for grade in db.session.scalars(select(ManualGrade).where(
             ManualGrade.attempt_id == attempt_id).order_by(ManualGrade.slot)):
-        mark = {}
-        if points:
-            mark["points"] = str(grade.points)
-            if grade.rubric:
-                mark["rubric"] = grade.rubric
-        if comments and grade.comment:
-            mark["comment"] = grade.comment
+        children = (grade.rubric or {}).get("children") if isinstance(grade.rubric, dict) \
+            else None
+        if children is not None:       # essay children of a mixed stimulus, one mark each
+            mark = {"children": {i: _mark(c["points"], c.get("rubric"), c.get("comment"),
+                                          points, comments) for i, c in children.items()}}
+            mark["children"] = {i: m for i, m in mark["children"].items() if m}
+            if points:
+                mark["points"] = str(grade.points)
+            mark = {k: v for k, v in mark.items() if v}
+        else:
+            mark = _mark(str(grade.points), grade.rubric, grade.comment, points, comments)
         if mark:
             marks[str(grade.slot)] = mark
     return marks
+
+
+def _mark(value: str, rubric, comment, points: bool, comments: bool) -> dict:
+    mark = {}
+    if points:
+        mark["points"] = value
+        if rubric:
+            mark["rubric"] = rubric
+    if comments and comment:
+        mark["comment"] = comment
+    return mark
 
 
 def results(actor, exam: Exam) -> list[dict]:

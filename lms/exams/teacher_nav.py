@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 
-from lms.exams.grading import manual_slots
+from lms.exams.grading import hand_graded_slots
 from lms.exams.models import Exam, ExamState
 
 
@@ -33,7 +33,8 @@ TABS = [
     ("export", _l("Xuất kết quả"), "exams_teacher.export_page", ("exams_teacher.export_page",),
      False),
     ("variants", _l("Mã đề"), "exam_matrix.variants_page",
-     ("exam_matrix.variants_page", "exam_matrix.variant_page"), False),
+     ("exam_matrix.variants_page", "exam_matrix.variant_page", "exam_matrix.sample_draw_page"),
+     False),
     ("print", _l("Bản in"), "exams_teacher.print_page", ("exams_teacher.print_page",), False),
     ("integrity", _l("Nhật ký làm bài"), "exams.integrity_log", ("exams.integrity_log",), False),
 ]
@@ -41,17 +42,19 @@ TABS = [
 
 def exam_tabs(exam: Exam) -> list[Tab]:
     """The tabs of ``exam`` in order: a draft has its questions, settings and results; a
-    published test adds grading (only with hand-graded slots), report, export, mã đề (only
-    when variants exist), print and the integrity log."""
+    published test adds grading (only with hand-graded slots or essay children), report,
+    export, mã đề (only when variants exist, or for a random draw — its sample draw — also
+    as a draft), print and the integrity log."""
     published = exam.state == ExamState.PUBLISHED
+    random_draw = exam.settings.get("generation") == "random_draw"
     endpoint = request.endpoint if request else None
     tabs = []
     for key, label, target, endpoints, for_drafts in TABS:
-        if not (published or for_drafts):
+        if not (published or for_drafts or (key == "variants" and random_draw)):
             continue
-        if key == "grading" and not manual_slots(exam):
+        if key == "grading" and not hand_graded_slots(exam):
             continue
-        if key == "variants" and not exam.variants:
+        if key == "variants" and not (exam.variants or random_draw):
             continue
         tabs.append(Tab(key, str(label), url_for(target, exam_id=exam.id),
                         endpoint in endpoints))

@@ -15,6 +15,7 @@ Per-attempt random ids stay per attempt in every mode: a variant fixes orders in
 """
 
 import random
+import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -24,9 +25,10 @@ from sqlalchemy import func, select
 from lms.auth.permissions import can
 from lms.core.errors import DomainError, Forbidden, NotFound
 from lms.exams import logic
-from lms.exams.models import Attempt, Exam, ExamVariant
+from lms.exams.models import Attempt, Exam, ExamState, ExamVariant
 from lms.extensions import db
 from question_bank import student_view, teacher_view
+from question_bank.models import Question
 
 FIXED, VARIANTS, RANDOM_DRAW = "fixed", "variants", "random_draw"
 GENERATIONS = (FIXED, VARIANTS, RANDOM_DRAW)
@@ -37,6 +39,8 @@ CHOICE_TYPES = {"single_choice", "multiple_response"}
 LETTERS = "ABCDEFGH"
 #: Tries per variant to find a paper no earlier variant has (tiny exams may have none).
 DISTINCT_TRIES = 20
+#: Bits of a sample draw's seed (shown in its link, so small enough to read).
+SEED_BITS = 48
 
 
 def check_generation(settings: dict) -> None:
@@ -160,17 +164,19 @@ class Plan:
     variant_code: str | None = None
 
 
-def plan_attempt(exam: Exam, rng: random.Random, planned: int = 0) -> Plan:
+def plan_attempt(exam: Exam, rng: random.Random, planned: int = 0,
+                 snapshot: list | None = None) -> Plan:
     """The paper of a new attempt by the exam's generation mode (module docstring).
     ``planned``: attempts planned in this batch but not stored yet (pre-generation inserts
-    them at the end), so round-robin goes on counting over them."""
+    them at the end), so round-robin goes on counting over them. ``snapshot`` stands in for
+    the exam's (a draft's sample draw, ``sample_draw``)."""
     settings = exam.settings
     generation = settings.get("generation", FIXED)
     if generation == VARIANTS:
         variant = _next_variant(exam, rng, planned)
         if variant is not None:
             return Plan(list(variant.order), dict(variant.option_order), variant.code)
-    entries = exam.snapshot
+    entries = exam.snapshot if snapshot is None else snapshot
     if generation == RANDOM_DRAW:
         drawn = set(draw(entries, rng))
         entries = [e for e in entries if e["slot"] in drawn]
@@ -232,11 +238,18 @@ def variant_paper(actor, exam: Exam, code: str) -> dict:
                                                           ExamVariant.code == str(code)[:8]))
     if variant is None:
         raise NotFound(_l("Không có mã đề %(code)s.", code=str(code)[:8]))
-    by_slot = {e["slot"]: e for e in exam.snapshot}
+    return {"exam_id": exam.id, "code": variant.code,
+            **paper_view(exam.snapshot, variant.order, variant.option_order)}
+
+
+def paper_view(snapshot: list[dict], order: list[int], option_order: dict) -> dict:
+    """``{"questions", "key"}`` of a paper: the slots of ``order`` numbered 1…n, each in the
+    student view with its options in ``option_order`` (lettered A–H), and the key per number."""
+    by_slot = {e["slot"]: e for e in snapshot}
     questions, key = [], []
-    for number, slot in enumerate(variant.order, start=1):
+    for number, slot in enumerate(order, start=1):
         entry = by_slot[slot]
-        shown = variant.option_order.get(str(slot))
+        shown = option_order.get(str(slot))
         view = student_view(entry["payload"])
         if shown is not None:
             place = {oid: i for i, oid in enumerate(shown)}
@@ -247,4 +260,40 @@ def variant_paper(actor, exam: Exam, code: str) -> dict:
         key.append({"number": number, "slot": slot, "type": entry["payload"]["type"],
                     "answer": answer_key(entry["payload"], shown),
                     "question": teacher_view(entry["payload"])})
-    return {"exam_id": exam.id, "code": variant.code, "questions": questions, "key": key}
+    return {"questions": questions, "key": key}
+
+
+# ---------------------------------------------------------------- sample draw (teacher)
+
+
+def provisional_snapshot(exam: Exam) -> list[dict]:
+    """A draft's selection as publishing would freeze it now (each question's current
+    version), so a sample draw can be previewed before publishing; the published exam uses
+    its own frozen snapshot."""
+    snapshot = []
+    for slot, entry in enumerate(exam.selection or [], start=1):
+        question = db.session.get(Question, entry["question_id"])
+        snapshot.append({"slot": slot, "question_id": question.id,
+                         "payload": question.current_version.payload,
+                         "points": entry["points"], "section": entry.get("section", ""),
+                         **({"cell": entry["cell"]} if "cell" in entry else {})})
+    return snapshot
+
+
+def sample_draw(actor, exam: Exam, seed: int | None = None) -> dict:
+    """One paper drawn as ``plan_attempt`` would draw it for a student starting now (cells,
+    counts, shuffles), with its key; nothing is stored and no attempt is made. A fresh random
+    ``seed`` each call unless one is given (the same seed gives the same draw, so the page can
+    link to it)."""
+    require_owner(actor, exam)
+    if exam.settings.get("generation", FIXED) != RANDOM_DRAW:
+        raise DomainError(_l("Bài kiểm tra này không bốc câu ngẫu nhiên."),
+                          code="not_random_draw")
+    seed = secrets.randbits(SEED_BITS) if seed is None else seed
+    snapshot = exam.snapshot if exam.state != ExamState.DRAFT else provisional_snapshot(exam)
+    # reproducible from its seed on purpose: a preview; students' draws use SystemRandom
+    plan = plan_attempt(exam, random.Random(seed), snapshot=snapshot)  # noqa: S311
+    points = sum((Decimal(e["points"]) for e in snapshot if e["slot"] in set(plan.order)),
+                 Decimal(0))
+    return {"exam_id": exam.id, "seed": seed, "pool": len(snapshot),
+            "points": str(points), **paper_view(snapshot, plan.order, plan.options)}
