@@ -78,3 +78,51 @@ def test_teacher_builds_and_publishes_a_test_on_a_phone(app, db, org, in_process
     assert exam.state == ExamState.PUBLISHED and exam.snapshot[0]["points"] == "2.5"
     assert exam.settings["open_at"] == "2026-12-01T00:30:00"
     assert exam.settings["review"]["correct_answers"] == "after_submit"
+
+
+def _tab_bar(page) -> dict:
+    """Height of the tab bar and of one tab, whether it overflows, and where the active tab is."""
+    return page.evaluate("""() => {
+        const bar = document.querySelector('[data-testid=exam-tabs]');
+        const tab = bar.querySelector('.nav-link');
+        const active = bar.querySelector('[aria-current=page]').getBoundingClientRect();
+        const box = bar.getBoundingClientRect();
+        return {height: box.height, tab: tab.getBoundingClientRect().height,
+                overflows: bar.scrollWidth > bar.clientWidth, scrolled: bar.scrollLeft,
+                activeLeft: active.left - box.left, activeRight: active.right - box.left,
+                width: box.width};
+    }""")
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_the_tabs_of_a_test_are_one_line(app, db, org, in_process_server, browser, screenshot,
+                                         viewport):
+    """On a phone the eight tabs of a published test are one line that scrolls sideways, with
+    the active tab (the last, Nhật ký làm bài) scrolled into view; on a desktop one line too."""
+    from tests.e2e.conftest import DESKTOP
+    from tests.lms.exams_setup import published_exam
+
+    exam = published_exam(org)
+    context = browser.new_context(**(PHONE if viewport == "phone" else DESKTOP))
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        log_in_at(page, in_process_server, "teacherx")
+        for url, key in ((f"/exams/{exam.id}/integrity", "integrity"),
+                         (f"/teacher/exams/{exam.id}", "edit")):
+            page.goto(in_process_server + url)
+            expect(page.get_by_test_id(f"tab-{key}")).to_have_attribute("aria-current", "page")
+            page.wait_for_load_state("load")
+            bar = _tab_bar(page)
+            # one line: the bar is one tab high plus its bottom padding and border (< 2 tabs)
+            assert bar["height"] < 1.6 * bar["tab"], bar
+            assert bar["activeLeft"] >= -1 and bar["activeRight"] <= bar["width"] + 1, bar
+            assert _fits(page), f"{url} scrolls sideways on a {viewport}"
+            if viewport == "phone":
+                assert bar["overflows"], bar
+                assert (bar["scrolled"] > 0) == (key == "integrity"), bar
+            else:
+                assert not bar["overflows"], bar
+            screenshot(page, f"exam-tabs-{key}-{viewport}")
+    finally:
+        context.close()
