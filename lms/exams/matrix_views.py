@@ -132,6 +132,12 @@ def edit(exam_id: int):
         for key in ("subject", "grade", "scale"):         # the choice form above the grid
             if request.args.get(key):
                 source[key] = request.args[key]
+        mixed = [s["name"] for s in spec["sections"]
+                 if len({c["points"] for c in s["cells"]}) > 1]
+        if mixed:
+            flash(_("Các ô của %(names)s có điểm khác nhau; biểu mẫu này dùng một điểm cho cả "
+                    "phần, nên khi lưu mọi ô của phần sẽ có điểm đang hiện.",
+                    names=", ".join(mixed)), "warning")
         return _form(source, _window(exam.settings), exam=exam)
     window = MatrixWindowForm(request.form)
     try:

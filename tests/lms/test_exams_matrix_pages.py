@@ -10,7 +10,7 @@ from lms.exams.logic import REVIEW_ITEMS
 from lms.exams.models import Exam, ExamAssignment, ExamVariant
 from lms.extensions import db
 from tests.conftest import csrf_token_from, login
-from tests.lms.matrix_setup import add_questions, levels, make_bank, topic
+from tests.lms.matrix_setup import add_questions, levels, make_bank, matrix_json, topic
 
 FORM = "/exams/matrix/new?subject=TOAN&grade=10"
 
@@ -312,3 +312,31 @@ def test_only_the_owner_opens_or_saves_a_draft_matrix(client, org, bank):
         client.post("/logout", data={"csrf_token": token})
     db.session.expire_all()
     assert matrix_of(db.session.get(Exam, exam.id)) == spec
+
+
+def test_a_matrix_from_the_api_with_four_sections_and_mixed_points_opens_whole(client, org,
+                                                                                bank):
+    """The API takes up to 10 sections and points per cell; the form shows every section
+    and warns that it keeps one point value per section."""
+    from lms.exams.matrix import create_exam_from_matrix, matrix_of
+
+    raw = matrix_json([("A", "single_choice", bank["ham_so"].id, "NB", 1),
+                       ("A", "single_choice", bank["vecto"].id, "NB", 1),
+                       ("B", "single_choice", bank["ham_so"].id, "TH", 1),
+                       ("C", "true_false_4", bank["ham_so"].id, "TH", 1),
+                       ("D", "short_numeric", bank["vecto"].id, "VD", 1)])
+    raw["sections"][0]["cells"][1]["points"] = "0.5"
+    exam = create_exam_from_matrix(org.teacher_x, "Đề API", raw)
+    db.session.commit()
+    login(client, "teacherx")
+    text = html.unescape(client.get(f"/exams/{exam.id}/matrix").get_data(as_text=True))
+    assert 'name="section_count" value="4"' in text
+    assert 'name="name-3" value="D"' in text
+    assert re.search(rf'name="n-3-{bank["vecto"].id}-VD" value="1"', text)
+    assert "Các ô của A có điểm khác nhau" in text
+    reply = _post_edit(client, bank, exam, {(3, "vecto", "VD"): 2}, section_count="4",
+                       **{"name-3": "D", "type-3": "short_numeric", "points-3": "0,5"})
+    assert reply.status_code == 302, _errors(reply.get_data(as_text=True))
+    db.session.expire_all()
+    sections = matrix_of(db.session.get(Exam, exam.id))["sections"]
+    assert [(s["name"], [c["count"] for c in s["cells"]]) for s in sections] == [("D", [2])]
