@@ -151,6 +151,13 @@ def test_the_cli_runs_at_once_or_in_the_background(app, org):
     assert len(_pending()) == 2
     at_once = runner.invoke(args=["exams", "pregenerate", str(exam.id)])
     assert at_once.exit_code == 0 and "Đã tạo 0 lượt làm sẵn; 2 lượt đang chờ" in at_once.output
+    draft = Exam(title="Nháp", owner_id=org.teacher_x.id, settings=exam.settings,
+                 selection=exam.selection)
+    db.session.add(draft)
+    db.session.commit()
+    refused = runner.invoke(args=["exams", "pregenerate", "--background", str(draft.id)])
+    assert refused.exit_code == 1 and "Hãy phát hành" in refused.output
+    assert db.session.scalar(select(func.count()).select_from(TaskProgress)) == 1
 
 
 @pytest.mark.worker
