@@ -98,6 +98,9 @@ class Config:
     #: Seconds a Redis broker waits for a started job's acknowledgement before giving it to
     #: another worker (a killed worker's job runs again after this). Longer than any job.
     BROKER_VISIBILITY_TIMEOUT = 3600
+    #: Pre-generated attempts (Kết quả page, ``POST /api/v1/exams/<id>/pregenerate``) are made
+    #: in the request up to this many students; a larger assignment gets a background job.
+    EXAM_PREGENERATE_INLINE_MAX = 300
     #: ffmpeg threads per transcode, and its niceness (0..19) so web requests keep priority.
     TRANSCODE_THREADS = 2
     TRANSCODE_NICE = 10

@@ -5,13 +5,14 @@ Overrides are set only by the exam's manager: a student (or another teacher) get
 nothing changes (security.md 14). Bodies are strict like the rest of the API.
 """
 
+from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
 from lms.api.exams import EmptySchema, SettingsSchema, managed_exam
 from lms.core.models import utcnow
-from lms.exams import logic, manage, navigation, practice, services
+from lms.exams import logic, manage, navigation, practice, pregeneration, services
 from lms.extensions import db
 
 blp = Blueprint("api_exam_manage", __name__, url_prefix="/api/v1",
@@ -98,12 +99,21 @@ def put_group_override(body, exam_id, assignment_id):
 @blp.post("/exams/<int:exam_id>/pregenerate")
 @blp.arguments(EmptySchema)
 @blp.response(200)
+@blp.alt_response(202, description="Lớp đông: đã giao cho tác vụ nền; theo dõi ở status_url "
+                                   "(GET /api/v1/tasks/<task_id>). Gửi lại khi tác vụ đang chạy "
+                                   "trả về cùng tác vụ.")
 def pregenerate(_body, exam_id):
-    """Pending attempts for every student of the assigned classes, so starting is cheap."""
+    """Pending attempts for every student of the assigned classes, so starting is cheap:
+    200 ``{created, pending, students}`` when done at once, 202 ``{task_id, state,
+    status_url}`` for more than ``HOCLIEU_EXAM_PREGENERATE_INLINE_MAX`` students."""
     user, exam = managed_exam(exam_id)
-    report = manage.pregenerate(user, exam)
+    outcome = pregeneration.request_pregeneration(user, exam)
     db.session.commit()
-    return report
+    if "report" in outcome:
+        return outcome["report"]
+    task = outcome["task"]
+    return {"task_id": task.id, "state": task.state.value,
+            "status_url": url_for("api_tasks.get_task", task_id=task.id)}, 202
 
 
 @blp.post("/attempts/<int:attempt_id>/check/<int:slot>")

@@ -75,11 +75,7 @@ class SettingsForm(FlaskForm):
 
     def fill(self, settings: dict) -> None:
         """Show the stored settings (times in Vietnam time)."""
-        self.open_at.data = logic.format_vn_time(_time(settings["open_at"]))
-        self.close_at.data = logic.format_vn_time(_time(settings["close_at"]))
-        limit = settings["time_limit_s"]
-        self.time_limit_minutes.data = limit // 60 if limit else None
-        self.attempts.data = settings["attempts_allowed"]
+        _fill_window(self, settings)
         for name in ("grading_method", "shuffle_questions", "shuffle_options"):
             self[name].data = settings[name]
         self.navigation.data = logic.setting(settings, "navigation")
@@ -92,9 +88,7 @@ class SettingsForm(FlaskForm):
 
     def settings(self) -> dict:
         """The stored form of what was typed (services.normalise_settings checks the rest)."""
-        raw = {"open_at": _iso(self.open_at.parsed), "close_at": _iso(self.close_at.parsed),
-               "time_limit_s": (self.time_limit_minutes.data or 0) * 60 or None,
-               "attempts_allowed": self.attempts.data or 0,
+        raw = {**_window_settings(self),
                "grading_method": self.grading_method.data,
                "shuffle_questions": self.shuffle_questions.data,
                "shuffle_options": self.shuffle_options.data,
@@ -107,6 +101,26 @@ class SettingsForm(FlaskForm):
         elif self.access_code.data and self.access_code.data.strip():
             raw["access_code"] = self.access_code.data
         return raw
+
+
+class MatrixWindowForm(FlaskForm):
+    """Time limit, window and attempts on the matrix builder: the settings form's own fields
+    (same labels, limits and messages), so a test built from a matrix needs no second stop
+    in Cài đặt. CSRF is checked by the app for the whole builder form."""
+
+    class Meta:
+        csrf = False
+
+    time_limit_minutes = SettingsForm.time_limit_minutes
+    open_at = SettingsForm.open_at
+    close_at = SettingsForm.close_at
+    attempts = SettingsForm.attempts
+
+    def fill(self, settings: dict) -> None:
+        _fill_window(self, settings)
+
+    def settings(self) -> dict:
+        return _window_settings(self)
 
 
 class OverrideForm(FlaskForm):
@@ -126,6 +140,23 @@ class OverrideForm(FlaskForm):
         return {"extra_time_minutes": self.extra_time_minutes.data,
                 "opens_at": self.opens_at.parsed, "closes_at": self.closes_at.parsed,
                 "extra_attempts": self.extra_attempts.data}
+
+
+def _fill_window(form, settings: dict) -> None:
+    """Window, time limit and attempts of stored settings into the form (Vietnam time)."""
+    form.open_at.data = logic.format_vn_time(_time(settings["open_at"]))
+    form.close_at.data = logic.format_vn_time(_time(settings["close_at"]))
+    limit = settings["time_limit_s"]
+    form.time_limit_minutes.data = limit // 60 if limit else None
+    form.attempts.data = settings["attempts_allowed"]
+
+
+def _window_settings(form) -> dict:
+    """The stored form of the typed window, time limit (empty: none) and attempts (empty or
+    0: unlimited); normalise_settings checks the window's order."""
+    return {"open_at": _iso(form.open_at.parsed), "close_at": _iso(form.close_at.parsed),
+            "time_limit_s": (form.time_limit_minutes.data or 0) * 60 or None,
+            "attempts_allowed": form.attempts.data or 0}
 
 
 def _time(value):

@@ -29,6 +29,8 @@ from question_bank.models import Question
 MAX_QUESTIONS = 200
 MAX_EXTRA_MINUTES = 24 * 60
 MAX_EXTRA_ATTEMPTS = 100
+#: Students whose pending attempts are built and inserted together by ``generate_pending``.
+PREGENERATE_CHUNK = 500
 
 
 # ---------------------------------------------------------------- drafts
@@ -267,11 +269,14 @@ def pregenerate(actor, exam: Exam) -> dict:
     return generate_pending(exam)
 
 
-def generate_pending(exam: Exam, now: datetime | None = None) -> dict:
+def generate_pending(exam: Exam, now: datetime | None = None, progress=None,
+                     chunk: int = PREGENERATE_CHUNK) -> dict:
     """One pending attempt (order, ids, option order) per student who has no open attempt
-    and an attempt left, inserted in one statement with ON CONFLICT DO NOTHING, so a rerun or
-    a student starting meanwhile never makes a second open attempt. No permission check: the
-    CLI and tasks call this; ``pregenerate`` is the user-facing entry."""
+    and an attempt left, inserted ``chunk`` students at a time with ON CONFLICT DO NOTHING,
+    so a rerun or a student starting meanwhile never makes a second open attempt. No
+    permission check: the CLI and tasks call this; ``pregenerate`` is the user-facing entry.
+    ``progress(done, total)`` is called after each chunk (the background task commits and
+    reports there, so a job killed halfway keeps its chunks and a rerun does the rest)."""
     if exam.state != ExamState.PUBLISHED:
         raise Conflict(_l("Hãy phát hành bài kiểm tra trước khi tạo sẵn lượt làm."),
                        code="not_published")
@@ -282,24 +287,31 @@ def generate_pending(exam: Exam, now: datetime | None = None) -> dict:
         .group_by(Attempt.user_id)).all())
     busy = set(db.session.scalars(select(Attempt.user_id).where(
         Attempt.exam_id == exam.id, Attempt.state.in_(OPEN_STATES))))
-    rows = []
-    for user_id, assignment in sorted(students.items()):
-        window = services._window(exam, assignment, user_id)
-        count = used.get(user_id, 0)
-        if user_id in busy or (window["attempts"] and count >= window["attempts"]):
-            continue
-        attempt = services._new_attempt(exam, assignment, user_id, count + 1, now, window,
-                                        planned=len(rows))
-        rows.append({"exam_id": exam.id, "assignment_id": assignment.id, "user_id": user_id,
-                     "number": count + 1, "state": AttemptState.PENDING, "started_at": now,
-                     "deadline": None, "grace_s": attempt.grace_s, "order": attempt.order,
-                     "ids_map": attempt.ids_map, "option_order": attempt.option_order,
-                     "score": None, "grade": None, "counted": True, "position": 0,
-                     "practice": attempt.practice, "variant_code": attempt.variant_code,
-                     "finished_at": None})
     before = _pending_count(exam.id)
-    if rows:
-        db.session.execute(_insert_ignoring_conflicts(), rows)
+    ordered = sorted(students.items())
+    planned = 0
+    for start in range(0, len(ordered), chunk):
+        rows = []
+        for user_id, assignment in ordered[start:start + chunk]:
+            window = services._window(exam, assignment, user_id)
+            count = used.get(user_id, 0)
+            if user_id in busy or (window["attempts"] and count >= window["attempts"]):
+                continue
+            attempt = services._new_attempt(exam, assignment, user_id, count + 1, now, window,
+                                            planned=planned)
+            planned += 1
+            rows.append({"exam_id": exam.id, "assignment_id": assignment.id,
+                         "user_id": user_id, "number": count + 1,
+                         "state": AttemptState.PENDING, "started_at": now, "deadline": None,
+                         "grace_s": attempt.grace_s, "order": attempt.order,
+                         "ids_map": attempt.ids_map, "option_order": attempt.option_order,
+                         "score": None, "grade": None, "counted": True, "position": 0,
+                         "practice": attempt.practice, "variant_code": attempt.variant_code,
+                         "finished_at": None})
+        if rows:
+            db.session.execute(_insert_ignoring_conflicts(), rows)
+        if progress is not None:
+            progress(min(start + chunk, len(ordered)), len(ordered))
     pending = _pending_count(exam.id)
     return {"created": pending - before, "pending": pending, "students": len(students)}
 

@@ -19,10 +19,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from lms.auth.permissions import can, require
-from lms.core.errors import DomainError
+from lms.core.errors import Conflict, DomainError
 from lms.curriculum.models import CognitiveScale, Subject, Topic
 from lms.exams import services, usage, variants
-from lms.exams.models import Exam, ExamMatrix
+from lms.exams.models import Exam, ExamMatrix, ExamState
 from lms.extensions import db
 from lms.questions.services import visible_condition
 from question_bank import QUESTION_TYPES, nfc
@@ -311,24 +311,58 @@ def create_exam_from_matrix(actor, title: str, raw_matrix, settings: dict | None
     """A draft exam whose questions come from the bank by the matrix; ``matrix_short`` names
     every cell the bank cannot fill."""
     require(actor, "exam.create")
-    title = (title or "").strip()
-    if not title:
-        raise DomainError(_l("Cần tên bài kiểm tra và ít nhất một câu hỏi."), code="invalid")
+    title = _title(title)
     settings = services.normalise_settings(settings)
-    spec = normalise_matrix(raw_matrix)
-    pools = cell_pools(actor, spec)
-    short = shortages(spec, pools)
-    if short:
-        _raise_short(short)
-    draw = settings.get("generation") == variants.RANDOM_DRAW
-    selection = selection_from(spec, pools, draw, random.SystemRandom())
-    exam = Exam(title=title[:300], owner_id=actor.id, settings=settings, selection=selection,
+    spec, selection = _draw(actor, raw_matrix, settings)
+    exam = Exam(title=title, owner_id=actor.id, settings=settings, selection=selection,
                 subject_id=spec["subject_id"], grade=spec["grade"])
     db.session.add(exam)
     db.session.flush()
     db.session.add(ExamMatrix(exam_id=exam.id, spec=spec))
     usage.record_usage(exam)
     return exam
+
+
+def update_exam_matrix(actor, exam: Exam, title: str, raw_matrix,
+                       settings: dict | None = None) -> Exam:
+    """A draft's new matrix: the bank is checked again exactly as at creation (``matrix_short``
+    names every short cell and nothing changes) and the questions are drawn anew. Settings are
+    laid over the current ones. A published test keeps its matrix (its papers are frozen)."""
+    require(actor, "exam.manage", exam)
+    row = db.session.scalar(select(ExamMatrix).where(ExamMatrix.exam_id == exam.id))
+    if row is None:
+        raise Conflict(_l("Bài kiểm tra này được chọn câu hỏi bằng tay, không có ma trận để "
+                          "sửa."), code="no_matrix")
+    if exam.state != ExamState.DRAFT:
+        raise Conflict(_l("Bài kiểm tra đã phát hành nên không sửa được ma trận nữa (học sinh "
+                          "đã có thể làm bài). Hãy tạo một bài mới từ ma trận."),
+                       code="published")
+    title = _title(title)
+    settings = services.normalise_settings(settings, base=exam.settings)
+    spec, selection = _draw(actor, raw_matrix, settings)
+    exam.title, exam.settings, exam.selection = title, settings, selection
+    exam.subject_id, exam.grade = spec["subject_id"], spec["grade"]
+    row.spec = spec
+    usage.record_usage(exam)
+    return exam
+
+
+def _title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise DomainError(_l("Cần tên bài kiểm tra và ít nhất một câu hỏi."), code="invalid")
+    return title[:300]
+
+
+def _draw(actor, raw_matrix, settings: dict) -> tuple[dict, list[dict]]:
+    """The normalised matrix and a selection from the bank, or ``matrix_short``."""
+    spec = normalise_matrix(raw_matrix)
+    pools = cell_pools(actor, spec)
+    short = shortages(spec, pools)
+    if short:
+        _raise_short(short)
+    draw = settings.get("generation") == variants.RANDOM_DRAW
+    return spec, selection_from(spec, pools, draw, random.SystemRandom())
 
 
 def matrix_of(exam: Exam) -> dict | None:

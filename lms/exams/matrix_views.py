@@ -8,14 +8,16 @@ shown beside it. The same services as ``POST /api/v1/exams`` build and publish.
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from lms.auth.decorators import login_required
 from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
 from lms.core.errors_views import flash_or_raise
 from lms.curriculum.models import CognitiveScale, Subject, Topic
-from lms.exams import matrix, services, variants
-from lms.exams.models import Exam
+from lms.exams import logic, matrix, services, variants
+from lms.exams.forms import MatrixWindowForm
+from lms.exams.models import Exam, ExamState
 from lms.extensions import db
 from lms.org.models import Role, SchoolClass
 
@@ -49,9 +51,16 @@ def _choice(args) -> tuple[Subject | None, int, str]:
 
 
 def _sections(form) -> list[dict]:
+    """The section slots of the grid: the three of the 2025 layout, or as many as the form
+    says (a matrix from the API may have more)."""
+    count = form.get("section_count", "")
+    count = min(max(int(count), len(SECTION_DEFAULTS)), matrix.MAX_SECTIONS) \
+        if count.isdigit() else len(SECTION_DEFAULTS)
+    slots = [*SECTION_DEFAULTS, *((f"Phần {i + 1}", "single_choice", "1")
+                                  for i in range(len(SECTION_DEFAULTS), count))]
     return [{"name": form.get(f"name-{i}", name), "type": form.get(f"type-{i}", kind),
              "points": form.get(f"points-{i}", points)}
-            for i, (name, kind, points) in enumerate(SECTION_DEFAULTS)]
+            for i, (name, kind, points) in enumerate(slots)]
 
 
 def matrix_from_form(form, subject: Subject, grade: int, scale: str, rows, levels) -> dict:
@@ -73,13 +82,14 @@ def matrix_from_form(form, subject: Subject, grade: int, scale: str, rows, level
     return {"subject": subject.code, "grade": grade, "scale": scale, "sections": sections}
 
 
-def _settings(form) -> dict:
+def _settings(form, window: MatrixWindowForm) -> dict:
     def number(name, default):
         raw = form.get(name, "")
         return int(raw) if raw.isdigit() else (raw or default)
 
     return {"generation": form.get("generation", variants.FIXED),
-            "variant_count": number("variant_count", 4), "code_digits": number("code_digits", 3)}
+            "variant_count": number("variant_count", 4), "code_digits": number("code_digits", 3),
+            **window.settings()}
 
 
 def _teacher_classes(user) -> list[SchoolClass]:
@@ -95,32 +105,138 @@ def _teacher_classes(user) -> list[SchoolClass]:
 def new():
     """The matrix form; on POST build (and optionally publish and assign) the test."""
     require(g.user, "exam.create")
-    source = request.form if request.method == "POST" else request.args
+    if request.method == "GET":
+        return _form(request.args, _window(logic.DEFAULT_SETTINGS))
+    window = MatrixWindowForm(request.form)
+    try:
+        exam = _build(_spec(request.form), request.form, window)
+    except DomainError as error:
+        return _form(request.form, window, error)
+    return redirect(url_for(".variants_page", exam_id=exam.id))
+
+
+@bp.route("/<int:exam_id>/matrix", methods=["GET", "POST"])
+@login_required
+def edit(exam_id: int):
+    """A draft's matrix in the same form, filled from what is stored; saving draws the
+    questions again (the bank is re-checked as at creation). A published test refuses."""
+    exam = services.exam_for(g.user, exam_id)              # 404 missing, 403 not the owner
+    spec = matrix.matrix_of(exam)
+    refusal = _not_editable(exam, spec)
+    if refusal:
+        flash(refusal, "error")
+        target = ".variants_page" if spec else "exams_teacher.edit"
+        return redirect(url_for(target, exam_id=exam.id))
+    if request.method == "GET":
+        source = _values_of(exam, spec)
+        for key in ("subject", "grade", "scale"):         # the choice form above the grid
+            if request.args.get(key):
+                source[key] = request.args[key]
+        mixed = [s["name"] for s in spec["sections"]
+                 if len({c["points"] for c in s["cells"]}) > 1]
+        if mixed:
+            flash(_("Các ô của %(names)s có điểm khác nhau; biểu mẫu này dùng một điểm cho cả "
+                    "phần, nên khi lưu mọi ô của phần sẽ có điểm đang hiện.",
+                    names=", ".join(mixed)), "warning")
+        return _form(source, _window(exam.settings), exam=exam)
+    window = MatrixWindowForm(request.form)
+    try:
+        _check(window)
+        matrix.update_exam_matrix(g.user, exam, request.form.get("title", ""),
+                                  _spec(request.form),
+                                  _settings(request.form, window))
+        if request.form.get("publish"):
+            services.publish(g.user, exam)
+        db.session.commit()
+    except DomainError as error:
+        return _form(request.form, window, error, exam=exam)
+    flash(_("Đã lưu ma trận của “%(title)s” và lấy lại câu hỏi từ ngân hàng.",
+            title=exam.title), "success")
+    return redirect(url_for(".variants_page", exam_id=exam.id))
+
+
+def _not_editable(exam: Exam, spec: dict | None) -> str | None:
+    if spec is None:
+        return _("Bài kiểm tra này được chọn câu hỏi bằng tay, không có ma trận để sửa.")
+    if exam.state != ExamState.DRAFT:
+        return _("Bài kiểm tra đã phát hành nên không sửa được ma trận nữa (học sinh đã có "
+                 "thể làm bài). Hãy tạo một bài mới từ ma trận.")
+    return None
+
+
+def matrix_editable(exam: Exam) -> bool:
+    """Whether the teacher pages offer “Sửa ma trận”: a draft built from a matrix."""
+    return exam.state == ExamState.DRAFT and matrix.matrix_of(exam) is not None
+
+
+bp.add_app_template_global(matrix_editable)
+
+
+def _window(settings: dict) -> MatrixWindowForm:
+    window = MatrixWindowForm(formdata=None)
+    window.fill(settings)
+    return window
+
+
+def _check(window: MatrixWindowForm) -> None:
+    """The window fields' own messages (same as Cài đặt) stop the build before the bank."""
+    if not window.validate():
+        raise DomainError(_("Hãy sửa các ô thời gian được đánh dấu."), code="invalid")
+
+
+def _spec(form) -> dict:
+    subject, grade, scale = _choice(form)
+    rows = _topic_rows(subject, grade) if subject else []
+    return matrix_from_form(form, subject, grade, scale, rows, _levels(scale))
+
+
+def _levels(scale: str):
+    return db.session.scalar(select(CognitiveScale).where(CognitiveScale.code == scale)).levels
+
+
+def _values_of(exam: Exam, spec: dict) -> MultiDict:
+    """The form fields of a stored matrix: one slot per section (name, type, the points of
+    its first cell) and a count per cell, with the draft's title and paper settings."""
+    values = MultiDict({"title": exam.title, "subject": spec["subject"],
+                        "grade": str(spec["grade"]), "scale": spec["scale"],
+                        "section_count": str(len(spec["sections"])),
+                        "generation": logic.setting(exam.settings, "generation"),
+                        "variant_count": str(logic.setting(exam.settings, "variant_count")),
+                        "code_digits": str(logic.setting(exam.settings, "code_digits"))})
+    for i, section in enumerate(spec["sections"]):
+        values.update({f"name-{i}": section["name"], f"type-{i}": section["type"],
+                       f"points-{i}": section["cells"][0]["points"].replace(".", ",")})
+        for cell in section["cells"]:
+            values[f"n-{i}-{cell['topic_id']}-{cell['level']}"] = str(cell["count"])
+    return values
+
+
+def _form(source, window: MatrixWindowForm, error: DomainError | None = None,
+          exam: Exam | None = None):
+    """The builder (new, or a draft's matrix) from ``source``; after a refused build the
+    short cells are marked and the problems listed, with status 400."""
+    short, problems = set(), []
+    if error is not None:
+        flash_or_raise(error)
+        short = {(c["section"], c["topic_id"], c["level"])
+                 for c in error.details.get("cells", [])}
+        problems = error.details.get("problems", [])
     subject, grade, scale = _choice(source)
     rows = _topic_rows(subject, grade) if subject else []
-    levels = db.session.scalar(select(CognitiveScale).where(CognitiveScale.code == scale)).levels
-    short, problems = set(), []
-    if request.method == "POST":
-        spec = matrix_from_form(request.form, subject, grade, scale, rows, levels)
-        try:
-            exam = _build(spec, request.form)
-            return redirect(url_for(".variants_page", exam_id=exam.id))
-        except DomainError as error:
-            flash_or_raise(error)
-            short = {(c["section"], c["topic_id"], c["level"])
-                     for c in error.details.get("cells", [])}
-            problems = error.details.get("problems", [])
     return render_template(
         "exams/matrix.html", subjects=db.session.scalars(select(Subject).order_by(
             Subject.position)).all(), subject=subject, grade=grade, scale=scale, scales=SCALES,
-        rows=rows, levels=levels, sections=_sections(source), values=source,
+        rows=rows, levels=_levels(scale), sections=_sections(source), values=source,
         available=matrix.availability(g.user, subject.id, grade) if subject else {},
-        types=matrix.SECTION_TYPES, classes=_teacher_classes(g.user), short=short,
-        problems=problems, generations=variants.GENERATIONS), 400 if problems or short else 200
+        types=matrix.SECTION_TYPES, classes=[] if exam else _teacher_classes(g.user),
+        short=short, problems=problems, generations=variants.GENERATIONS, window=window,
+        exam=exam), 400 if error is not None else 200
 
 
-def _build(spec: dict, form) -> Exam:
-    exam = matrix.create_exam_from_matrix(g.user, form.get("title", ""), spec, _settings(form))
+def _build(spec: dict, form, window: MatrixWindowForm) -> Exam:
+    _check(window)
+    exam = matrix.create_exam_from_matrix(g.user, form.get("title", ""), spec,
+                                          _settings(form, window))
     if form.get("publish"):
         services.publish(g.user, exam)
     for class_id in form.getlist("class_ids"):

@@ -24,7 +24,8 @@ class Tab:
 
 #: key → (label, endpoint, the endpoints that count as this tab, shown for drafts)
 TABS = [
-    ("edit", _l("Câu hỏi và giao bài"), "exams_teacher.edit", ("exams_teacher.edit",), True),
+    ("edit", _l("Câu hỏi và giao bài"), "exams_teacher.edit",
+     ("exams_teacher.edit", "exam_matrix.edit"), True),
     ("settings", _l("Cài đặt"), "exams_teacher.settings", ("exams_teacher.settings",), True),
     ("results", _l("Kết quả"), "exams_teacher.results", ("exams_teacher.results",), True),
     ("grading", _l("Chấm tự luận"), "exam_grading.queue", ("exam_grading.queue",), False),

@@ -19,7 +19,7 @@ from lms.auth.permissions import require
 from lms.core.errors import DomainError
 from lms.core.errors_views import flash_or_raise
 from lms.curriculum.models import Subject
-from lms.exams import logic, manage, services
+from lms.exams import logic, manage, pregeneration, services
 from lms.exams.forms import REVIEW_LABELS, WHEN_LABELS, NewExamForm, OverrideForm, SettingsForm
 from lms.exams.models import Attempt, Exam, ExamState
 from lms.exams.paper_views import exam_variants
@@ -251,15 +251,23 @@ def group_override(exam_id: int, assignment_id: int):
 @bp.post("/<int:exam_id>/pregenerate")
 @login_required
 def pregenerate(exam_id: int):
+    """At once for a class or two; a large assignment gets a background job whose progress
+    the Kết quả page shows (``?task=``)."""
     exam = _exam(exam_id)
     try:
-        report = manage.pregenerate(g.user, exam)
+        outcome = pregeneration.request_pregeneration(g.user, exam)
     except DomainError as error:
         flash_or_raise(error)
-    else:
-        db.session.commit()
-        flash(_("Đã tạo sẵn %(n)d lượt làm bài (%(pending)d lượt đang chờ học sinh bắt đầu).",
-                n=report["created"], pending=report["pending"]), "success")
+        return redirect(url_for("exams_teacher.results", exam_id=exam.id))
+    db.session.commit()
+    if "task" in outcome:
+        flash(_("Lớp đông nên lượt làm bài được tạo sẵn trong nền; theo dõi tiến độ bên dưới."),
+              "info")
+        return redirect(url_for("exams_teacher.results", exam_id=exam.id,
+                                task=outcome["task"].id))
+    report = outcome["report"]
+    flash(_("Đã tạo sẵn %(n)d lượt làm bài (%(pending)d lượt đang chờ học sinh bắt đầu).",
+            n=report["created"], pending=report["pending"]), "success")
     return redirect(url_for("exams_teacher.results", exam_id=exam.id))
 
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from lms.exams.models import Exam, ExamState
 from lms.questions import search
 from tests.e2e.browser_helpers import log_in_at
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, SCREENSHOTS
 from tests.lms.exams_setup import bank_questions
 
 pytestmark = pytest.mark.e2e
@@ -78,3 +78,95 @@ def test_teacher_builds_and_publishes_a_test_on_a_phone(app, db, org, in_process
     assert exam.state == ExamState.PUBLISHED and exam.snapshot[0]["points"] == "2.5"
     assert exam.settings["open_at"] == "2026-12-01T00:30:00"
     assert exam.settings["review"]["correct_answers"] == "after_submit"
+
+
+def _tab_bar(page) -> dict:
+    """Height of the tab bar and of one tab, whether it overflows, and where the active tab is."""
+    return page.evaluate("""() => {
+        const bar = document.querySelector('[data-testid=exam-tabs]');
+        const tab = bar.querySelector('.nav-link');
+        const active = bar.querySelector('[aria-current=page]').getBoundingClientRect();
+        const box = bar.getBoundingClientRect();
+        return {height: box.height, tab: tab.getBoundingClientRect().height,
+                overflows: bar.scrollWidth > bar.clientWidth, scrolled: bar.scrollLeft,
+                activeLeft: active.left - box.left, activeRight: active.right - box.left,
+                width: box.width};
+    }""")
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_the_tabs_of_a_test_are_one_line(app, db, org, in_process_server, browser, screenshot,
+                                         viewport):
+    """On a phone the eight tabs of a published test are one line that scrolls sideways, with
+    the active tab (the last, Nhật ký làm bài) scrolled into view; on a desktop one line too."""
+    from tests.e2e.conftest import DESKTOP
+    from tests.lms.exams_setup import published_exam
+
+    exam = published_exam(org)
+    context = browser.new_context(**(PHONE if viewport == "phone" else DESKTOP))
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        log_in_at(page, in_process_server, "teacherx")
+        for url, key in ((f"/exams/{exam.id}/integrity", "integrity"),
+                         (f"/teacher/exams/{exam.id}", "edit")):
+            page.goto(in_process_server + url)
+            expect(page.get_by_test_id(f"tab-{key}")).to_have_attribute("aria-current", "page")
+            page.wait_for_load_state("load")
+            bar = _tab_bar(page)
+            # one line: the bar is one tab high plus its bottom padding and border (< 2 tabs)
+            assert bar["height"] < 1.6 * bar["tab"], bar
+            assert bar["activeLeft"] >= -1 and bar["activeRight"] <= bar["width"] + 1, bar
+            assert _fits(page), f"{url} scrolls sideways on a {viewport}"
+            if viewport == "phone":
+                assert bar["overflows"], bar
+                assert (bar["scrolled"] > 0) == (key == "integrity"), bar
+            else:
+                assert not bar["overflows"], bar
+            screenshot(page, f"exam-tabs-{key}-{viewport}")
+    finally:
+        context.close()
+
+
+def test_a_draft_matrix_is_edited_on_a_phone(app, db, org, in_process_server, phone, screenshot):
+    """Build a draft from a matrix with its time fields, reopen it from “Sửa ma trận đề”,
+    change a count and the closing time, save: the same draft has the new draw."""
+    from lms.exams.matrix import matrix_of
+    from tests.lms.matrix_setup import make_bank
+
+    bank = make_bank(org)
+    page = phone
+    log_in_at(page, in_process_server, "teacherx")
+    page.goto(in_process_server + "/exams/matrix/new?subject=TOAN&grade=10")
+    page.get_by_label("Tên bài kiểm tra").fill("Giữa kì I")
+    page.get_by_test_id(f"n-0-{bank['ham_so'].id}-NB").fill("3")
+    page.get_by_label("Mở lúc").fill("01/12/2026 07:30")
+    page.get_by_label("Đóng lúc").fill("01/12/2026 09:00")
+    page.get_by_label("Thời gian làm bài (phút, để trống: không giới hạn)").fill("45")
+    expect(page.get_by_label("Số lượt làm (0: không giới hạn)")).to_have_value("1")
+    assert _fits(page)
+    window = SCREENSHOTS / "matrix-window-phone.png"
+    page.get_by_test_id("matrix-window").screenshot(path=str(window))
+    page.get_by_test_id("matrix-build").click()
+    expect(page.get_by_text("Đã tạo bài kiểm tra “Giữa kì I” từ ma trận.")).to_be_visible()
+
+    page.get_by_test_id("tab-edit").click()
+    page.get_by_test_id("edit-matrix").click()
+    expect(page.get_by_test_id("tab-edit")).to_have_attribute("aria-current", "page")
+    cell = page.get_by_test_id(f"n-0-{bank['ham_so'].id}-NB")
+    expect(cell).to_have_value("3")
+    expect(page.get_by_label("Mở lúc")).to_have_value("01/12/2026 07:30")
+    cell.fill("5")
+    page.get_by_label("Đóng lúc").fill("01/12/2026 10:00")
+    assert _fits(page)
+    screenshot(page, "matrix-edit-phone")
+    page.get_by_test_id("matrix-build").click()
+    expect(page.get_by_text("Đã lưu ma trận của “Giữa kì I”")).to_be_visible()
+
+    db.session.expire_all()
+    exam = db.session.scalar(db.select(Exam))
+    assert exam.state == ExamState.DRAFT and len(exam.selection) == 5
+    assert matrix_of(exam)["sections"][0]["cells"][0]["count"] == 5
+    assert (exam.settings["open_at"], exam.settings["close_at"]) == \
+        ("2026-12-01T00:30:00", "2026-12-01T03:00:00")
+    assert exam.settings["time_limit_s"] == 2700 and exam.settings["attempts_allowed"] == 1
