@@ -1,10 +1,16 @@
-"""Language and time zone selection, and the display filters (dd/mm/yyyy, decimal comma)."""
+"""Language and time zone selection, local time, and the display filters (dd/mm/yyyy,
+decimal comma).
 
-from datetime import date, datetime
+Times are stored as naive UTC; ``TIMEZONE`` (Asia/Ho_Chi_Minh) is the one setting that turns
+them into what a teacher types and reads — forms, pages, exports and due dates all go through
+``to_local``/``from_local`` here."""
+
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_request_context, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 LANGUAGE_COOKIE = "hoclieu_lang"
@@ -30,12 +36,37 @@ def select_timezone() -> str:
     return current_app.config["TIMEZONE"]
 
 
+#: How a moment is typed and shown: dd/mm/yyyy HH:MM, local time.
+LOCAL_FORMAT = "%d/%m/%Y %H:%M"
+
+
+def to_local(moment: datetime | None) -> datetime | None:
+    """Naive UTC → naive local time in ``TIMEZONE``."""
+    if moment is None:
+        return None
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return moment.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+
+
+def from_local(moment: datetime) -> datetime:
+    """Naive local time in ``TIMEZONE`` → naive UTC."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return moment.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+
+
+def parse_local(text: str | None) -> datetime | None:
+    """'dd/mm/yyyy HH:MM' typed in local time → naive UTC; empty → None; anything else →
+    ValueError."""
+    text = (text or "").strip()
+    return from_local(datetime.strptime(text, LOCAL_FORMAT)) if text else None
+
+
 def vn_date(value: date | datetime | None) -> str:
-    """dd/mm/yyyy, whatever the language."""
+    """dd/mm/yyyy (with HH:MM in local time for a moment), whatever the language."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return format_datetime(value, "dd/MM/yyyy HH:mm")
+        return to_local(value).strftime(LOCAL_FORMAT)
     return value.strftime("%d/%m/%Y")
 
 

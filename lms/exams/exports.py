@@ -7,15 +7,15 @@ Vietnam time as dd/mm/yyyy HH:MM. Numbers are written as numbers in XLSX.
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from lms.exams.reports import Row
+from lms.i18n import to_local
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "%d/%m/%Y %H:%M"
@@ -28,14 +28,7 @@ def neutralise(value):
     return value
 
 
-def local_time(moment: datetime | None, timezone: str) -> datetime | None:
-    """A naive UTC time as naive local time in ``timezone``."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-
-
-def result_table(rows: list[Row], timezone: str) -> tuple[list[str], list[list]]:
+def result_table(rows: list[Row]) -> tuple[list[str], list[list]]:
     """(headers, rows) of every finished attempt: name, username, class, attempt, score,
     grade, counted, finish time (local)."""
     headers = [_("Họ và tên"), _("Tên đăng nhập"), _("Lớp"), _("Lượt"), _("Điểm"),
@@ -43,7 +36,7 @@ def result_table(rows: list[Row], timezone: str) -> tuple[list[str], list[list]]
     ordered = sorted(rows, key=lambda r: (r.class_name, r.user.list_key, r.attempt.number))
     table = [[r.user.full_name, r.user.username, r.class_name, r.attempt.number,
               r.attempt.score, r.attempt.grade, _("Có") if r.attempt.counted else _("Không"),
-              local_time(r.attempt.finished_at, timezone)] for r in ordered]
+              to_local(r.attempt.finished_at)] for r in ordered]
     return headers, table
 
 

@@ -1,7 +1,6 @@
 """Teacher forms for tests (Flask-WTF, CSRF on every POST). Times are typed as dd/mm/yyyy HH:MM
 in Vietnam time (UTC+7) and stored as naive UTC."""
 
-from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from lms.exams import logic
+from lms.i18n import parse_local, vn_date
 
 WHEN_LABELS = {"during": _l("Trong khi làm"), "after_submit": _l("Ngay sau khi nộp"),
                "after_close": _l("Sau khi đóng bài"), "never": _l("Không bao giờ")}
@@ -26,7 +26,7 @@ def options(pairs) -> list[SelectChoice]:
 def vn_time(form, field) -> None:
     """dd/mm/yyyy HH:MM or empty."""
     try:
-        field.parsed = logic.parse_vn_time(field.data)
+        field.parsed = parse_local(field.data)
     except ValueError:
         raise ValidationError(_l("Hãy nhập thời điểm dạng dd/mm/yyyy HH:MM, ví dụ 01/12/2026 "
                                  "07:30.")) from None
@@ -132,8 +132,8 @@ class OverrideForm(FlaskForm):
 
     def fill(self, override: dict) -> None:
         self.extra_time_minutes.data = override["extra_time_minutes"]
-        self.opens_at.data = logic.format_vn_time(_time(override["opens_at"]))
-        self.closes_at.data = logic.format_vn_time(_time(override["closes_at"]))
+        self.opens_at.data = vn_date(logic.stored_time(override["opens_at"]))
+        self.closes_at.data = vn_date(logic.stored_time(override["closes_at"]))
         self.extra_attempts.data = override["extra_attempts"]
 
     def values(self) -> dict:
@@ -144,8 +144,8 @@ class OverrideForm(FlaskForm):
 
 def _fill_window(form, settings: dict) -> None:
     """Window, time limit and attempts of stored settings into the form (Vietnam time)."""
-    form.open_at.data = logic.format_vn_time(_time(settings["open_at"]))
-    form.close_at.data = logic.format_vn_time(_time(settings["close_at"]))
+    form.open_at.data = vn_date(logic.stored_time(settings["open_at"]))
+    form.close_at.data = vn_date(logic.stored_time(settings["close_at"]))
     limit = settings["time_limit_s"]
     form.time_limit_minutes.data = limit // 60 if limit else None
     form.attempts.data = settings["attempts_allowed"]
@@ -157,10 +157,6 @@ def _window_settings(form) -> dict:
     return {"open_at": _iso(form.open_at.parsed), "close_at": _iso(form.close_at.parsed),
             "time_limit_s": (form.time_limit_minutes.data or 0) * 60 or None,
             "attempts_allowed": form.attempts.data or 0}
-
-
-def _time(value):
-    return datetime.fromisoformat(value) if value else None
 
 
 def _iso(moment) -> str | None:

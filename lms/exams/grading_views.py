@@ -4,7 +4,6 @@ key correction (regrade) with a before/after preview."""
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     g,
     make_response,
@@ -113,7 +112,7 @@ def export(exam_id: int, fmt: str):
     """Every finished attempt; the XLSX also has the item analysis sheet."""
     exam = _exam(exam_id)
     rows = reports.load_rows(exam)
-    headers, table = exports.result_table(rows, current_app.config["TIMEZONE"])
+    headers, table = exports.result_table(rows)
     name = _("Kết quả - %(title)s", title=exam.title)
     if fmt == "csv":
         return _download(exports.to_csv(headers, table), f"{name}.csv",

@@ -218,24 +218,12 @@ def merged_override(group: dict | None, own: dict | None) -> dict:
     return merged
 
 
-# ---------------------------------------------------------------- Vietnam time (UTC+7)
-
-VN_OFFSET = timedelta(hours=7)
-VN_FORMAT = "%d/%m/%Y %H:%M"
+# ---------------------------------------------------------------- stored times
 
 
-def parse_vn_time(text: str) -> datetime | None:
-    """'dd/mm/yyyy HH:MM' in Vietnam time (UTC+7, no daylight saving) → naive UTC;
-    empty → None; anything else → ValueError."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    return datetime.strptime(text, VN_FORMAT) - VN_OFFSET
-
-
-def format_vn_time(moment: datetime | None) -> str:
-    """Naive UTC → 'dd/mm/yyyy HH:MM' in Vietnam time; None → ''."""
-    return (moment + VN_OFFSET).strftime(VN_FORMAT) if moment else ""
+def stored_time(value: str | None) -> datetime | None:
+    """A time kept in settings or overrides (ISO, naive UTC) → datetime; empty → None."""
+    return datetime.fromisoformat(value) if value else None
 
 
 # ---------------------------------------------------------------- sequential navigation

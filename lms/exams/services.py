@@ -149,10 +149,6 @@ def _check_choices(settings: dict) -> None:
         raise DomainError(_l("Thời điểm đóng phải sau thời điểm mở."), code="invalid_window")
 
 
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 def load_exam(exam_id: int) -> Exam:
     """The exam or a 404."""
     exam = db.session.get(Exam, exam_id)
@@ -304,8 +300,8 @@ def _window(exam: Exam, assignment: ExamAssignment, user_id: int) -> dict:
                                 (assignment.overrides or {}).get(str(user_id)))
     settings = exam.settings
     return {
-        "open_at": _time(own.get("open_at") or settings["open_at"]),
-        "close_at": _time(own.get("close_at") or settings["close_at"]),
+        "open_at": logic.stored_time(own.get("open_at") or settings["open_at"]),
+        "close_at": logic.stored_time(own.get("close_at") or settings["close_at"]),
         "extra_time_s": int(own.get("extra_time_s") or 0),
         "attempts": int(settings["attempts_allowed"] or 0) + int(own.get("extra_attempts") or 0)
         if settings["attempts_allowed"] else 0,
@@ -733,7 +729,8 @@ def attempt_review(attempt: Attempt, now: datetime | None = None) -> dict:
     now = now or utcnow()
     settings = attempt.exam.settings
     finished = attempt.state == AttemptState.FINISHED
-    shown = logic.what_may_show(settings["review"], finished, now, _time(settings["close_at"]))
+    shown = logic.what_may_show(settings["review"], finished, now,
+                               logic.stored_time(settings["close_at"]))
     body = {"attempt_id": attempt.id, "state": attempt.state.value,
             "deadline": iso(attempt.deadline), "server_time": iso(now),
             "started_at": iso(attempt.started_at), "finished_at": iso(attempt.finished_at),

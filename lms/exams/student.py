@@ -182,4 +182,4 @@ def practice_result(attempt: Attempt) -> dict:
 def shown_items(attempt: Attempt, now: datetime) -> set[str]:
     settings = attempt.exam.settings
     return logic.what_may_show(settings["review"], attempt.state == AttemptState.FINISHED, now,
-                               services._time(settings["close_at"]))
+                               logic.stored_time(settings["close_at"]))

@@ -5,7 +5,6 @@ Every page checks ``exam.manage`` on the exam itself (another teacher: 403); the
 the same services as the JSON API.
 """
 
-from datetime import datetime
 from decimal import Decimal
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -25,6 +24,7 @@ from lms.exams.models import Attempt, Exam, ExamState
 from lms.exams.paper_views import exam_variants
 from lms.exams.teacher_nav import exam_tabs
 from lms.extensions import db
+from lms.i18n import vn_date
 from lms.org.models import SchoolClass
 from lms.questions import services as questions
 
@@ -209,7 +209,7 @@ def results(exam_id: int):
 
 def _vn_time(value: str | None) -> str:
     """A stored ISO time (naive UTC) as typed in the forms: dd/mm/yyyy HH:MM, Vietnam time."""
-    return logic.format_vn_time(datetime.fromisoformat(value)) if value else ""
+    return vn_date(logic.stored_time(value))
 
 
 def _override_form():

@@ -4,11 +4,9 @@ class, and read it as a learner (page by page, answering check questions)."""
 
 from datetime import datetime, time
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     g,
     redirect,
@@ -27,6 +25,7 @@ from lms.core.errors_views import flash_or_raise
 from lms.core.storage import download_response
 from lms.curriculum.models import Subject, Topic, TopicKind
 from lms.extensions import db
+from lms.i18n import from_local
 from lms.lessons import authored, learner, library, services
 from lms.lessons.models import LessonKind
 from lms.org.models import Unit
@@ -213,9 +212,7 @@ def due_from_form(form) -> datetime:
         hour = datetime.strptime(form.get("due_time") or "23:59", "%H:%M").time()
     except ValueError:
         raise DomainError(_("Hạn nộp phải là một ngày hợp lệ."), code="invalid_due") from None
-    local = datetime.combine(day, time(hour.hour, hour.minute),
-                             tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
-    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return from_local(datetime.combine(day, time(hour.hour, hour.minute)))
 
 
 @bp.route("/<int:lesson_id>/assign", methods=["GET", "POST"])

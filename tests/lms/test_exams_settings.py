@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from lms.exams import logic
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState, Exam
 from lms.extensions import db
+from lms.i18n import parse_local, to_local, vn_date
 from tests.factories import UserFactory, member
 from tests.lms.exams_setup import T0, bearer, correct_response, published_exam
 from tests.lms.test_exams_races import _together
@@ -40,14 +41,28 @@ def _payloads(exam_id) -> dict:
 # ---------------------------------------------------------------- pure rules
 
 
-def test_vietnam_time_round_trips_through_naive_utc():
-    assert logic.parse_vn_time("01/12/2026 07:30") == datetime(2026, 12, 1, 0, 30)
-    assert logic.parse_vn_time("01/01/2027 03:00") == datetime(2026, 12, 31, 20, 0)
-    assert logic.format_vn_time(datetime(2026, 12, 31, 20, 0)) == "01/01/2027 03:00"
-    assert logic.parse_vn_time("  ") is None and logic.format_vn_time(None) == ""
-    for bad in ("2026-12-01 07:30", "31/02/2026 07:00", "01/12/2026", "01/12/2026 24:00"):
-        with pytest.raises(ValueError):
-            logic.parse_vn_time(bad)
+def test_vietnam_time_round_trips_through_naive_utc(app):
+    with app.app_context():
+        assert parse_local("01/12/2026 07:30") == datetime(2026, 12, 1, 0, 30)
+        assert parse_local("01/01/2027 03:00") == datetime(2026, 12, 31, 20, 0)
+        assert vn_date(datetime(2026, 12, 31, 20, 0)) == "01/01/2027 03:00"
+        assert parse_local("  ") is None and vn_date(None) == ""
+        for bad in ("2026-12-01 07:30", "31/02/2026 07:00", "01/12/2026", "01/12/2026 24:00"):
+            with pytest.raises(ValueError):
+                parse_local(bad)
+
+
+def test_one_time_zone_setting_drives_forms_pages_and_exports(app):
+    """TIMEZONE is the only source: typed times, shown times and export times follow it."""
+    with app.app_context():
+        saved = app.config["TIMEZONE"]
+        app.config["TIMEZONE"] = "Asia/Tokyo"      # UTC+9
+        try:
+            assert parse_local("01/12/2026 09:00") == datetime(2026, 12, 1, 0, 0)
+            assert vn_date(datetime(2026, 12, 1, 0, 0)) == "01/12/2026 09:00"
+            assert to_local(datetime(2026, 12, 1, 0, 0)) == datetime(2026, 12, 1, 9, 0)
+        finally:
+            app.config["TIMEZONE"] = saved
 
 
 def test_access_code_hash_is_salted_and_compares_normalised_codes():
