@@ -54,8 +54,8 @@ def student_class_ids(user) -> set[int]:
 
 
 def assigned_exams(user, now: datetime) -> list[ExamRow]:
-    """Published exams assigned to the student's classes, newest first, with their window,
-    attempts used and the open/last attempt — in two queries."""
+    """Published exams reaching the student (class, group, unit: ``audience``), newest
+    first, with their window, attempts used and the open/last attempt — in two queries."""
     reaching = audience.reaches(user)
     if reaching is None:
         return []
@@ -63,7 +63,7 @@ def assigned_exams(user, now: datetime) -> list[ExamRow]:
         select(ExamAssignment, Exam).join(Exam, Exam.id == ExamAssignment.exam_id)
         .where(reaching, Exam.state == ExamState.PUBLISHED)
         .order_by(Exam.published_at.desc(), Exam.id.desc(),
-                  ExamAssignment.class_id.is_(None), ExamAssignment.id)).all()
+                  *audience.preference_order())).all()
     seen: dict[int, tuple[ExamAssignment, Exam]] = {}
     for assignment, exam in pairs:
         seen.setdefault(exam.id, (assignment, exam))
