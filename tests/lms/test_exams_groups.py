@@ -68,6 +68,11 @@ def test_a_group_member_starts_and_a_classmate_outside_the_group_cannot(client, 
     assert assigned_exams(org.student_b, utcnow()) == []
     attempt = db.session.scalar(select(Attempt).where(Attempt.user_id == org.student_a.id))
     assert attempt.assignment_id == group.id
+    assert client.post(f"/api/v1/attempts/{attempt.id}/submit", json={},
+                       headers=bearer(client, "hsa")).status_code == 200
+    report = client.get(f"/api/v1/exams/{exam_id}/report",
+                        headers=bearer(client, "teacherx")).get_json()
+    assert [c["class"] for c in report["classes"]] == ["Nhóm thi lại"]   # the group's row
     login(client, "hsa")
     assert "Kiểm tra lại" in client.get("/exams/").get_data(as_text=True)
     login(client, "hsb")
