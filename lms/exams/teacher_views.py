@@ -168,8 +168,8 @@ def add_group(exam_id: int):
         abort(400)
     group = {"name": request.form.get("name", ""), "student_ids": student_ids}
     if _attempt(assignments.assign, exam, (), (), [group]):
-        flash(_("Đã giao bài cho nhóm “%(name)s” (%(n)d học sinh).", name=group["name"].strip(),
-                n=len(set(student_ids))), "success")
+        flash(_("Đã giao bài cho nhóm “%(name)s” (%(n)d học sinh).",
+                name=" ".join(group["name"].split()), n=len(set(student_ids))), "success")
     return redirect(url_for("exams_teacher.edit", exam_id=exam.id) + "#assign")
 
 

@@ -102,6 +102,7 @@ def test_class_first_then_group_then_unit(client, org):
     assert audience.assignment_for(org.student_a, exam) == group       # group over unit
     assert audience.assignment_for(org.student_b, exam) == unit
     assert [r.assignment for r in assigned_exams(org.student_a, utcnow())] == [group]
+    assert [r.assignment for r in assigned_exams(org.student_b, utcnow())] == [unit]
     school_class = services.assign_to_class(org.leader_x, exam, org.class_x)
     db.session.commit()
     db.session.expire_all()
