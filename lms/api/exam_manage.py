@@ -1,5 +1,6 @@
-"""Online tests, the teacher's side after creation (settings, overrides, pre-generated
-attempts) and the attempt actions of practice and sequential navigation.
+"""Online tests, the teacher's side after creation (settings, assignments to classes,
+units and groups and unassigning them, overrides, pre-generated attempts) and the attempt
+actions of practice and sequential navigation.
 
 Overrides are set only by the exam's manager: a student (or another teacher) gets 403 and
 nothing changes (security.md 14). Bodies are strict like the rest of the API.
@@ -10,13 +11,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
-from lms.api.exams import EmptySchema, SettingsSchema, managed_exam
+from lms.api.exams import AssignSchema, EmptySchema, SettingsSchema, managed_exam
 from lms.core.models import utcnow
-from lms.exams import logic, manage, navigation, practice, pregeneration, services
+from lms.exams import assignments, logic, manage, navigation, practice, pregeneration, services
 from lms.extensions import db
 
 blp = Blueprint("api_exam_manage", __name__, url_prefix="/api/v1",
-                description="Bài kiểm tra: cài đặt, thời gian riêng, luyện tập")
+                description="Bài kiểm tra: cài đặt, giao bài, thời gian riêng, luyện tập")
 
 
 class OverrideSchema(Schema):
@@ -26,6 +27,12 @@ class OverrideSchema(Schema):
     closes_at = fields.String(allow_none=True)
     extra_attempts = fields.Integer(allow_none=True, validate=validate.Range(
         min=0, max=manage.MAX_EXTRA_ATTEMPTS))
+
+
+class UnassignArgs(Schema):
+    close_open = fields.Boolean(load_default=False, metadata={
+        "description": "Collect the attempts still in progress (finish them now with their "
+                       "saved answers) instead of refusing with 409 open_attempts."})
 
 
 class NextSchema(Schema):
@@ -43,14 +50,13 @@ def settings_view(exam) -> dict:
     return settings
 
 
+def assignments_view(exam) -> list[dict]:
+    return [assignments.assignment_view(row) for row in assignments.assignment_rows(exam)]
+
+
 def exam_view(exam) -> dict:
     return {"id": exam.id, "title": exam.title, "state": exam.state.value,
-            "settings": settings_view(exam),
-            "assignments": [{"id": a.id, "class_id": a.class_id,
-                             "group_override": manage.override_of(a, None),
-                             "overrides": {uid: manage.override_of(a, int(uid))
-                                           for uid in sorted(a.overrides or {})}}
-                            for a in sorted(exam.assignments, key=lambda a: a.id)]}
+            "settings": settings_view(exam), "assignments": assignments_view(exam)}
 
 
 @blp.get("/exams/<int:exam_id>")
@@ -72,6 +78,49 @@ def update_settings(body, exam_id):
     return exam_view(exam)
 
 
+@blp.get("/exams/<int:exam_id>/assignments")
+@blp.response(200)
+def list_assignments(exam_id):
+    """The test's assignments, oldest first: ``kind`` (class | unit | group), ``label``,
+    ``students`` reached, a group's ``name`` and ``student_ids``, and the overrides."""
+    user, exam = managed_exam(exam_id)
+    return {"assignments": assignments_view(exam)}
+
+
+@blp.post("/exams/<int:exam_id>/assignments")
+@blp.arguments(AssignSchema)
+@blp.response(201)
+@blp.alt_response(400, description="Lớp/đơn vị/học sinh không tồn tại (unknown_class, "
+                  "unknown_unit, unknown_students), nhóm rỗng (empty_group)")
+@blp.alt_response(403, description="Không được giao cho lớp/đơn vị/học sinh này "
+                  "(not_your_students: details.student_ids)")
+@blp.alt_response(409, description="Đã có nhóm cùng tên (group_exists)")
+def add_assignments(body, exam_id):
+    """Give the test to more classes, units or groups (nhóm); a class or unit already
+    assigned is not doubled. Returns the ids made and the whole list."""
+    user, exam = managed_exam(exam_id)
+    made = assignments.assign(user, exam, **body)
+    db.session.commit()
+    return {"created": [a.id for a in made], "assignments": assignments_view(exam)}
+
+
+@blp.delete("/exams/<int:exam_id>/assignments/<int:assignment_id>")
+@blp.arguments(UnassignArgs, location="query")
+@blp.response(200)
+@blp.alt_response(404, description="Không có lượt giao này trong bài")
+@blp.alt_response(409, description="Còn học sinh đang làm bài (open_attempts: "
+                  "details.open_attempts); thêm ?close_open=true để thu bài rồi bỏ giao")
+def unassign(args, exam_id, assignment_id):
+    """Unassign (bỏ giao) a class, unit or group. Attempts already made are kept and still
+    listed in results and reports; pre-generated attempts nobody started are deleted.
+    Returns ``attempts_kept``, ``closed`` and ``pending_removed``."""
+    user, exam = managed_exam(exam_id)
+    assignment = manage.assignment_of(exam, assignment_id)
+    report = assignments.unassign(user, exam, assignment, close_open=args["close_open"])
+    db.session.commit()
+    return report
+
+
 @blp.put("/exams/<int:exam_id>/overrides/<int:user_id>")
 @blp.arguments(OverrideSchema)
 @blp.response(200)
@@ -88,7 +137,7 @@ def put_student_override(body, exam_id, user_id):
 @blp.arguments(OverrideSchema)
 @blp.response(200)
 def put_group_override(body, exam_id, assignment_id):
-    """Replace the override of a whole assigned class ({} clears it)."""
+    """Replace the override of a whole assigned class, unit or group ({} clears it)."""
     user, exam = managed_exam(exam_id)
     assignment = manage.assignment_of(exam, assignment_id)
     manage.put_group_override(user, exam, assignment, body)
@@ -103,9 +152,10 @@ def put_group_override(body, exam_id, assignment_id):
                                    "(GET /api/v1/tasks/<task_id>). Gửi lại khi tác vụ đang chạy "
                                    "trả về cùng tác vụ.")
 def pregenerate(_body, exam_id):
-    """Pending attempts for every student of the assigned classes, so starting is cheap:
-    200 ``{created, pending, students}`` when done at once, 202 ``{task_id, state,
-    status_url}`` for more than ``HOCLIEU_EXAM_PREGENERATE_INLINE_MAX`` students."""
+    """Pending attempts for every student the test reaches (class, group, unit), so
+    starting is cheap: 200 ``{created, pending, students}`` when done at once, 202
+    ``{task_id, state, status_url}`` for more than ``HOCLIEU_EXAM_PREGENERATE_INLINE_MAX``
+    students."""
     user, exam = managed_exam(exam_id)
     outcome = pregeneration.request_pregeneration(user, exam)
     db.session.commit()

@@ -4,7 +4,6 @@ The attempt contract is issue 4 §3. Bodies are strict: any field not listed (``
 ``score``, ``deadline``, ``user_id`` …) is a 400 (security.md 4).
 """
 
-from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -12,10 +11,9 @@ from lms.api import require_user
 from lms.auth.permissions import require
 from lms.core.errors import DomainError
 from lms.core.models import utcnow
-from lms.exams import access, audience, integrity, logic, matrix, services, variants
+from lms.exams import access, assignments, audience, integrity, logic, matrix, services, variants
 from lms.exams.models import AttemptEventKind, Exam
 from lms.extensions import db
-from lms.org.models import SchoolClass, Unit
 
 blp = Blueprint("api_exams", __name__, url_prefix="/api/v1", description="Bài kiểm tra")
 
@@ -64,11 +62,27 @@ class SettingsSchema(Schema):
         metadata={"description": "round_robin: the n-th attempt gets variant n mod N; random."})
 
 
+class GroupSchema(Schema):
+    """A group (nhóm): students picked by hand, within or across classes."""
+
+    name = fields.String(required=True, validate=validate.Length(
+        min=1, max=audience.MAX_GROUP_NAME), metadata={"example": "Nhóm thi lại"})
+    student_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(
+        max=audience.MAX_GROUP), metadata={
+        "description": "Students the caller teaches or manages (duplicates ignored). Empty → "
+                       "400 empty_group; not a student → 400 unknown_students; a student "
+                       "outside the caller's classes → 403 not_your_students; "
+                       "details.student_ids names them."})
+
+
 class AssignSchema(Schema):
     class_ids = fields.List(fields.Integer(), load_default=list)
     unit_ids = fields.List(fields.Integer(), load_default=list, metadata={
         "description": "Schools, district offices or the department: every class below the "
                        "unit takes the test (its leader or an administrator above assigns)."})
+    groups = fields.List(fields.Nested(GroupSchema), load_default=list, metadata={
+        "description": "Groups of students; a student's class assignment wins over a group, "
+                       "a group over a unit (its window and overrides apply)."})
 
 
 class MatrixCellSchema(Schema):
@@ -202,18 +216,8 @@ def create_exam(body):
                                     body.get("points"), body.get("settings"))
     if body["publish"]:
         services.publish(user, exam)
-    for class_id in body.get("assign", {}).get("class_ids", []):
-        school_class = db.session.get(SchoolClass, class_id)
-        if school_class is None:
-            raise DomainError(_l("Lớp mã %(id)s không tồn tại.", id=class_id),
-                              code="unknown_class")
-        services.assign_to_class(user, exam, school_class)
-    for unit_id in body.get("assign", {}).get("unit_ids", []):
-        unit = db.session.get(Unit, unit_id)
-        if unit is None:
-            raise DomainError(_l("Đơn vị mã %(id)s không tồn tại.", id=unit_id),
-                              code="unknown_unit")
-        audience.assign_to_unit(user, exam, unit)
+    if "assign" in body:
+        assignments.assign(user, exam, **body["assign"])
     db.session.commit()
     return {"id": exam.id, "state": exam.state.value}
 

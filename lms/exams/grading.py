@@ -31,7 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from lms.auth.models import User
 from lms.auth.permissions import can, require
@@ -562,8 +562,10 @@ def _s(value) -> str | None:
 
 
 def attempt_classes(exam: Exam) -> dict[int, str]:
-    """assignment id → class name, for the exam's assignments."""
+    """assignment id → class name, or the group's name for a group (nhóm), for the exam's
+    assignments (a unit assignment names no class)."""
     return dict(db.session.execute(
-        select(ExamAssignment.id, SchoolClass.name)
-        .join(SchoolClass, SchoolClass.id == ExamAssignment.class_id)
-        .where(ExamAssignment.exam_id == exam.id)).all())
+        select(ExamAssignment.id, func.coalesce(SchoolClass.name, ExamAssignment.name))
+        .outerjoin(SchoolClass, SchoolClass.id == ExamAssignment.class_id)
+        .where(ExamAssignment.exam_id == exam.id,
+               ExamAssignment.class_id.is_not(None) | ExamAssignment.name.is_not(None))).all())

@@ -183,13 +183,13 @@ def assign_classes(actor, exam: Exam, class_ids: list[int]) -> int:
 def assignment_of(exam: Exam, assignment_id: int) -> ExamAssignment:
     assignment = db.session.get(ExamAssignment, assignment_id)
     if assignment is None or assignment.exam_id != exam.id:
-        raise NotFound(_l("Không tìm thấy lớp được giao bài này."))
+        raise NotFound(_l("Không tìm thấy lượt giao bài này."))
     return assignment
 
 
 def students_of(exam: Exam) -> dict[int, ExamAssignment]:
-    """Each student the exam reaches (assigned classes and units) → the assignment a start
-    would use."""
+    """Each student the exam reaches (assigned classes, units and groups) → the assignment a
+    start would use."""
     return audience.students_of(exam)
 
 
@@ -230,8 +230,9 @@ def _check_window(exam: Exam, group: dict | None, own: dict | None) -> None:
 
 
 def put_student_override(actor, exam: Exam, user_id: int, raw: dict) -> ExamAssignment:
-    """Replace one student's override (an empty body clears it); the student must be in an
-    assigned class. Only the exam's manager (security.md 14)."""
+    """Replace one student's override (an empty body clears it) on the assignment a start
+    would use; the student must be reached (class, group or unit). Only the exam's manager
+    (security.md 14)."""
     require(actor, "exam.manage", exam)
     assignment = students_of(exam).get(user_id)
     if assignment is None:
@@ -243,7 +244,8 @@ def put_student_override(actor, exam: Exam, user_id: int, raw: dict) -> ExamAssi
 
 
 def put_group_override(actor, exam: Exam, assignment: ExamAssignment, raw: dict) -> None:
-    """Replace the override of a whole class; each student's own values still win."""
+    """Replace the override of a whole class, unit or group; each student's own values
+    still win."""
     require(actor, "exam.manage", exam)
     values = override_values(raw)
     _check_window(exam, values, None)
@@ -264,7 +266,7 @@ def override_of(assignment: ExamAssignment, user_id: int | None) -> dict:
 
 
 def pregenerate(actor, exam: Exam) -> dict:
-    """Pending attempts for every student of the assigned classes (the manager's request)."""
+    """Pending attempts for every student the exam reaches (the manager's request)."""
     require(actor, "exam.manage", exam)
     return generate_pending(exam)
 

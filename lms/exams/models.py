@@ -84,7 +84,8 @@ class Exam(db.Model):
 
 
 class ExamAssignment(db.Model):
-    """An exam given to one class or to every class of a unit.
+    """An exam given to one class, to every class of a unit, or to a group (nhóm): students
+    the teacher picked (``ExamAssignmentMember``), with ``name`` and neither class nor unit.
 
     ``overrides`` maps a user id (as a string) to ``{"extra_time_s", "open_at", "close_at",
     "extra_attempts"}``; each key optional. ``group_override`` has the same keys and applies
@@ -99,11 +100,33 @@ class ExamAssignment(db.Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     overrides: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: Override for the whole class (nhóm): same keys as one entry of ``overrides``.
+    #: Override for the whole class, unit or group: same keys as one entry of ``overrides``.
     group_override: Mapped[dict] = mapped_column(JSON, default=dict,
                                                  server_default=text("'{}'"))
+    #: A group's name ("Nhóm thi lại"); None for a class or unit assignment.
+    name: Mapped[str | None] = mapped_column(String(120))
 
     exam = relationship("Exam", back_populates="assignments")
+
+    @property
+    def kind(self) -> str:
+        """"class" | "unit" | "group"."""
+        if self.class_id is not None:
+            return "class"
+        return "unit" if self.unit_id is not None else "group"
+
+
+class ExamAssignmentMember(db.Model):
+    """One student of a group assignment. Both sides cascade: deleting the assignment
+    (unassign) or the account removes the row."""
+
+    __tablename__ = "exam_assignment_member"
+
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("exam_assignment.id", ondelete="CASCADE"), primary_key=True)
+    #: Indexed for ``audience.reaches``: a student's groups.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True, index=True)
 
 
 class Attempt(db.Model):

@@ -9,6 +9,7 @@ from lms.auth.permissions import (
     rule,
     teaches,
 )
+from lms.org.models import Role
 
 
 @rule("exam.create")
@@ -36,6 +37,16 @@ def _assign_unit(user, unit) -> bool:
     administrator above it, or the department's or district's professional staff (reviewers)
     whose unit contains it."""
     return leads(user, unit) or covers(user, unit, *REVIEWER_ROLES)
+
+
+@rule("exam.assign_to_student")
+def _assign_student(user, student) -> bool:
+    """A student may join a group (nhóm) only by someone who could give the test to one of
+    their classes or to a unit above it: their teacher, their school's leader, an
+    administrator or reviewer over it. Nobody gathers students they do not reach."""
+    return any(_assign(user, m.school_class) or _assign_unit(user, m.unit)
+               for m in student.memberships
+               if m.role == Role.STUDENT and m.school_class is not None)
 
 
 @rule("exam.grade")

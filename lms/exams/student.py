@@ -59,9 +59,9 @@ WINDOW_ORDER = {"open": 0, "not_open": 1, "closed": 2}
 
 
 def assigned_exams(user, now: datetime) -> list[ExamRow]:
-    """Published exams assigned to the student, open ones first (``WINDOW_ORDER``), newest
-    first within each, with their window, attempts used and the open/last attempt — in two
-    queries."""
+    """Published exams reaching the student (class, group, unit: ``audience``), open ones
+    first (``WINDOW_ORDER``), newest first within each, with their window, attempts used and
+    the open/last attempt — in two queries."""
     reaching = audience.reaches(user)
     if reaching is None:
         return []
@@ -69,7 +69,7 @@ def assigned_exams(user, now: datetime) -> list[ExamRow]:
         select(ExamAssignment, Exam).join(Exam, Exam.id == ExamAssignment.exam_id)
         .where(reaching, Exam.state == ExamState.PUBLISHED)
         .order_by(Exam.published_at.desc(), Exam.id.desc(),
-                  ExamAssignment.class_id.is_(None), ExamAssignment.id)).all()
+                  *audience.preference_order())).all()
     seen: dict[int, tuple[ExamAssignment, Exam]] = {}
     for assignment, exam in pairs:
         seen.setdefault(exam.id, (assignment, exam))

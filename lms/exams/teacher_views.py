@@ -18,14 +18,13 @@ from lms.auth.permissions import require
 from lms.core.errors import DomainError
 from lms.core.errors_views import flash_or_raise
 from lms.curriculum.models import Subject
-from lms.exams import logic, manage, pregeneration, services
+from lms.exams import assignments, logic, manage, pregeneration, services
 from lms.exams.forms import REVIEW_LABELS, WHEN_LABELS, NewExamForm, OverrideForm, SettingsForm
 from lms.exams.models import Attempt, Exam, ExamState
 from lms.exams.paper_views import exam_variants
 from lms.exams.teacher_nav import exam_tabs
 from lms.extensions import db
 from lms.i18n import vn_date
-from lms.org.models import SchoolClass
 from lms.questions import services as questions
 
 bp = Blueprint("exams_teacher", __name__, url_prefix="/teacher/exams")
@@ -83,7 +82,8 @@ def new():
 @bp.get("/<int:exam_id>")
 @login_required
 def edit(exam_id: int):
-    """The draft's questions, a bank search to add more, assignment and publishing."""
+    """The draft's questions, a bank search to add more, assignments (classes, groups; bỏ
+    giao) and publishing."""
     exam = _exam(exam_id)
     args = _search_args(request.args)
     result = {"items": [], "total": 0, "page": 1}
@@ -97,10 +97,12 @@ def edit(exam_id: int):
     chosen = {e["question_id"] for e in exam.selection}
     assigned = {a.class_id for a in exam.assignments}
     subjects = db.session.scalars(select(Subject).order_by(Subject.position, Subject.name))
+    students_by_class = assignments.assignable_students(g.user)
     return render_template(
         "exams/teacher/edit.html", exam=exam, rows=manage.selection_rows(exam), args=args,
         result=result, chosen=chosen, subjects=list(subjects), assigned=assigned,
-        classes=manage.assignable_classes(g.user),
+        classes=[c for c, _students in students_by_class], students_by_class=students_by_class,
+        assignment_rows=assignments.assignment_rows(exam),
         pages=max(1, -(-result["total"] // questions.PER_PAGE)),
         total_points=sum((Decimal(e["points"]) for e in exam.selection), Decimal(0)))
 
@@ -155,6 +157,37 @@ def assign(exam_id: int):
     return redirect(url_for("exams_teacher.edit", exam_id=exam.id) + "#assign")
 
 
+@bp.post("/<int:exam_id>/groups")
+@login_required
+def add_group(exam_id: int):
+    """Give the test to a named group of the teacher's students (nhóm)."""
+    exam = _exam(exam_id)
+    try:
+        student_ids = [int(i) for i in request.form.getlist("student_id")]
+    except ValueError:
+        abort(400)
+    group = {"name": request.form.get("name", ""), "student_ids": student_ids}
+    if _attempt(assignments.assign, exam, (), (), [group]):
+        flash(_("Đã giao bài cho nhóm “%(name)s” (%(n)d học sinh).",
+                name=" ".join(group["name"].split()), n=len(set(student_ids))), "success")
+    return redirect(url_for("exams_teacher.edit", exam_id=exam.id) + "#assign")
+
+
+@bp.post("/<int:exam_id>/assignments/<int:assignment_id>/remove")
+@login_required
+def unassign(exam_id: int, assignment_id: int):
+    """Bỏ giao: take the test back from a class, unit or group; attempts made are kept.
+    With ``close_open`` the papers still being written are collected first."""
+    exam = _exam(exam_id)
+    assignment = manage.assignment_of(exam, assignment_id)
+    label = assignments.labels(exam)[assignment.id]
+    close_open = request.form.get("close_open") == "1"
+    if _attempt(assignments.unassign, exam, assignment, close_open):
+        flash(_("Đã bỏ giao bài cho “%(name)s”; bài đã làm vẫn được giữ trong kết quả.",
+                name=label), "success")
+    return redirect(url_for("exams_teacher.edit", exam_id=exam.id) + "#assign")
+
+
 @bp.post("/<int:exam_id>/publish")
 @login_required
 def publish(exam_id: int):
@@ -184,23 +217,27 @@ def settings(exam_id: int):
 @bp.get("/<int:exam_id>/results")
 @login_required
 def results(exam_id: int):
-    """Attempts per student with state, score and grade; overrides per class and student."""
+    """Attempts per student with state, score and grade; overrides per assignment (class,
+    unit, group) and student. Students no longer reached (unassigned) still show their
+    attempts, without an override form."""
     exam = _exam(exam_id)
     students = manage.students_of(exam)
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(students)))}
     attempts: dict[int, list[Attempt]] = {}
     for attempt in db.session.scalars(select(Attempt).where(Attempt.exam_id == exam.id)
                                       .order_by(Attempt.number)):
         attempts.setdefault(attempt.user_id, []).append(attempt)
-    classes = {c.id: c for c in db.session.scalars(select(SchoolClass).where(
-        SchoolClass.id.in_([a.class_id for a in exam.assignments if a.class_id])))}
-    rows = sorted(({"user": users[uid], "assignment": assignment,
-                    "class": classes.get(assignment.class_id),
+    users = {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_(set(students) | set(attempts))))}
+    labels = assignments.labels(exam)
+    rows = sorted(({"user": user, "assignment": students.get(uid),
+                    "label": labels[students[uid].id] if uid in students
+                    else _("Không còn được giao"),
                     "attempts": attempts.get(uid, []),
-                    "override": manage.override_of(assignment, uid)}
-                   for uid, assignment in students.items() if uid in users),
-                  key=lambda r: (r["class"].name if r["class"] else "", r["user"].list_key))
-    groups = [(a, classes.get(a.class_id), manage.override_of(a, None))
+                    "override": manage.override_of(students[uid], uid) if uid in students
+                    else None}
+                   for uid, user in users.items()),
+                  key=lambda r: (r["assignment"] is None, r["label"], r["user"].list_key))
+    groups = [(a, labels[a.id], manage.override_of(a, None))
               for a in sorted(exam.assignments, key=lambda a: a.id)]
     return render_template("exams/teacher/results.html", exam=exam, rows=rows, groups=groups,
                            finals=services.final_grades(g.user, exam),
