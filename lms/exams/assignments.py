@@ -113,18 +113,18 @@ def assignment_view(row: dict) -> dict:
 
 
 def assignable_students(actor) -> list[tuple[SchoolClass, list[User]]]:
-    """The students of every class the actor may assign to, by class then name: the choice
-    offered when making a group (one query after the classes)."""
+    """The students of every class the actor may assign to, by class then in class-list
+    order (``User.list_key``): the choice offered when making a group (one query after the
+    classes)."""
     classes = manage.assignable_classes(actor)
     by_class: dict[int, list[User]] = {c.id: [] for c in classes}
     if classes:
         for class_id, user in db.session.execute(
                 select(Membership.class_id, User).join(User, User.id == Membership.user_id)
                 .where(Membership.class_id.in_(list(by_class)), Membership.role == Role.STUDENT,
-                       User.active.is_(True))
-                .order_by(User.name_key, User.id)):
+                       User.active.is_(True))):
             by_class[class_id].append(user)
-    return [(c, by_class[c.id]) for c in classes]
+    return [(c, sorted(by_class[c.id], key=lambda user: user.list_key)) for c in classes]
 
 
 # ---------------------------------------------------------------- unassigning

@@ -170,3 +170,41 @@ def test_a_draft_matrix_is_edited_on_a_phone(app, db, org, in_process_server, ph
     assert (exam.settings["open_at"], exam.settings["close_at"]) == \
         ("2026-12-01T00:30:00", "2026-12-01T03:00:00")
     assert exam.settings["time_limit_s"] == 2700 and exam.settings["attempts_allowed"] == 1
+
+
+def test_a_group_is_picked_assigned_and_unassigned_on_a_phone(app, db, org, in_process_server,
+                                                              phone, screenshot):
+    """The group picker: the filter ignores accents, “Chọn cả lớp” ticks what is shown, the
+    counter follows; the group reaches its member only; “Bỏ giao” removes it after a confirm."""
+    from lms.exams.models import ExamAssignment, ExamAssignmentMember
+    from tests.lms.exams_setup import published_exam
+
+    exam = published_exam(org)
+    page = phone
+    log_in_at(page, in_process_server, "teacherx")
+    page.goto(f"{in_process_server}/teacher/exams/{exam.id}#group")
+    form = page.get_by_test_id("group-form")
+    form.get_by_label("Lọc theo tên").fill("tran thi be")      # Trần Thị Bê, no accents typed
+    expect(form.locator("[data-group-student]:visible")).to_have_count(1)
+    form.get_by_role("button", name="Chọn cả lớp").first.click()
+    expect(form.locator("[data-group-count]")).to_have_text("Đã chọn 1 học sinh")
+    form.get_by_label("Tên nhóm").fill("Nhóm thi lại")
+    assert _fits(page)
+    screenshot(page, "exam-group-picker-phone")
+    form.get_by_test_id("add-group").click()
+    rows = page.get_by_test_id("assignment-row")
+    expect(rows).to_have_count(2)                               # 10A1 and the group
+    group_row = rows.filter(has_text="Nhóm thi lại")
+    expect(group_row).to_contain_text("1 học sinh")
+
+    db.session.expire_all()
+    group = db.session.scalar(db.select(ExamAssignment).where(ExamAssignment.name.is_not(None)))
+    members = db.session.scalars(db.select(ExamAssignmentMember.user_id).where(
+        ExamAssignmentMember.assignment_id == group.id)).all()
+    assert members == [org.student_b.id]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    group_row.get_by_role("button", name="Bỏ giao").click()
+    expect(page.get_by_test_id("assignment-row")).to_have_count(1)
+    expect(page.get_by_test_id("assignment-row")).not_to_contain_text("Nhóm thi lại")
+    assert _fits(page)
