@@ -13,7 +13,16 @@ from marshmallow import Schema, fields, validate
 from lms.api import require_user
 from lms.api.exams import AssignSchema, EmptySchema, SettingsSchema, managed_exam
 from lms.core.models import utcnow
-from lms.exams import assignments, logic, manage, navigation, practice, pregeneration, services
+from lms.exams import (
+    assignments,
+    logic,
+    manage,
+    navigation,
+    practice,
+    pregeneration,
+    services,
+    variants,
+)
 from lms.extensions import db
 
 blp = Blueprint("api_exam_manage", __name__, url_prefix="/api/v1",
@@ -33,6 +42,13 @@ class UnassignArgs(Schema):
     close_open = fields.Boolean(load_default=False, metadata={
         "description": "Collect the attempts still in progress (finish them now with their "
                        "saved answers) instead of refusing with 409 open_attempts."})
+
+
+class SampleDrawArgs(Schema):
+    seed = fields.Integer(load_default=None, validate=validate.Range(
+        min=0, max=2 ** variants.SEED_BITS - 1), metadata={
+        "description": "Repeat the draw this seed gave (every reply names its seed); "
+                       "omitted: a fresh draw."})
 
 
 class NextSchema(Schema):
@@ -102,6 +118,18 @@ def add_assignments(body, exam_id):
     made = assignments.assign(user, exam, **body)
     db.session.commit()
     return {"created": [a.id for a in made], "assignments": assignments_view(exam)}
+
+
+@blp.get("/exams/<int:exam_id>/sample-draw")
+@blp.arguments(SampleDrawArgs, location="query")
+@blp.response(200)
+@blp.alt_response(400, description="Bài không bốc câu ngẫu nhiên (not_random_draw)")
+def sample_draw(args, exam_id):
+    """A sample random draw (the page's “Xem thử một đề rút ngẫu nhiên”): one paper drawn as
+    a student starting now would get it, numbered, with its key, ``seed`` and ``points``;
+    nothing is stored. Drafts draw from each question's current version."""
+    user, exam = managed_exam(exam_id)
+    return variants.sample_draw(user, exam, args["seed"])
 
 
 @blp.delete("/exams/<int:exam_id>/assignments/<int:assignment_id>")

@@ -117,3 +117,25 @@ def test_only_the_owner_of_a_random_draw_exam_gets_a_sample(client, org, bank):
     with pytest.raises(DomainError) as error:
         variants.sample_draw(org.teacher_x, db.session.get(Exam, fixed))
     assert error.value.code == "not_random_draw"
+
+
+def test_the_api_gives_the_same_draw_as_the_page(client, org, bank):
+    exam = _random_draw_exam(client, org, bank)
+    url = f"/api/v1/exams/{exam.id}/sample-draw"
+    reply = client.get(url, headers=bearer(client, "teacherx"))
+    assert reply.status_code == 200
+    body = reply.get_json()
+    _check_draw(body, exam.snapshot)
+    again = client.get(f"{url}?seed={body['seed']}", headers=bearer(client, "teacherx"))
+    assert again.get_json() == body
+    assert client.get(url, headers=bearer(client, "teachery")).status_code == 403
+    assert client.get(url, headers=bearer(client, "hsa")).status_code == 403
+    bad = client.get(f"{url}?seed=-1", headers=bearer(client, "teacherx"))
+    assert bad.status_code == 400 and "seed" in str(bad.get_json())
+    fixed = _create(client, bearer(client, "teacherx"),
+                    _exam_body(matrix_json(rows_2025(bank)), org)).get_json()["id"]
+    refused = client.get(f"/api/v1/exams/{fixed}/sample-draw",
+                         headers=bearer(client, "teacherx"))
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["code"] == "not_random_draw"
+    assert _attempts() == 0
