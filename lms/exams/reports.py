@@ -21,6 +21,7 @@ from lms.exams import logic, services, variants
 from lms.exams.grading import attempt_classes, ungraded_parts
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState, Exam, ManualGrade
 from lms.extensions import db
+from lms.org.models import Membership, Role, SchoolClass, Unit
 from question_bank import ResponseError, response_from_public
 
 #: Share of the ranked students in each of the upper and lower groups (Kelley).
@@ -254,6 +255,8 @@ def load_rows(exam: Exam) -> list[Row]:
     users = {u.id: u for u in session.scalars(
         select(User).where(User.id.in_({a.user_id for a in attempts})))}
     classes = attempt_classes(exam)
+    own_classes = _own_classes({a.user_id for a in attempts
+                                if a.assignment_id not in classes})
     rows = []
     for attempt in attempts:
         fractions = services.slot_fractions(attempt, stored=stored[attempt.id])
@@ -269,8 +272,26 @@ def load_rows(exam: Exam) -> list[Row]:
                 choices[slot] = _choices(payload, stored[attempt.id].get(slot),
                                          (attempt.ids_map or {}).get(str(slot)))
         rows.append(Row(attempt, users[attempt.user_id],
-                        classes.get(attempt.assignment_id, ""), points, choices, ungraded))
+                        classes.get(attempt.assignment_id)
+                        or own_classes.get(attempt.user_id, ""), points, choices, ungraded))
     return rows
+
+
+def _own_classes(user_ids: set[int]) -> dict[int, str]:
+    """user id → "10A1 (school)" from their student memberships, for attempts whose assignment
+    names no class or group (a unit assignment — a province-wide exam spans schools, so the
+    school tells two 10A1s apart — or an assignment since removed). One query."""
+    if not user_ids:
+        return {}
+    names: dict[int, list[str]] = defaultdict(list)
+    for user_id, class_name, school_name in db.session.execute(
+            select(Membership.user_id, SchoolClass.name, Unit.name)
+            .join(SchoolClass, SchoolClass.id == Membership.class_id)
+            .join(Unit, Unit.id == SchoolClass.school_id)
+            .where(Membership.user_id.in_(user_ids), Membership.role == Role.STUDENT)
+            .order_by(SchoolClass.name)):
+        names[user_id].append(f"{class_name} ({school_name})")
+    return {user_id: ", ".join(found) for user_id, found in names.items()}
 
 
 def _counted(rows: list[Row]) -> dict[int, list[Row]]:

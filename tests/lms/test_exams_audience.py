@@ -20,6 +20,14 @@ def test_a_department_mock_exam_reaches_every_school_below(client, org):
         started = client.post(f"/api/v1/exams/{exam_id}/attempts", json={},
                               headers=bearer(client, student))
         assert started.status_code == 200, (student, started.get_json())
+        attempt_id = started.get_json()["attempt_id"]
+        assert client.post(f"/api/v1/attempts/{attempt_id}/submit", json={},
+                           headers=bearer(client, student)).status_code == 200
+    # the report names each student's class and school (a unit assignment names no class)
+    report = client.get(f"/api/v1/exams/{exam_id}/report",
+                        headers=bearer(client, "reviewer1")).get_json()
+    assert sorted(c["class"] for c in report["classes"]) == [
+        "10A1 (Trường THPT X)", "8A1 (Trường THCS Y)"]
     from lms.core.models import utcnow
     from lms.exams.student import assigned_exams
 

@@ -223,6 +223,7 @@ def test_unassign_waits_for_running_attempts_and_keeps_finished_ones(client, org
     assert [g["user_id"] for g in results["final_grades"]] == [org.student_a.id]
     report = client.get(f"/api/v1/exams/{exam.id}/report", headers=teacher).get_json()
     assert report["attempts"] == 1 and report["students"][0]["user_id"] == org.student_a.id
+    assert report["students"][0]["class"] == "10A1 (Trường THPT X)"   # their own class
     login(client, "teacherx")
     page = client.get(f"/teacher/exams/{exam.id}/results").get_data(as_text=True)
     assert page.count('data-testid="student-row"') == 1
