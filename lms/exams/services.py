@@ -26,6 +26,7 @@ from lms.exams import (
     hooks,
     logic,
     rules,  # noqa: F401 — registers the exam.* permission rules
+    snapshots,
     usage,
     variants,
 )
@@ -215,12 +216,15 @@ def publish(actor, exam: Exam) -> None:
                          "payload": version.payload, "points": entry["points"],
                          "section": entry.get("section", ""),
                          **({"cell": entry["cell"]} if "cell" in entry else {})})
+    rev = snapshots.new_rev()
     result = db.session.execute(
         update(Exam).where(Exam.id == exam.id, Exam.state == ExamState.DRAFT)
-        .values(state=ExamState.PUBLISHED, snapshot=snapshot, published_at=utcnow())
+        .values(state=ExamState.PUBLISHED, snapshot=snapshot, snapshot_rev=rev,
+                published_at=utcnow())
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise Conflict(_l("Bài kiểm tra đã được phát hành."))
+    snapshots.remember(exam.id, rev, json.loads(json.dumps(snapshot)))  # as it reads back
     db.session.expire(exam)
     variants.create_variants(exam)
     usage.record_usage(exam)
@@ -426,10 +430,19 @@ def _new_attempt(exam: Exam, assignment: ExamAssignment, user_id: int, number: i
 def own_attempt(actor, attempt_id: int) -> Attempt:
     """The actor's attempt, or 404 — someone else's attempt does not exist for them.
     One query: the attempt joined with its exam."""
-    attempt = db.session.get(Attempt, attempt_id, options=(joinedload(Attempt.exam),))
+    attempt = db.session.execute(_own_attempt_statement(),
+                                 {"attempt_id": attempt_id}).scalar_one_or_none()
     if attempt is None or attempt.user_id != actor.id:
         raise NotFound(_l("Không tìm thấy lượt làm bài."))
     return attempt
+
+
+@functools.cache
+def _own_attempt_statement():
+    """Built once: an ORM statement with its eager-load option costs more to build and key
+    than to run."""
+    return (select(Attempt).where(Attempt.id == bindparam("attempt_id"))
+            .options(joinedload(Attempt.exam)))
 
 
 def _entry(attempt: Attempt, slot: int) -> dict:
@@ -459,7 +472,8 @@ def _lock_open(attempt: Attempt) -> bool:
 
     The same statement returns the deadline and position as they are under the lock (an
     override or a "next" may have moved them since the attempt was read): no second read."""
-    row = db.session.execute(_lock_statement(), {"attempt_id": attempt.id}).first()
+    row = db.session.connection().execute(_lock_statement(),
+                                          {"attempt_id": attempt.id}).first()
     if row is None:
         return False
     set_committed_value(attempt, "deadline", row.deadline)
@@ -469,10 +483,12 @@ def _lock_open(attempt: Attempt) -> bool:
 
 @functools.cache
 def _lock_statement():
-    return (update(Attempt).where(Attempt.id == bindparam("attempt_id"),
-                                  Attempt.state == AttemptState.IN_PROGRESS)
-            .values(grace_s=Attempt.grace_s).returning(Attempt.deadline, Attempt.position)
-            .execution_options(synchronize_session=False))
+    """Core, on the table (run on the session's connection): the ORM's bulk-update path costs
+    more than the statement, and the attempt object is updated from what it returns."""
+    table = Attempt.__table__
+    return (update(table).where(table.c.id == bindparam("attempt_id"),
+                                table.c.state == AttemptState.IN_PROGRESS)
+            .values(grace_s=table.c.grace_s).returning(table.c.deadline, table.c.position))
 
 
 def _state_conflict(attempt: Attempt, message) -> Conflict:
@@ -527,7 +543,7 @@ def _checked_at(attempt_id: int, slot: int) -> datetime | None:
 def _upsert(attempt_id: int, slot: int, response, seq: int, now: datetime) -> int | None:
     """INSERT … ON CONFLICT DO UPDATE … WHERE stored seq < new seq (both dialects).
     Returns the new seq when it was written, None when the stored one is newer or equal."""
-    return db.session.execute(_upsert_statement(db.engine.dialect.name), {
+    return db.session.connection().execute(_upsert_statement(db.engine.dialect.name), {
         "attempt_id": attempt_id, "slot": slot, "response": response, "saved_seq": seq,
         "saved_at": now}).scalar()
 
@@ -535,21 +551,22 @@ def _upsert(attempt_id: int, slot: int, response, seq: int, now: datetime) -> in
 @functools.cache
 def _upsert_statement(dialect: str):
     """Built once per dialect: constructing it (its ``excluded`` alias above all) costs more
-    than running it."""
+    than running it. Core, on the table (run on the session's connection), like the lock."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(AttemptAnswer).values(
+    table = AttemptAnswer.__table__
+    statement = insert(table).values(
         attempt_id=bindparam("attempt_id"), slot=bindparam("slot"),
-        response=bindparam("response", type_=AttemptAnswer.response.type),
+        response=bindparam("response", type_=table.c.response.type),
         saved_seq=bindparam("saved_seq"), saved_at=bindparam("saved_at"))
     statement = statement.on_conflict_do_update(
         index_elements=["attempt_id", "slot"],
         set_={"response": statement.excluded.response, "saved_seq": statement.excluded.saved_seq,
               "saved_at": statement.excluded.saved_at},
-        where=AttemptAnswer.saved_seq < statement.excluded.saved_seq)
-    return statement.returning(AttemptAnswer.saved_seq)
+        where=table.c.saved_seq < statement.excluded.saved_seq)
+    return statement.returning(table.c.saved_seq)
 
 
 def submit(actor, attempt_id: int, now: datetime | None = None) -> Attempt:
