@@ -696,9 +696,15 @@ def question_views(attempt: Attempt) -> list[dict]:
 
 
 def stored_responses(attempt_id: int) -> dict[int, object]:
-    """slot → stored response, in one query (columns, not entities)."""
-    return dict(db.session.execute(select(AttemptAnswer.slot, AttemptAnswer.response).where(
-        AttemptAnswer.attempt_id == attempt_id)).all())
+    """slot → stored response, in one query (columns, not entities; Core, built once)."""
+    return dict(db.session.execute(_stored_statement(), {"attempt_id": attempt_id}).all())
+
+
+@functools.cache
+def _stored_statement():
+    table = AttemptAnswer.__table__
+    return select(table.c.slot, table.c.response).where(
+        table.c.attempt_id == bindparam("attempt_id"))
 
 
 def saved_answers(attempt: Attempt, stored: dict | None = None) -> dict[str, dict]:
