@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -381,15 +381,19 @@ def _begin(pending: Attempt, exam: Exam, window: dict, now: datetime) -> Attempt
     """pending → in_progress in one conditional UPDATE that sets started_at and the deadline;
     the loser of a race gets the winner's attempt."""
     settings = exam.settings
+    values = {"state": AttemptState.IN_PROGRESS, "started_at": now,
+              "deadline": logic.deadline_for(now, settings["time_limit_s"], window["close_at"],
+                                             window["extra_time_s"]),
+              "grace_s": logic.grace_seconds(settings["late"])}
     result = db.session.execute(
         update(Attempt).where(Attempt.id == pending.id, Attempt.state == AttemptState.PENDING)
-        .values(state=AttemptState.IN_PROGRESS, started_at=now,
-                deadline=logic.deadline_for(now, settings["time_limit_s"], window["close_at"],
-                                            window["extra_time_s"]),
-                grace_s=logic.grace_seconds(settings["late"]))
-        .execution_options(synchronize_session=False))
+        .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount == 1:
+        for name, value in values.items():
+            set_committed_value(pending, name, value)   # what the UPDATE wrote: no re-read
+        return pending
     db.session.refresh(pending)
-    if result.rowcount != 1 and pending.state != AttemptState.IN_PROGRESS:
+    if pending.state != AttemptState.IN_PROGRESS:
         raise Conflict(_l("Lượt làm bài vừa được tạo ở nơi khác; hãy thử lại."))
     return pending
 
@@ -503,9 +507,14 @@ def save_answer(actor, attempt_id: int, slot: int, response, seq: int,
     attempt = own_attempt(actor, attempt_id)
     entry = _entry(attempt, slot)
     check_response(attempt, entry, response)
+    now = now or utcnow()
+    if _plain_save(attempt):
+        stored = _save_if_open(attempt, slot, response, seq, now)
+        if stored is not None:
+            return stored
+    # Not written (closed, late, an older seq) or a mode with more rules: decide under the lock.
     if not _lock_open(attempt):
         raise _state_conflict(attempt, _l("Bài làm đã nộp; không lưu thêm được."))
-    now = now or utcnow()
     if not logic.late_decision(attempt.exam.settings["late"], attempt.deadline, now).accepted:
         raise Conflict(_l("Đã hết giờ làm bài; câu trả lời không được lưu."),
                        details={"state": attempt.state.value, "deadline": iso(attempt.deadline)},
@@ -519,6 +528,72 @@ def save_answer(actor, attempt_id: int, slot: int, response, seq: int,
         return stored
     return db.session.scalar(select(AttemptAnswer.saved_seq).where(
         AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.slot == slot))
+
+
+def _plain_save(attempt: Attempt) -> bool:
+    """Free navigation, not practice: the save's only rules are the state, the deadline and
+    the seq, which one statement can check (``_save_if_open``)."""
+    return (not attempt.practice
+            and logic.setting(attempt.exam.settings, "navigation") != "sequential")
+
+
+def _save_if_open(attempt: Attempt, slot: int, response, seq: int, now: datetime) -> int | None:
+    """The upsert in ONE statement that writes only while the attempt is in progress and
+    ``now`` within deadline + grace (``logic.late_decision``, as of the row it locks), and only
+    over an older seq. Returns the new seq, or None when nothing was written (the caller then
+    finds out why under the lock).
+
+    One statement instead of lock + upsert: on SQLite the database's single write lock is held
+    from the first write to the commit, so every statement and interpreter switch inside that
+    window serialises all saves of all students. PostgreSQL locks the attempt row (``FOR
+    UPDATE`` in the CTE), so a concurrent submit either waits for this save or, having
+    finished first, makes it write nothing — as the lock ``UPDATE`` did."""
+    cutoff = now - timedelta(seconds=logic.grace_seconds(attempt.exam.settings["late"]))
+    return db.session.connection().execute(_save_if_open_statement(db.engine.dialect.name), {
+        "attempt_id": attempt.id, "slot": slot, "response": response, "saved_seq": seq,
+        "saved_at": now, "cutoff": cutoff}).scalar()
+
+
+#: Written out per dialect (literal SQL, every value a bound parameter).
+_SAVE_IF_OPEN = {
+    "postgresql": """
+        WITH open_attempt AS (
+            SELECT attempt.id FROM attempt
+            WHERE attempt.id = :attempt_id AND attempt.state = 'in_progress'
+              AND (attempt.deadline IS NULL OR attempt.deadline >= :cutoff)
+            FOR UPDATE)
+        INSERT INTO attempt_answer (attempt_id, slot, response, saved_seq, saved_at)
+        SELECT open_attempt.id, :slot, CAST(:response AS JSON), :saved_seq, :saved_at
+        FROM open_attempt
+        ON CONFLICT (attempt_id, slot) DO UPDATE
+        SET response = excluded.response, saved_seq = excluded.saved_seq,
+            saved_at = excluded.saved_at
+        WHERE attempt_answer.saved_seq < excluded.saved_seq
+        RETURNING attempt_answer.saved_seq""",
+    # SQLite: the statement runs under the write lock; its WHERE also disambiguates the ON.
+    "sqlite": """
+        INSERT INTO attempt_answer (attempt_id, slot, response, saved_seq, saved_at)
+        SELECT :attempt_id, :slot, :response, :saved_seq, :saved_at
+        WHERE EXISTS (
+            SELECT 1 FROM attempt
+            WHERE attempt.id = :attempt_id AND attempt.state = 'in_progress'
+              AND (attempt.deadline IS NULL OR attempt.deadline >= :cutoff))
+        ON CONFLICT (attempt_id, slot) DO UPDATE
+        SET response = excluded.response, saved_seq = excluded.saved_seq,
+            saved_at = excluded.saved_at
+        WHERE attempt_answer.saved_seq < excluded.saved_seq
+        RETURNING attempt_answer.saved_seq""",
+}
+
+
+@functools.cache
+def _save_if_open_statement(dialect: str):
+    sql = _SAVE_IF_OPEN["postgresql" if dialect == "postgresql" else "sqlite"]
+    table = AttemptAnswer.__table__
+    return text(sql).bindparams(
+        bindparam("response", type_=table.c.response.type),
+        bindparam("saved_at", type_=table.c.saved_at.type),
+        bindparam("cutoff", type_=Attempt.__table__.c.deadline.type))
 
 
 def _follow_navigation(attempt: Attempt, slot: int) -> None:
