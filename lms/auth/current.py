@@ -1,12 +1,9 @@
 """Who is acting in this request: resolved once per request, from the cookie or a Bearer token."""
 
 from flask import current_app, g, request, session
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from lms.auth.models import AuthSession, SessionKind, User
-from lms.auth.services import AuthPolicy, resolve_session, token_hash
-from lms.extensions import db
+from lms.auth.models import SessionKind, User
+from lms.auth.services import AuthPolicy, resolve_session
 
 SESSION_KEY = "sid"
 
@@ -30,24 +27,10 @@ def bearer_secret() -> str | None:
     return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
 
 
-def _prefetch_session(secret: str) -> AuthSession | None:
-    """The session row with its user, in ONE query.
-
-    ``resolve_session`` then finds both in the identity map. Memberships are loaded only when
-    a permission is checked. The caller must keep the returned object referenced while
-    resolving: the identity map only holds objects weakly.
-    """
-    statement = (select(AuthSession)
-                 .where(AuthSession.token_hash == token_hash(secret))
-                 .options(joinedload(AuthSession.user)))
-    return db.session.execute(statement).scalar_one_or_none()
-
-
 def _resolve(secret: str, kind: SessionKind) -> User | None:
-    """The user of a live session of ``kind`` (rules in ``services.resolve_session``)."""
-    prefetched = _prefetch_session(secret)
-    if prefetched is None:
-        return None
+    """The user of a live session of ``kind`` (rules in ``services.resolve_session``: one
+    query for the user and the session; memberships are loaded only when a permission is
+    checked)."""
     return resolve_session(policy(), secret, kind)
 
 

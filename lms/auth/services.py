@@ -1,12 +1,13 @@
 """Logging in and out, sessions and tokens, throttling, password changes and resets."""
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, delete, select
+from sqlalchemy import bindparam, case, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -126,19 +127,34 @@ def end_session(secret: str | None) -> None:
 
 
 def resolve_session(policy: AuthPolicy, secret: str, kind: SessionKind) -> User | None:
-    """The active user a live session secret belongs to, or None."""
-    row = db.session.get(AuthSession, token_hash(secret))
-    if row is None or row.kind != kind or not row.user.active:
+    """The active user a live session secret belongs to, or None.
+
+    Every request runs this, so the common case is one statement built once (the user with the
+    session's kind and last use; the session row itself is not loaded). Only a session to
+    expire or to touch is loaded, at most once per ``TOUCH_EVERY``."""
+    hashed = token_hash(secret)
+    found = db.session.execute(_session_statement(), {"token_hash": hashed}).first()
+    if found is None:
+        return None
+    user, session_kind, last_seen_at = found
+    if session_kind != kind or not user.active:
         return None
     now = utcnow()
     lifetime = (timedelta(hours=policy.session_hours) if kind == SessionKind.BROWSER
                 else timedelta(days=policy.api_token_days))
-    if now - row.last_seen_at > lifetime:
-        db.session.delete(row)
+    if now - last_seen_at > lifetime:
+        db.session.delete(db.session.get(AuthSession, hashed))
         return None
-    if now - row.last_seen_at > TOUCH_EVERY:
-        row.last_seen_at = now
-    return row.user
+    if now - last_seen_at > TOUCH_EVERY:
+        db.session.get(AuthSession, hashed).last_seen_at = now
+    return user
+
+
+@functools.cache
+def _session_statement():
+    return (select(User, AuthSession.kind, AuthSession.last_seen_at)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(AuthSession.token_hash == bindparam("token_hash")))
 
 
 def change_password(policy: AuthPolicy, user: User, current: str, new: str) -> None:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import load_only, undefer
 
 from lms.auth.permissions import require
 from lms.core.errors import Forbidden
@@ -94,8 +94,8 @@ def question_statistics(actor, question, limit: int = MAX_ATTEMPTS) -> dict:
         select(Attempt).options(load_only(Attempt.id, Attempt.exam_id, Attempt.score,
                                           Attempt.ids_map, Attempt.order))
         .where(Attempt.id.in_(latest))))
-    exams = {e.id: e for e in session.scalars(select(Exam).where(
-        Exam.id.in_({a.exam_id for a in attempts})))} if attempts else {}
+    exams = {e.id: e for e in session.scalars(select(Exam).options(undefer(Exam.snapshot)).where(
+        Exam.id.in_({a.exam_id for a in attempts})))} if attempts else {}  # one query, not N
     entries = {exam_id: [e for e in exam.snapshot if e.get("question_id") == question.id]
                for exam_id, exam in exams.items()}
     slots = {e["slot"] for found in entries.values() for e in found}

@@ -20,7 +20,11 @@
      "navigation": "free" | "sequential"}  # sequential: no going back (Attempt.position)
 
 ``Exam.snapshot`` is frozen at publish: ``[{"slot", "question_id", "version_id", "payload",
-"points"}]``; later edits of the bank never reach it (security.md 15).
+"points"}]``; later edits of the bank never reach it (security.md 15). Only a regrade
+(``lms/exams/grading.py``) rewrites it; every write gives ``snapshot_rev`` a new value (publish
+sets it, an ORM change of ``snapshot`` gets one on flush), so ``lms/exams/snapshots.py`` can keep
+the parsed snapshot per process keyed by (id, snapshot_rev). The column is deferred: reading
+``exam.snapshot`` takes it from that cache, or loads it once.
 
 Paper generation (``lms/exams/variants.py``) adds optional settings keys, absent meaning the
 default: ``"generation": "fixed" | "variants" | "random_draw"``, ``"variant_count": 4``,
@@ -33,10 +37,11 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.models import utcnow
+from lms.exams import snapshots
 from lms.extensions import db, db_enum
 
 EXAM_SETTINGS_SCHEMA = 1
@@ -73,14 +78,40 @@ class Exam(db.Model):
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     #: Bank question ids chosen while in draft, with optional points: [{"question_id", "points"}].
     selection: Mapped[list] = mapped_column(JSON, default=list)
-    #: Frozen at publish; empty while in draft.
-    snapshot: Mapped[list] = mapped_column(JSON, default=list)
+    #: Frozen at publish; empty while in draft. Deferred: see the module docstring.
+    snapshot: Mapped[list] = mapped_column(JSON, default=list, deferred=True)
+    #: A new random value on every write of ``snapshot`` (0: never written); the cache key.
+    snapshot_rev: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
 
     assignments = relationship("ExamAssignment", back_populates="exam")
     #: Mã đề papers made at publish (generation "variants"), by code order of creation.
     variants = relationship("ExamVariant", order_by="ExamVariant.position", viewonly=True)
+
+
+@event.listens_for(Exam, "load")
+def _snapshot_on_load(exam: Exam, _context) -> None:
+    snapshots.attach(exam)
+
+
+@event.listens_for(Exam, "refresh")
+def _snapshot_on_refresh(exam: Exam, _context, names) -> None:
+    """An expired exam reloaded (attach the cached snapshot), or the deferred snapshot itself
+    loaded (keep it for the next request)."""
+    if names is not None and "snapshot" in names:
+        snapshots.loaded(exam)
+    else:
+        snapshots.attach(exam)
+
+
+@event.listens_for(Exam, "before_insert")
+@event.listens_for(Exam, "before_update")
+def _snapshot_rev(_mapper, _connection, exam: Exam) -> None:
+    """Any write of ``snapshot`` through the ORM (a regrade) gets a new ``snapshot_rev``, so no
+    process keeps serving the old one."""
+    if snapshots.written(exam):
+        exam.snapshot_rev = snapshots.new_rev()
 
 
 class ExamAssignment(db.Model):

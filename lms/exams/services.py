@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,6 +26,7 @@ from lms.exams import (
     hooks,
     logic,
     rules,  # noqa: F401 — registers the exam.* permission rules
+    snapshots,
     usage,
     variants,
 )
@@ -211,12 +212,15 @@ def publish(actor, exam: Exam) -> None:
                          "payload": version.payload, "points": entry["points"],
                          "section": entry.get("section", ""),
                          **({"cell": entry["cell"]} if "cell" in entry else {})})
+    rev = snapshots.new_rev()
     result = db.session.execute(
         update(Exam).where(Exam.id == exam.id, Exam.state == ExamState.DRAFT)
-        .values(state=ExamState.PUBLISHED, snapshot=snapshot, published_at=utcnow())
+        .values(state=ExamState.PUBLISHED, snapshot=snapshot, snapshot_rev=rev,
+                published_at=utcnow())
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise Conflict(_l("Bài kiểm tra đã được phát hành."))
+    snapshots.remember(exam.id, rev, json.loads(json.dumps(snapshot)))  # as it reads back
     db.session.expire(exam)
     variants.create_variants(exam)
     usage.record_usage(exam)
@@ -373,15 +377,19 @@ def _begin(pending: Attempt, exam: Exam, window: dict, now: datetime) -> Attempt
     """pending → in_progress in one conditional UPDATE that sets started_at and the deadline;
     the loser of a race gets the winner's attempt."""
     settings = exam.settings
+    values = {"state": AttemptState.IN_PROGRESS, "started_at": now,
+              "deadline": logic.deadline_for(now, settings["time_limit_s"], window["close_at"],
+                                             window["extra_time_s"]),
+              "grace_s": logic.grace_seconds(settings["late"])}
     result = db.session.execute(
         update(Attempt).where(Attempt.id == pending.id, Attempt.state == AttemptState.PENDING)
-        .values(state=AttemptState.IN_PROGRESS, started_at=now,
-                deadline=logic.deadline_for(now, settings["time_limit_s"], window["close_at"],
-                                            window["extra_time_s"]),
-                grace_s=logic.grace_seconds(settings["late"]))
-        .execution_options(synchronize_session=False))
+        .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount == 1:
+        for name, value in values.items():
+            set_committed_value(pending, name, value)   # what the UPDATE wrote: no re-read
+        return pending
     db.session.refresh(pending)
-    if result.rowcount != 1 and pending.state != AttemptState.IN_PROGRESS:
+    if pending.state != AttemptState.IN_PROGRESS:
         raise Conflict(_l("Lượt làm bài vừa được tạo ở nơi khác; hãy thử lại."))
     return pending
 
@@ -422,10 +430,19 @@ def _new_attempt(exam: Exam, assignment: ExamAssignment, user_id: int, number: i
 def own_attempt(actor, attempt_id: int) -> Attempt:
     """The actor's attempt, or 404 — someone else's attempt does not exist for them.
     One query: the attempt joined with its exam."""
-    attempt = db.session.get(Attempt, attempt_id, options=(joinedload(Attempt.exam),))
+    attempt = db.session.execute(_own_attempt_statement(),
+                                 {"attempt_id": attempt_id}).scalar_one_or_none()
     if attempt is None or attempt.user_id != actor.id:
         raise NotFound(_l("Không tìm thấy lượt làm bài."))
     return attempt
+
+
+@functools.cache
+def _own_attempt_statement():
+    """Built once: an ORM statement with its eager-load option costs more to build and key
+    than to run."""
+    return (select(Attempt).where(Attempt.id == bindparam("attempt_id"))
+            .options(joinedload(Attempt.exam)))
 
 
 def _entry(attempt: Attempt, slot: int) -> dict:
@@ -455,7 +472,8 @@ def _lock_open(attempt: Attempt) -> bool:
 
     The same statement returns the deadline and position as they are under the lock (an
     override or a "next" may have moved them since the attempt was read): no second read."""
-    row = db.session.execute(_lock_statement(), {"attempt_id": attempt.id}).first()
+    row = db.session.connection().execute(_lock_statement(),
+                                          {"attempt_id": attempt.id}).first()
     if row is None:
         return False
     set_committed_value(attempt, "deadline", row.deadline)
@@ -465,10 +483,12 @@ def _lock_open(attempt: Attempt) -> bool:
 
 @functools.cache
 def _lock_statement():
-    return (update(Attempt).where(Attempt.id == bindparam("attempt_id"),
-                                  Attempt.state == AttemptState.IN_PROGRESS)
-            .values(grace_s=Attempt.grace_s).returning(Attempt.deadline, Attempt.position)
-            .execution_options(synchronize_session=False))
+    """Core, on the table (run on the session's connection): the ORM's bulk-update path costs
+    more than the statement, and the attempt object is updated from what it returns."""
+    table = Attempt.__table__
+    return (update(table).where(table.c.id == bindparam("attempt_id"),
+                                table.c.state == AttemptState.IN_PROGRESS)
+            .values(grace_s=table.c.grace_s).returning(table.c.deadline, table.c.position))
 
 
 def _state_conflict(attempt: Attempt, message) -> Conflict:
@@ -483,9 +503,14 @@ def save_answer(actor, attempt_id: int, slot: int, response, seq: int,
     attempt = own_attempt(actor, attempt_id)
     entry = _entry(attempt, slot)
     check_response(attempt, entry, response)
+    now = now or utcnow()
+    if _plain_save(attempt):
+        stored = _save_if_open(attempt, slot, response, seq, now)
+        if stored is not None:
+            return stored
+    # Not written (closed, late, an older seq) or a mode with more rules: decide under the lock.
     if not _lock_open(attempt):
         raise _state_conflict(attempt, _l("Bài làm đã nộp; không lưu thêm được."))
-    now = now or utcnow()
     if not logic.late_decision(attempt.exam.settings["late"], attempt.deadline, now).accepted:
         raise Conflict(_l("Đã hết giờ làm bài; câu trả lời không được lưu."),
                        details={"state": attempt.state.value, "deadline": iso(attempt.deadline)},
@@ -499,6 +524,72 @@ def save_answer(actor, attempt_id: int, slot: int, response, seq: int,
         return stored
     return db.session.scalar(select(AttemptAnswer.saved_seq).where(
         AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.slot == slot))
+
+
+def _plain_save(attempt: Attempt) -> bool:
+    """Free navigation, not practice: the save's only rules are the state, the deadline and
+    the seq, which one statement can check (``_save_if_open``)."""
+    return (not attempt.practice
+            and logic.setting(attempt.exam.settings, "navigation") != "sequential")
+
+
+def _save_if_open(attempt: Attempt, slot: int, response, seq: int, now: datetime) -> int | None:
+    """The upsert in ONE statement that writes only while the attempt is in progress and
+    ``now`` within deadline + grace (``logic.late_decision``, as of the row it locks), and only
+    over an older seq. Returns the new seq, or None when nothing was written (the caller then
+    finds out why under the lock).
+
+    One statement instead of lock + upsert: on SQLite the database's single write lock is held
+    from the first write to the commit, so every statement and interpreter switch inside that
+    window serialises all saves of all students. PostgreSQL locks the attempt row (``FOR
+    UPDATE`` in the CTE), so a concurrent submit either waits for this save or, having
+    finished first, makes it write nothing — as the lock ``UPDATE`` did."""
+    cutoff = now - timedelta(seconds=logic.grace_seconds(attempt.exam.settings["late"]))
+    return db.session.connection().execute(_save_if_open_statement(db.engine.dialect.name), {
+        "attempt_id": attempt.id, "slot": slot, "response": response, "saved_seq": seq,
+        "saved_at": now, "cutoff": cutoff}).scalar()
+
+
+#: Written out per dialect (literal SQL, every value a bound parameter).
+_SAVE_IF_OPEN = {
+    "postgresql": """
+        WITH open_attempt AS (
+            SELECT attempt.id FROM attempt
+            WHERE attempt.id = :attempt_id AND attempt.state = 'in_progress'
+              AND (attempt.deadline IS NULL OR attempt.deadline >= :cutoff)
+            FOR UPDATE)
+        INSERT INTO attempt_answer (attempt_id, slot, response, saved_seq, saved_at)
+        SELECT open_attempt.id, :slot, CAST(:response AS JSON), :saved_seq, :saved_at
+        FROM open_attempt
+        ON CONFLICT (attempt_id, slot) DO UPDATE
+        SET response = excluded.response, saved_seq = excluded.saved_seq,
+            saved_at = excluded.saved_at
+        WHERE attempt_answer.saved_seq < excluded.saved_seq
+        RETURNING attempt_answer.saved_seq""",
+    # SQLite: the statement runs under the write lock; its WHERE also disambiguates the ON.
+    "sqlite": """
+        INSERT INTO attempt_answer (attempt_id, slot, response, saved_seq, saved_at)
+        SELECT :attempt_id, :slot, :response, :saved_seq, :saved_at
+        WHERE EXISTS (
+            SELECT 1 FROM attempt
+            WHERE attempt.id = :attempt_id AND attempt.state = 'in_progress'
+              AND (attempt.deadline IS NULL OR attempt.deadline >= :cutoff))
+        ON CONFLICT (attempt_id, slot) DO UPDATE
+        SET response = excluded.response, saved_seq = excluded.saved_seq,
+            saved_at = excluded.saved_at
+        WHERE attempt_answer.saved_seq < excluded.saved_seq
+        RETURNING attempt_answer.saved_seq""",
+}
+
+
+@functools.cache
+def _save_if_open_statement(dialect: str):
+    sql = _SAVE_IF_OPEN["postgresql" if dialect == "postgresql" else "sqlite"]
+    table = AttemptAnswer.__table__
+    return text(sql).bindparams(
+        bindparam("response", type_=table.c.response.type),
+        bindparam("saved_at", type_=table.c.saved_at.type),
+        bindparam("cutoff", type_=Attempt.__table__.c.deadline.type))
 
 
 def _follow_navigation(attempt: Attempt, slot: int) -> None:
@@ -523,7 +614,7 @@ def _checked_at(attempt_id: int, slot: int) -> datetime | None:
 def _upsert(attempt_id: int, slot: int, response, seq: int, now: datetime) -> int | None:
     """INSERT … ON CONFLICT DO UPDATE … WHERE stored seq < new seq (both dialects).
     Returns the new seq when it was written, None when the stored one is newer or equal."""
-    return db.session.execute(_upsert_statement(db.engine.dialect.name), {
+    return db.session.connection().execute(_upsert_statement(db.engine.dialect.name), {
         "attempt_id": attempt_id, "slot": slot, "response": response, "saved_seq": seq,
         "saved_at": now}).scalar()
 
@@ -531,21 +622,22 @@ def _upsert(attempt_id: int, slot: int, response, seq: int, now: datetime) -> in
 @functools.cache
 def _upsert_statement(dialect: str):
     """Built once per dialect: constructing it (its ``excluded`` alias above all) costs more
-    than running it."""
+    than running it. Core, on the table (run on the session's connection), like the lock."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(AttemptAnswer).values(
+    table = AttemptAnswer.__table__
+    statement = insert(table).values(
         attempt_id=bindparam("attempt_id"), slot=bindparam("slot"),
-        response=bindparam("response", type_=AttemptAnswer.response.type),
+        response=bindparam("response", type_=table.c.response.type),
         saved_seq=bindparam("saved_seq"), saved_at=bindparam("saved_at"))
     statement = statement.on_conflict_do_update(
         index_elements=["attempt_id", "slot"],
         set_={"response": statement.excluded.response, "saved_seq": statement.excluded.saved_seq,
               "saved_at": statement.excluded.saved_at},
-        where=AttemptAnswer.saved_seq < statement.excluded.saved_seq)
-    return statement.returning(AttemptAnswer.saved_seq)
+        where=table.c.saved_seq < statement.excluded.saved_seq)
+    return statement.returning(table.c.saved_seq)
 
 
 def submit(actor, attempt_id: int, now: datetime | None = None) -> Attempt:
@@ -676,9 +768,15 @@ def question_views(attempt: Attempt) -> list[dict]:
 
 
 def stored_responses(attempt_id: int) -> dict[int, object]:
-    """slot → stored response, in one query (columns, not entities)."""
-    return dict(db.session.execute(select(AttemptAnswer.slot, AttemptAnswer.response).where(
-        AttemptAnswer.attempt_id == attempt_id)).all())
+    """slot → stored response, in one query (columns, not entities; Core, built once)."""
+    return dict(db.session.execute(_stored_statement(), {"attempt_id": attempt_id}).all())
+
+
+@functools.cache
+def _stored_statement():
+    table = AttemptAnswer.__table__
+    return select(table.c.slot, table.c.response).where(
+        table.c.attempt_id == bindparam("attempt_id"))
 
 
 def saved_answers(attempt: Attempt, stored: dict | None = None) -> dict[str, dict]:

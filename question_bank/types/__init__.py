@@ -45,7 +45,7 @@ def get_type(name: Any) -> QuestionType:
 
 def type_of(payload: Any) -> QuestionType:
     """The type of a stored payload; an unknown type or schema version fails loudly."""
-    if not isinstance(payload, Mapping):
+    if type(payload) is not dict and not isinstance(payload, Mapping):  # dict: skip the ABC
         raise UnknownQuestionType("nội dung câu hỏi phải là một đối tượng JSON")
     if payload.get("schema", SCHEMA) != SCHEMA:
         raise UnknownQuestionType(f"phiên bản lược đồ không được hỗ trợ: {payload['schema']!r}")

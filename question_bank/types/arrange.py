@@ -6,6 +6,7 @@ by their text, and matching's right-hand ids are never the pair ids unless the c
 ``ids_map`` says so (attempts pass per-attempt ids; shuffling happens there).
 """
 
+import functools
 from decimal import Decimal
 
 from question_bank.html import html_to_text
@@ -27,8 +28,10 @@ from question_bank.types.base import (
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def text_order(html: str) -> str:
-    """Sort key that shows nothing of the stored order: the folded visible text."""
+    """Sort key that shows nothing of the stored order: the folded visible text. Cached: every
+    start of a test sorts the same matching and ordering items again."""
     return fold(html_to_text(html))
 
 

@@ -1,0 +1,61 @@
+"""Resolving a Bearer token (``lms.auth.services.resolve_session``, run on every API request):
+revocation is immediate, idle tokens expire and are deleted, use is recorded at most every
+few minutes."""
+
+from datetime import timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from lms.auth.models import AuthSession, SessionKind, User
+from lms.auth.services import TOUCH_EVERY, AuthPolicy, resolve_session, token_hash
+from lms.extensions import db
+from tests.conftest import api_token
+
+
+def _row(token: str) -> AuthSession | None:
+    db.session.expire_all()
+    return db.session.get(AuthSession, token_hash(token))
+
+
+def _heartbeat(client, token: str) -> int:
+    return client.get("/api/v1/heartbeat",
+                      headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def test_revoked_token_and_deactivated_user_are_refused_on_the_next_request(client, org):
+    token = api_token(client, "hsa")
+    assert _heartbeat(client, token) == 200
+    assert client.delete("/api/v1/auth/token",
+                         headers={"Authorization": f"Bearer {token}"}).status_code == 204
+    assert _heartbeat(client, token) == 401
+
+    other = api_token(client, "hsb")
+    assert _heartbeat(client, other) == 200
+    db.session.scalar(select(User).where(User.username == "hsb")).active = False
+    db.session.commit()
+    assert _heartbeat(client, other) == 401
+
+
+def test_idle_token_expires_and_use_is_recorded_every_few_minutes(client, org, app):
+    token = api_token(client, "hsa")
+    policy = AuthPolicy.from_config(app.config)
+    start = _row(token).last_seen_at
+    with time_machine.travel(start + timedelta(minutes=2), tick=False):
+        assert resolve_session(policy, token, SessionKind.API).username == "hsa"
+        db.session.commit()
+    assert _row(token).last_seen_at == start             # not touched within TOUCH_EVERY
+    touched = start + TOUCH_EVERY + timedelta(minutes=1)
+    with time_machine.travel(touched, tick=False):
+        assert resolve_session(policy, token, SessionKind.API).username == "hsa"
+        assert resolve_session(policy, token, SessionKind.BROWSER) is None   # wrong kind
+        db.session.commit()
+    assert _row(token).last_seen_at == touched
+    idle = timedelta(days=policy.api_token_days)
+    with time_machine.travel(touched + idle - timedelta(minutes=1), tick=False):
+        assert _heartbeat(client, token) == 200
+    with time_machine.travel(touched + idle + timedelta(minutes=1), tick=False):
+        assert resolve_session(policy, token, SessionKind.API) is None
+        db.session.commit()
+        assert _row(token) is None                        # an expired session is deleted
+        assert _heartbeat(client, token) == 401
