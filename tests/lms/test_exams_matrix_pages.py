@@ -73,16 +73,23 @@ def test_building_publishing_and_assigning_from_the_form(client, org, bank):
         other.get_data(as_text=True)
 
 
-def test_short_cells_are_marked_in_the_form_and_nothing_is_stored(client, org, bank):
-    login(client, "teacherx")
-    reply = _post(client, bank, {**COUNTS, (0, "ham_so", "NB"): 9, (1, "vecto", "VDC"): 1})
-    assert reply.status_code == 400
+def _short_cells_marked(reply, bank) -> str:
+    """The page of a 400 for 9 × Hàm số NB and 1 × Vectơ VDC: both short cells named with
+    what is missing, and exactly their inputs marked invalid. Returns the page text."""
     text = html.unescape(reply.get_data(as_text=True))
     assert "Phần I · Hàm số · NB: cần 9, có 5, thiếu 4" in text
     assert "Phần II · Vectơ · VDC: cần 1, có 0, thiếu 1" in text
     marked = re.findall(r'is-invalid"[^>]*name="(n-[^"]+)"', text)
     assert sorted(marked) == sorted([f"n-0-{bank['ham_so'].id}-NB",
                                      f"n-1-{bank['vecto'].id}-VDC"])
+    return text
+
+
+def test_short_cells_are_marked_in_the_form_and_nothing_is_stored(client, org, bank):
+    login(client, "teacherx")
+    reply = _post(client, bank, {**COUNTS, (0, "ham_so", "NB"): 9, (1, "vecto", "VDC"): 1})
+    assert reply.status_code == 400
+    text = _short_cells_marked(reply, bank)
     assert 'value="9"' in text                          # the teacher's input is kept
     assert db.session.scalar(select(Exam)) is None
 
@@ -246,12 +253,7 @@ def test_a_short_edit_is_marked_as_at_creation_and_changes_nothing(client, org, 
     reply = _post_edit(client, bank, exam, {**COUNTS, (0, "ham_so", "NB"): 9,
                                             (1, "vecto", "VDC"): 1})
     assert reply.status_code == 400
-    text = html.unescape(reply.get_data(as_text=True))
-    assert "Phần I · Hàm số · NB: cần 9, có 5, thiếu 4" in text
-    assert "Phần II · Vectơ · VDC: cần 1, có 0, thiếu 1" in text
-    marked = re.findall(r'is-invalid"[^>]*name="(n-[^"]+)"', text)
-    assert sorted(marked) == sorted([f"n-0-{bank['ham_so'].id}-NB",
-                                     f"n-1-{bank['vecto'].id}-VDC"])
+    _short_cells_marked(reply, bank)
     db.session.expire_all()
     exam = db.session.get(Exam, exam.id)
     assert (exam.selection, matrix_of(exam), exam.settings) == before
