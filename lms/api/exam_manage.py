@@ -11,12 +11,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
-from lms.api.exams import AssignSchema, EmptySchema, SettingsSchema, managed_exam
+from lms.api.exams import AssignSchema, EmptySchema, MatrixSchema, SettingsSchema, managed_exam
 from lms.core.models import utcnow
 from lms.exams import (
     assignments,
     logic,
     manage,
+    matrix,
     navigation,
     practice,
     pregeneration,
@@ -49,6 +50,13 @@ class SampleDrawArgs(Schema):
         min=0, max=2 ** variants.SEED_BITS - 1), metadata={
         "description": "Repeat the draw this seed gave (every reply names its seed); "
                        "omitted: a fresh draw."})
+
+
+class MatrixEditSchema(Schema):
+    matrix = fields.Nested(MatrixSchema, required=True)
+    title = fields.String(metadata={"description": "New title; omitted: unchanged."})
+    settings = fields.Nested(SettingsSchema, metadata={
+        "description": "Laid over the current settings; omitted keys unchanged."})
 
 
 class NextSchema(Schema):
@@ -118,6 +126,23 @@ def add_assignments(body, exam_id):
     made = assignments.assign(user, exam, **body)
     db.session.commit()
     return {"created": [a.id for a in made], "assignments": assignments_view(exam)}
+
+
+@blp.put("/exams/<int:exam_id>/matrix")
+@blp.arguments(MatrixEditSchema)
+@blp.response(200)
+@blp.alt_response(400, description="Ngân hàng thiếu câu cho ô nào đó (matrix_short: "
+                                   "details.cells); không có gì thay đổi")
+@blp.alt_response(409, description="Bài đã phát hành (published) hoặc chọn câu bằng tay "
+                                   "(no_matrix)")
+def put_matrix(body, exam_id):
+    """A draft's new matrix (the page's “Sửa ma trận đề”): the bank is checked again as at
+    creation and the questions are drawn anew. Returns ``{"id", "title", "questions"}``."""
+    user, exam = managed_exam(exam_id)
+    matrix.update_exam_matrix(user, exam, body.get("title", exam.title), body["matrix"],
+                              body.get("settings"))
+    db.session.commit()
+    return {"id": exam.id, "title": exam.title, "questions": len(exam.selection or [])}
 
 
 @blp.get("/exams/<int:exam_id>/sample-draw")

@@ -526,3 +526,37 @@ def test_hand_picked_papers_can_have_variants_too(client, org, bank):
     assert reply.status_code == 201, reply.get_json()
     papers = db.session.scalars(select(ExamVariant)).all()
     assert len(papers) == 3 and all(sorted(p.order) == list(range(1, 7)) for p in papers)
+
+
+def test_the_api_edits_a_draft_matrix_and_refuses_what_the_page_refuses(client, org, bank):
+    teacher = bearer(client, "teacherx")
+    body = {**_exam_body(matrix_json(rows_2025(bank)), org), "publish": False}
+    body.pop("assign")
+    exam_id = _create(client, teacher, body).get_json()["id"]
+    url = f"/api/v1/exams/{exam_id}/matrix"
+    smaller = matrix_json([row for row in rows_2025(bank) if row[0] != "Phần III"])
+    edited = client.put(url, headers=teacher, json={
+        "matrix": smaller, "title": "Kiểm tra 15 phút", "settings": {"attempts": 2}})
+    assert edited.status_code == 200, edited.get_json()
+    assert edited.get_json() == {"id": exam_id, "title": "Kiểm tra 15 phút", "questions": 8}
+    exam = db.session.get(Exam, exam_id)
+    assert exam.settings["attempts_allowed"] == 2 and len(exam.selection) == 8
+    assert [s["name"] for s in matrix.matrix_of(exam)["sections"]] == ["Phần I", "Phần II"]
+
+    short = matrix_json([("Phần I", "single_choice", bank["vecto"].id, "NB", 9)])
+    refused = client.put(url, headers=teacher, json={"matrix": short})
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["code"] == "matrix_short"
+    db.session.expire_all()
+    assert len(db.session.get(Exam, exam_id).selection) == 8          # nothing changed
+    assert client.put(url, headers=bearer(client, "teachery"),
+                      json={"matrix": smaller}).status_code == 403
+    hand_picked = _create(client, teacher, {"title": "x", "question_ids": [
+        db.session.get(Exam, exam_id).selection[0]["question_id"]]}).get_json()["id"]
+    assert client.put(f"/api/v1/exams/{hand_picked}/matrix", headers=teacher,
+                      json={"matrix": smaller}).get_json()["error"]["code"] == "no_matrix"
+    assert client.post(f"/api/v1/exams/{exam_id}/publish", headers=teacher,
+                       json={}).status_code == 200
+    published = client.put(url, headers=teacher, json={"matrix": smaller})
+    assert published.status_code == 409
+    assert published.get_json()["error"]["code"] == "published"
