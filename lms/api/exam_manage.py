@@ -59,6 +59,11 @@ class MatrixEditSchema(Schema):
         "description": "Laid over the current settings; omitted keys unchanged."})
 
 
+class MembersSchema(Schema):
+    student_ids = fields.List(fields.Integer(), required=True, metadata={
+        "description": "The group's whole new member list (duplicates ignored)."})
+
+
 class NextSchema(Schema):
     slot = fields.Integer(required=True, metadata={
         "description": "The slot the student is leaving; resending the same request is a no-op."})
@@ -170,6 +175,25 @@ def unassign(args, exam_id, assignment_id):
     user, exam = managed_exam(exam_id)
     assignment = manage.assignment_of(exam, assignment_id)
     report = assignments.unassign(user, exam, assignment, close_open=args["close_open"])
+    db.session.commit()
+    return report
+
+
+@blp.put("/exams/<int:exam_id>/assignments/<int:assignment_id>/members")
+@blp.arguments(MembersSchema)
+@blp.arguments(UnassignArgs, location="query")
+@blp.response(200)
+@blp.alt_response(409, description="Một học sinh bị bỏ ra đang làm bài (open_attempts); "
+                  "thêm ?close_open=true để thu bài của các em đó")
+def put_members(body, args, exam_id, assignment_id):
+    """Replace a group's members (same checks as making it: empty_group, unknown_students,
+    not_your_students; not a group → 400 not_a_group). Students taken out are handled as an
+    unassign is, for them only; their finished attempts are kept. Returns ``students``,
+    ``added``, ``removed``, ``closed``, ``pending_removed``."""
+    user, exam = managed_exam(exam_id)
+    assignment = manage.assignment_of(exam, assignment_id)
+    report = assignments.set_members(user, exam, assignment, body["student_ids"],
+                                     close_open=args["close_open"])
     db.session.commit()
     return report
 

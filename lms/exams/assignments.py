@@ -19,7 +19,7 @@ from lms.auth.permissions import require
 from lms.core.errors import Conflict, DomainError
 from lms.core.models import utcnow
 from lms.exams import audience, manage, services
-from lms.exams.models import Attempt, AttemptState, Exam, ExamAssignment
+from lms.exams.models import Attempt, AttemptState, Exam, ExamAssignment, ExamAssignmentMember
 from lms.extensions import db
 from lms.org.models import Membership, Role, SchoolClass, Unit
 
@@ -142,9 +142,58 @@ def _lock_for_removal(assignment: ExamAssignment) -> None:
                        .execution_options(synchronize_session=False))
 
 
-def _running(assignment: ExamAssignment) -> list[Attempt]:
-    return list(db.session.scalars(select(Attempt).where(
-        Attempt.assignment_id == assignment.id, Attempt.state == AttemptState.IN_PROGRESS)))
+def _take_back(assignment: ExamAssignment, user_ids, close_open: bool) -> dict:
+    """For the students ``user_ids`` (None: everyone) of an assignment being removed: close
+    overdue attempts (and, with ``close_open``, running ones), delete pending ones; 409
+    ``open_attempts`` while any still runs. Returns ``{"closed", "pending_removed"}``."""
+    mine = [Attempt.assignment_id == assignment.id]
+    if user_ids is not None:
+        mine.append(Attempt.user_id.in_(list(user_ids)))
+    now = utcnow()
+    closed = 0
+    for attempt in db.session.scalars(select(Attempt).where(
+            *mine, Attempt.state == AttemptState.IN_PROGRESS)):
+        if services.close_if_overdue(attempt, now) or (close_open and services.finish(attempt,
+                                                                                        now)):
+            closed += 1
+    pending = db.session.execute(delete(Attempt).where(*mine, Attempt.state == AttemptState.PENDING)
+                                 .execution_options(synchronize_session=False)).rowcount
+    running = db.session.scalar(select(func.count()).select_from(Attempt).where(
+        *mine, Attempt.state == AttemptState.IN_PROGRESS)) or 0
+    if running:
+        raise Conflict(_l("Còn %(n)d học sinh đang làm bài theo lượt giao này. Hãy đợi các em "
+                          "nộp bài (hoặc hết giờ), hoặc chọn thu bài rồi bỏ giao.", n=running),
+                       details={"open_attempts": running}, code="open_attempts")
+    return {"closed": closed, "pending_removed": pending}
+
+
+def set_members(actor, exam: Exam, assignment: ExamAssignment, student_ids,
+                close_open: bool = False) -> dict:
+    """A group's new member list (same checks as making it: ``audience.group_students``).
+    Students taken out are handled as an unassign is, for them only (``_take_back``); their
+    finished attempts are kept, detached from the group like an unassigned class's. Returns
+    ``{"assignment_id", "students", "added", "removed", "closed", "pending_removed"}``."""
+    require(actor, "exam.manage", exam)
+    if assignment.kind != "group":
+        raise DomainError(_l("Chỉ sửa được danh sách học sinh của một nhóm."), code="not_a_group")
+    ids = audience.group_students(actor, student_ids)
+    _lock_for_removal(assignment)
+    current = set(audience.members_of([assignment])[assignment.id])
+    removed, added = current - set(ids), [i for i in ids if i not in current]
+    report = {"closed": 0, "pending_removed": 0}
+    if removed:
+        report = _take_back(assignment, removed, close_open)
+        db.session.execute(update(Attempt).where(
+            Attempt.assignment_id == assignment.id, Attempt.user_id.in_(list(removed)))
+            .values(assignment_id=None).execution_options(synchronize_session=False))
+        db.session.execute(delete(ExamAssignmentMember).where(
+            ExamAssignmentMember.assignment_id == assignment.id,
+            ExamAssignmentMember.user_id.in_(list(removed))))
+    db.session.add_all(ExamAssignmentMember(assignment_id=assignment.id, user_id=user_id)
+                       for user_id in added)
+    db.session.flush()
+    return {"assignment_id": assignment.id, "students": len(ids), "added": len(added),
+            "removed": len(removed), **report}
 
 
 def unassign(actor, exam: Exam, assignment: ExamAssignment, close_open: bool = False) -> dict:
@@ -153,24 +202,11 @@ def unassign(actor, exam: Exam, assignment: ExamAssignment, close_open: bool = F
     ``open_attempts`` unless ``close_open`` finishes them now. Returns what happened."""
     require(actor, "exam.manage", exam)
     _lock_for_removal(assignment)
-    now = utcnow()
-    closed = 0
-    for attempt in _running(assignment):
-        if services.close_if_overdue(attempt, now) or (close_open and services.finish(attempt,
-                                                                                        now)):
-            closed += 1
-    pending = db.session.execute(delete(Attempt).where(
-        Attempt.assignment_id == assignment.id, Attempt.state == AttemptState.PENDING)
-        .execution_options(synchronize_session=False)).rowcount
-    running = len(_running(assignment))
-    if running:
-        raise Conflict(_l("Còn %(n)d học sinh đang làm bài theo lượt giao này. Hãy đợi các em "
-                          "nộp bài (hoặc hết giờ), hoặc chọn thu bài rồi bỏ giao.", n=running),
-                       details={"open_attempts": running}, code="open_attempts")
+    taken = _take_back(assignment, None, close_open)
     kept = db.session.scalar(select(func.count()).select_from(Attempt).where(
         Attempt.assignment_id == assignment.id)) or 0
     report = {"assignment_id": assignment.id, "kind": assignment.kind, "attempts_kept": kept,
-              "closed": closed, "pending_removed": pending}
+              **taken}
     db.session.delete(assignment)
     db.session.flush()
     db.session.expire(exam, ["assignments"])

@@ -116,7 +116,7 @@ def _group_name(exam: Exam, name: str | None) -> str:
     return name
 
 
-def _group_students(actor, student_ids) -> list[int]:
+def group_students(actor, student_ids) -> list[int]:
     """The distinct ids, in order, once every one is a student the actor reaches: none → 400
     ``empty_group``; not a student → 400 ``unknown_students``; not the actor's → 403
     ``not_your_students``; each message names the ids."""
@@ -147,7 +147,7 @@ def assign_to_group(actor, exam: Exam, name: str, student_ids) -> ExamAssignment
     (``exam.assign_to_student`` for each); duplicates ignored, names unique per exam."""
     require(actor, "exam.manage", exam)
     name = _group_name(exam, name)
-    ids = _group_students(actor, student_ids)
+    ids = group_students(actor, student_ids)
     assignment = ExamAssignment(exam_id=exam.id, name=name, overrides={})
     db.session.add(assignment)
     db.session.flush()

@@ -173,6 +173,28 @@ def add_group(exam_id: int):
     return redirect(url_for("exams_teacher.edit", exam_id=exam.id) + "#assign")
 
 
+@bp.post("/<int:exam_id>/assignments/<int:assignment_id>/members")
+@login_required
+def group_members(exam_id: int, assignment_id: int):
+    """A group's new member list (students taken out are handled as an unassign is)."""
+    exam = _exam(exam_id)
+    assignment = manage.assignment_of(exam, assignment_id)
+    try:
+        student_ids = [int(i) for i in request.form.getlist("student_id")]
+    except ValueError:
+        abort(400)
+    try:
+        report = assignments.set_members(g.user, exam, assignment, student_ids)
+    except DomainError as error:
+        flash_or_raise(error)
+    else:
+        db.session.commit()
+        flash(_("Đã lưu nhóm “%(name)s”: %(n)d học sinh (thêm %(added)d, bỏ %(removed)d).",
+                name=assignment.name, n=report["students"], added=report["added"],
+                removed=report["removed"]), "success")
+    return redirect(url_for("exams_teacher.edit", exam_id=exam.id) + "#assign")
+
+
 @bp.post("/<int:exam_id>/assignments/<int:assignment_id>/remove")
 @login_required
 def unassign(exam_id: int, assignment_id: int):

@@ -203,6 +203,20 @@ def test_a_group_is_picked_assigned_and_unassigned_on_a_phone(app, db, org, in_p
         ExamAssignmentMember.assignment_id == group.id)).all()
     assert members == [org.student_b.id]
 
+    # edit the group: add Nguyễn Văn Á through the filter of the row's own picker
+    group_row.get_by_text("Sửa danh sách học sinh của nhóm").click()
+    editor = group_row.locator("form[data-group-picker]")
+    editor.locator("[data-group-filter]").fill("nguyen van a")
+    expect(editor.locator("[data-group-student]:visible")).to_have_count(1)
+    editor.locator("[data-group-student]:visible input").check()
+    expect(editor.locator("[data-group-count]")).to_have_text("Đã chọn 2 học sinh")
+    assert _fits(page)
+    screenshot(page, "exam-group-edit-phone")
+    editor.get_by_role("button", name="Lưu danh sách").click()
+    expect(page.get_by_text("thêm 1, bỏ 0")).to_be_visible()
+    group_row = page.get_by_test_id("assignment-row").filter(has_text="Nhóm thi lại")
+    expect(group_row).to_contain_text("2 học sinh")
+
     page.once("dialog", lambda dialog: dialog.accept())
     group_row.get_by_role("button", name="Bỏ giao").click()
     expect(page.get_by_test_id("assignment-row")).to_have_count(1)

@@ -263,6 +263,78 @@ def test_an_overdue_attempt_does_not_block_unassigning(client, org):
     assert db.session.get(Attempt, attempt.id).finished_at == T0 + timedelta(minutes=1)
 
 
+# ---------------------------------------------------------------- editing a group's members
+
+
+def _members(group_id: int) -> list[int]:
+    return sorted(db.session.scalars(select(ExamAssignmentMember.user_id).where(
+        ExamAssignmentMember.assignment_id == group_id)))
+
+
+def test_a_groups_members_are_replaced_and_a_student_taken_out_keeps_their_paper(client, org):
+    exam, group = _group_exam(org, [org.student_a.id], settings={**SETTINGS, "attempts": 2})
+    url = f"/api/v1/exams/{exam.id}/assignments/{group.id}/members"
+    teacher = bearer(client, "teacherx")
+    attempt_id = _start(client, exam.id, "hsa").get_json()["attempt_id"]
+    added = client.put(url, headers=teacher, json={"student_ids": [org.student_a.id,
+                                                                  org.student_b.id]})
+    assert added.get_json() == {"assignment_id": group.id, "students": 2, "added": 1,
+                                "removed": 0, "closed": 0, "pending_removed": 0}
+    assert _start(client, exam.id, "hsb").status_code == 200            # hsb is in now
+    # taking out hsa while her paper runs: refused, nothing changed
+    refused = client.put(url, headers=teacher, json={"student_ids": [org.student_b.id]})
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (409, "open_attempts")
+    db.session.expire_all()
+    assert _members(group.id) == sorted([org.student_a.id, org.student_b.id])
+    assert client.post(f"/api/v1/attempts/{attempt_id}/submit", json={},
+                       headers=bearer(client, "hsa")).status_code == 200
+    out = client.put(url, headers=teacher, json={"student_ids": [org.student_b.id]})
+    assert out.status_code == 200 and out.get_json()["removed"] == 1
+    db.session.expire_all()
+    assert _members(group.id) == [org.student_b.id]
+    kept = db.session.get(Attempt, attempt_id)
+    assert kept.state == AttemptState.FINISHED and kept.assignment_id is None
+    assert _start(client, exam.id, "hsa").status_code == 404            # no longer given it
+    results = client.get(f"/api/v1/exams/{exam.id}/results", headers=teacher).get_json()
+    assert attempt_id in [a["attempt_id"] for a in results["attempts"]]
+
+
+def test_member_edits_follow_the_rules_of_making_a_group(client, org):
+    exam, group = _group_exam(org, [org.student_a.id])
+    url = f"/api/v1/exams/{exam.id}/assignments/{group.id}/members"
+    teacher = bearer(client, "teacherx")
+
+    def put(ids, headers=teacher):
+        reply = client.put(url, headers=headers, json={"student_ids": ids})
+        return reply.status_code, (reply.get_json().get("error") or {}).get("code")
+
+    assert put([]) == (400, "empty_group")
+    assert put([999999]) == (400, "unknown_students")
+    assert put([org.student_y.id]) == (403, "not_your_students")
+    assert put([org.student_b.id], bearer(client, "teachery"))[0] == 403
+    class_row = published_exam(org).assignments[0]
+    db.session.commit()
+    not_group = client.put(f"/api/v1/exams/{class_row.exam_id}/assignments/{class_row.id}"
+                           "/members", headers=teacher, json={"student_ids": [org.student_a.id]})
+    assert not_group.get_json()["error"]["code"] == "not_a_group"
+    db.session.expire_all()
+    assert _members(group.id) == [org.student_a.id]                    # nothing changed
+
+
+def test_the_teacher_edits_a_group_on_the_page(client, org):
+    exam, group = _group_exam(org, [org.student_a.id])
+    login(client, "teacherx")
+    page = client.get(f"/teacher/exams/{exam.id}").get_data(as_text=True)
+    assert f'data-testid="edit-members-{group.id}"' in page
+    assert f'id="gm{group.id}-{org.class_x.id}-{org.student_a.id}" checked' in page
+    reply = client.post(f"/teacher/exams/{exam.id}/assignments/{group.id}/members", data={
+        "csrf_token": csrf_token_from(page), "student_id": [str(org.student_b.id)]},
+        follow_redirects=True)
+    assert "thêm 1, bỏ 1" in reply.get_data(as_text=True)
+    db.session.expire_all()
+    assert _members(group.id) == [org.student_b.id]
+
+
 # ---------------------------------------------------------------- other teachers, students
 
 
