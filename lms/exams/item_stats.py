@@ -16,7 +16,7 @@ from sqlalchemy.orm import load_only, undefer
 from lms.auth.permissions import require
 from lms.core.errors import Forbidden
 from lms.exams import logic, reports, services
-from lms.exams.grading import needs_manual
+from lms.exams.grading import ungraded_parts
 from lms.exams.models import (
     Attempt,
     AttemptAnswer,
@@ -112,9 +112,10 @@ def question_statistics(actor, question, limit: int = MAX_ATTEMPTS) -> dict:
             slot, points = entry["slot"], Decimal(entry["points"])
             response = stored[attempt.id].get(slot)
             answered += response is not None
-            earned = _earned(attempt, entry, response, manual[attempt.id].get(slot))
+            grade = manual[attempt.id].get(slot)
+            earned = _earned(attempt, entry, response, grade)
             if earned is None:
-                ungraded += needs_manual(entry["payload"])
+                ungraded += ungraded_parts(entry, grade) > 0
                 continue
             group.add(earned / points, (attempt.score or ZERO) - earned)
     ordered = sorted(groups.values(), key=lambda g: (
@@ -143,18 +144,22 @@ def _answers(latest, slots: set[int]) -> tuple[dict, dict]:
             select(AttemptAnswer.attempt_id, AttemptAnswer.slot, AttemptAnswer.response)
             .where(AttemptAnswer.attempt_id.in_(latest), AttemptAnswer.slot.in_(slots))):
         stored[attempt_id][slot] = response
-    for attempt_id, slot, points in db.session.execute(
-            select(ManualGrade.attempt_id, ManualGrade.slot, ManualGrade.points)
-            .where(ManualGrade.attempt_id.in_(latest), ManualGrade.slot.in_(slots))):
-        manual[attempt_id][slot] = points
+    for grade in db.session.scalars(select(ManualGrade).where(
+            ManualGrade.attempt_id.in_(latest), ManualGrade.slot.in_(slots))):
+        manual[grade.attempt_id][grade.slot] = grade
     return stored, manual
 
 
-def _earned(attempt: Attempt, entry: dict, response, manual: Decimal | None) -> Decimal | None:
+def _earned(attempt: Attempt, entry: dict, response, grade: ManualGrade | None
+            ) -> Decimal | None:
     """Points earned on the slot, as the attempt's score counts them; None when the slot has
-    no score yet (an essay waiting for its grade) or never has one (a description)."""
+    no score yet (an essay, or an essay child of a mixed group, waiting for its grade) or
+    never has one (a description)."""
+    if ungraded_parts(entry, grade):
+        return None
     slot = entry["slot"]
     fraction = services.slot_fractions(attempt, [entry], {slot: response})[slot]
+    manual = grade.points if grade is not None else None
     if fraction is not None:    # a mixed stimulus adds its essay children's grades
         return logic.slot_points(fraction, Decimal(entry["points"])) + (manual or ZERO)
     return manual

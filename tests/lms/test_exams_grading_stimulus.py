@@ -193,3 +193,27 @@ def test_a_regrade_of_an_objective_child_keeps_the_essay_grades(client, org):
     assert reply.status_code == 200, reply.get_json()
     assert reply.get_json()["attempts"][0]["new_score"] == "3.2500"
     assert _fresh(attempt_id).score == Decimal("3.25")
+
+
+def test_bank_statistics_wait_for_every_essay_child_of_a_mixed_group(client, org):
+    """A mixed group's observation counts only once all its essay children are graded, with
+    their points in it — as the attempt's score counts them."""
+    from lms.exams import item_stats
+    from question_bank.models import Question
+
+    exam = stimulus_exam(org)
+    attempt_id = sit(client, "hsa", exam, "b", ["b", "Bài văn một", True, "Cảm nghĩ"])
+    group = db.session.get(Question, exam.snapshot[1]["question_id"])
+    teacher = bearer(client, "teacherx")
+
+    def stats():
+        db.session.expire_all()
+        found = item_stats.question_statistics(org.teacher_x, group)
+        return found["ungraded"], found["observations"], found["facility"]
+
+    assert stats() == (1, 0, None)                         # both essays wait
+    assert _put(client, teacher, attempt_id, {"child": 1, "points": "1"}).status_code == 200
+    assert stats() == (1, 0, None)                         # one still waits
+    assert _put(client, teacher, attempt_id, {"child": 3, "points": "0.5"}).status_code == 200
+    # choice 1 + true/false 1 + essays 1 + 0.5 = 3.5 of 4
+    assert stats() == (0, 1, "0.8750")
