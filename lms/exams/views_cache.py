@@ -13,6 +13,10 @@ is built directly for each attempt, as before. So the cached path gives exactly 
 ``student_view(payload, ids_map)`` gives (tests/lms/test_exams_views_cache.py compares both for
 every type).
 
+Parts of a view that hold no id (texts, media, a numeric gap's settings) are shared between
+attempts, so views are read-only: the top-level dict is each attempt's own (``question_views``
+replaces its ``options`` with the attempt's order), nothing below it may be changed in place.
+
 Templates are kept per (exam id, ``snapshot_rev``) — the key of ``snapshots`` — and used only
 when the exam's snapshot is the cached list of that key (a request that edited its snapshot
 copies it first, so it never meets a template of the old one).
@@ -48,27 +52,48 @@ def _ids_map(keys: list, tokens: list[str]) -> dict:
     return ids
 
 
-def fill(node, ids: dict):
-    """A copy of ``node`` with every placeholder replaced by ``ids[placeholder]``."""
+def fill(node, ids: dict, marked: set[int] | None = None):
+    """A copy of ``node`` with every placeholder replaced by ``ids[placeholder]``. With
+    ``marked`` (the ids of the lists and dicts that hold a placeholder somewhere), a list or
+    dict outside it is shared rather than copied."""
     kind = type(node)
     if kind is str:
         if _MARK not in node:
             return node
         found = ids.get(node)
         return found if found is not None else _PLACEHOLDER.sub(lambda m: ids[m[0]], node)
+    if marked is not None and id(node) not in marked:
+        return node
     if kind is dict:
-        return {(fill(k, ids) if type(k) is str and _MARK in k else k): fill(v, ids)
+        return {(fill(k, ids) if type(k) is str and _MARK in k else k): fill(v, ids, marked)
                 for k, v in node.items()}
     if kind is list:
-        return [fill(item, ids) for item in node]
+        return [fill(item, ids, marked) for item in node]
     return node
+
+
+def _marked(node, found: set[int]) -> bool:
+    """Whether ``node`` holds a placeholder; adds the ids of the containers that do."""
+    kind = type(node)
+    if kind is str:
+        return _MARK in node
+    if kind is dict:
+        inside = [_marked(k, found) | _marked(v, found) for k, v in node.items()]
+    elif kind is list:
+        inside = [_marked(item, found) for item in node]
+    else:
+        return False
+    if any(inside):
+        found.add(id(node))
+        return True
+    return False
 
 
 class Template:
     """One slot's view with placeholder ids, or ``view is None`` when the view's shape depends
     on the ids."""
 
-    __slots__ = ("keys", "placeholders", "view")
+    __slots__ = ("keys", "marked", "placeholders", "view")
 
     def __init__(self, payload: dict):
         self.keys = _keys(payload)
@@ -79,6 +104,9 @@ class Template:
         swapped = fill(view, dict(zip(self.placeholders, backwards, strict=True)))
         same = swapped == student_view(payload, _ids_map(self.keys, backwards))
         self.view = view if same else None
+        self.marked: set[int] = set()
+        _marked(view, self.marked)
+        self.marked.add(id(view))           # the top level is always a fresh dict
 
     def render(self, payload: dict, ids_map: dict | None) -> dict:
         """The student's view with this attempt's ids (the direct build when the attempt's
@@ -91,7 +119,8 @@ class Template:
                                                         strict=True)}
         except (KeyError, TypeError):   # an id missing: the direct build shows the stored key
             return student_view(payload, ids_map)
-        return fill(self.view, ids)     # ids the view does not use change nothing
+        # ids the view does not use change nothing; parts without ids are shared (read-only)
+        return fill(self.view, ids, self.marked)
 
 
 def templates(exam) -> dict[int, Template] | None:
