@@ -15,9 +15,11 @@ left every class drops out). Who may put a student in a group is ``exam.assign_t
 checked when the group is made.
 """
 
+import functools
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import String, and_, bindparam, cast, literal, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from lms.auth.models import User
 from lms.auth.permissions import can, require
@@ -30,29 +32,29 @@ MAX_GROUP = 500
 MAX_GROUP_NAME = 120
 
 
-def _ancestor_ids(path: str) -> list[int]:
-    return [int(part) for part in path.strip("/").split("/") if part]
-
-
-def _student_scope(user) -> tuple[set[int], set[int]]:
-    """(the student's class ids, the ids of every unit above those classes' schools)."""
-    classes = [m.school_class for m in user.memberships
-               if m.role == Role.STUDENT and m.school_class is not None]
-    units = {unit_id for c in classes if c.school is not None
-             for unit_id in _ancestor_ids(c.school.path)}
-    return {c.id for c in classes}, units
+def _condition(user_id):
+    """``reaches`` for ``user_id`` (a value or a bind parameter)."""
+    classes = select(Membership.class_id).where(
+        Membership.user_id == user_id, Membership.role == Role.STUDENT,
+        Membership.class_id.is_not(None))
+    school = aliased(Unit)
+    above = select(Membership.id).join(SchoolClass, SchoolClass.id == Membership.class_id) \
+        .join(school, school.id == SchoolClass.school_id).where(
+            Membership.user_id == user_id, Membership.role == Role.STUDENT,
+            school.path.contains(literal("/") + cast(ExamAssignment.unit_id, String) + "/"))
+    groups = select(ExamAssignmentMember.assignment_id).where(
+        ExamAssignmentMember.user_id == user_id)
+    return or_(ExamAssignment.class_id.in_(classes),
+               and_(ExamAssignment.unit_id.is_not(None), above.exists()),
+               and_(ExamAssignment.id.in_(groups), classes.exists()))
 
 
 def reaches(user):
-    """SQL condition: an assignment that reaches this student (their class, a unit above it,
-    a group they are in), or None when none can."""
-    class_ids, unit_ids = _student_scope(user)
-    if not class_ids:
-        return None
-    groups = select(ExamAssignmentMember.assignment_id).where(
-        ExamAssignmentMember.user_id == user.id)
-    return or_(ExamAssignment.class_id.in_(class_ids), ExamAssignment.unit_id.in_(unit_ids),
-               ExamAssignment.id.in_(groups))
+    """SQL condition: an assignment that reaches this student — their class, a unit above
+    their class's school (the unit's id is in the school's materialised path), a group they
+    are in while they are in a class (a student who left every class is reached by none).
+    All in subqueries: nothing of the student's is loaded first."""
+    return _condition(user.id)
 
 
 def _rank(assignment: ExamAssignment) -> int:
@@ -73,12 +75,17 @@ def preference_order() -> tuple:
 
 def assignment_for(user, exam: Exam) -> ExamAssignment | None:
     """The assignment a student's attempt at ``exam`` belongs to (None: not theirs)."""
-    condition = reaches(user)
-    if condition is None:
-        return None
-    found = db.session.scalars(select(ExamAssignment).where(
-        ExamAssignment.exam_id == exam.id, condition)).all()
-    return preferred(found)[0] if found else None
+    return db.session.scalars(_assignment_statement(),
+                              {"exam_id": exam.id, "user_id": user.id}).first()
+
+
+@functools.cache
+def _assignment_statement():
+    """``assignment_for`` in one statement, built once (building it cost more than running
+    it: issue 4 §6 S2)."""
+    return select(ExamAssignment).where(
+        ExamAssignment.exam_id == bindparam("exam_id"), _condition(bindparam("user_id"))) \
+        .order_by(*preference_order()).limit(1)
 
 
 def assign_to_unit(actor, exam: Exam, unit: Unit, overrides: dict | None = None

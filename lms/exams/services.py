@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, case, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.permissions import can, require
@@ -29,6 +29,7 @@ from lms.exams import (
     snapshots,
     usage,
     variants,
+    views_cache,
 )
 from lms.exams.models import (
     EXAM_SETTINGS_SCHEMA,
@@ -319,6 +320,25 @@ def _open_attempt(exam_id: int, user_id: int) -> Attempt | None:
         Attempt.state.in_(OPEN_STATES)))
 
 
+def _attempts_so_far(exam_id: int, user_id: int) -> tuple[Attempt | None, int]:
+    """(the open attempt or None, how many attempts the student has at the exam) in one
+    statement: the open one sorts first and the window count sees every row."""
+    row = db.session.execute(_attempts_statement(),
+                             {"exam_id": exam_id, "user_id": user_id}).first()
+    if row is None:
+        return None, 0
+    attempt, used = row
+    return (attempt if attempt.state in OPEN_STATES else None), used
+
+
+@functools.cache
+def _attempts_statement():
+    return select(Attempt, func.count().over()).where(
+        Attempt.exam_id == bindparam("exam_id"), Attempt.user_id == bindparam("user_id")) \
+        .order_by(case((Attempt.state.in_(OPEN_STATES), 0), else_=1), Attempt.id.desc()) \
+        .limit(1)
+
+
 def _running(attempt: Attempt | None, now: datetime) -> bool:
     return (attempt is not None and attempt.state == AttemptState.IN_PROGRESS
             and logic.late_decision(attempt.exam.settings["late"], attempt.deadline,
@@ -338,7 +358,7 @@ def start_attempt(actor, exam: Exam, now: datetime | None = None,
     assignment = _assignment_for(actor, exam)
     if assignment is None:
         raise NotFound(_l("Không tìm thấy bài kiểm tra."))
-    current = _open_attempt(exam.id, actor.id)
+    current, used = _attempts_so_far(exam.id, actor.id)
     if _running(current, now):
         return current
     window = _window(exam, assignment, actor.id)
@@ -355,22 +375,34 @@ def start_attempt(actor, exam: Exam, now: datetime | None = None,
             raise Conflict(_l("Bạn đã dùng hết %(n)s lượt làm bài.", n=window["attempts"]),
                            code="no_attempts_left")
         return _begin(current, exam, window, now)
-    used = db.session.scalar(select(func.count()).select_from(Attempt).where(
-        Attempt.exam_id == exam.id, Attempt.user_id == actor.id)) or 0
     if window["attempts"] and used >= window["attempts"]:
         raise Conflict(_l("Bạn đã dùng hết %(n)s lượt làm bài.", n=window["attempts"]),
                        code="no_attempts_left")
     attempt = _new_attempt(exam, assignment, actor.id, used + 1, now, window)
     try:
         with db.session.begin_nested():
-            db.session.add(attempt)
+            _insert(attempt, exam)
     except IntegrityError:
         current = _open_attempt(exam.id, actor.id)
         if current is None:
             raise Conflict(_l("Lượt làm bài vừa được tạo ở nơi khác; hãy thử lại.")) from None
         return current if current.state == AttemptState.IN_PROGRESS else \
             _begin(current, exam, window, now)
+    set_committed_value(attempt, "answers", [])   # a new attempt has none: no query for them
     return attempt
+
+
+def _insert(attempt: Attempt, exam: Exam) -> None:
+    """INSERT the new attempt in one Core statement (no unit-of-work flush) and put it in the
+    session as the persistent row it now is: every column was given, so nothing is expired
+    and nothing is read back."""
+    values = {column.key: attempt.__dict__[column.key] for column in _ATTEMPT.columns
+              if column.key in attempt.__dict__}
+    attempt.id = db.session.execute(insert(_ATTEMPT).values(values)
+                                    .returning(_ATTEMPT.c.id)).scalar_one()
+    make_transient_to_detached(attempt)
+    db.session.add(attempt)
+    set_committed_value(attempt, "exam", exam)
 
 
 def _begin(pending: Attempt, exam: Exam, window: dict, now: datetime) -> Attempt:
@@ -392,6 +424,9 @@ def _begin(pending: Attempt, exam: Exam, window: dict, now: datetime) -> Attempt
     if pending.state != AttemptState.IN_PROGRESS:
         raise Conflict(_l("Lượt làm bài vừa được tạo ở nơi khác; hãy thử lại."))
     return pending
+
+
+_ATTEMPT = Attempt.__table__
 
 
 def _extra(window: dict) -> timedelta:
@@ -424,7 +459,8 @@ def _new_attempt(exam: Exam, assignment: ExamAssignment, user_id: int, number: i
                                                window["extra_time_s"]),
                    grace_s=logic.grace_seconds(late), order=plan.order, ids_map=ids_map,
                    option_order=option_order, variant_code=plan.variant_code,
-                   practice=logic.setting(settings, "mode") == "practice")
+                   practice=logic.setting(settings, "mode") == "practice", finished_at=None,
+                   score=None, grade=None, counted=True, position=0)
 
 
 def own_attempt(actor, attempt_id: int) -> Attempt:
@@ -755,10 +791,13 @@ def iso(moment: datetime | None) -> str | None:
 def question_views(attempt: Attempt) -> list[dict]:
     """The questions in this attempt's order and ids: never a key, fraction or feedback."""
     by_slot = {e["slot"]: e for e in attempt.exam.snapshot}
+    made = views_cache.templates(attempt.exam)   # built once per snapshot (views_cache)
     views = []
     for slot in attempt.order:
         entry, key = by_slot[slot], str(slot)
-        view = student_view(entry["payload"], attempt.ids_map.get(key))
+        ids = attempt.ids_map.get(key)
+        view = (made[slot].render(entry["payload"], ids) if made is not None
+                else student_view(entry["payload"], ids))
         if key in attempt.option_order:
             place = {oid: i for i, oid in enumerate(attempt.option_order[key])}
             view["options"] = sorted(view["options"], key=lambda o: place[o["id"]])
@@ -785,15 +824,20 @@ def saved_answers(attempt: Attempt, stored: dict | None = None) -> dict[str, dic
 
 
 def start_payload(attempt: Attempt, now: datetime | None = None) -> dict:
+    """The start response; the saved answers come from ``attempt.answers`` when it is loaded
+    (``start_attempt`` sets it empty for a new attempt), else from one query."""
     settings = attempt.exam.settings
+    loaded = attempt.__dict__.get("answers")
+    stored = None if loaded is None else {a.slot: a.response for a in loaded}
     body = {"attempt_id": attempt.id, "state": attempt.state.value,
             "deadline": iso(attempt.deadline), "server_time": iso(now or utcnow()),
             "mode": "practice" if attempt.practice else "test",
             "navigation": logic.setting(settings, "navigation"), "position": attempt.position,
-            "questions": question_views(attempt), "answers": saved_answers(attempt),
+            "questions": question_views(attempt), "answers": saved_answers(attempt, stored),
             "variant_code": attempt.variant_code}
     if attempt.practice:
-        body["checked"] = checked_reviews(attempt)
+        body["checked"] = checked_reviews(attempt) if loaded is None or any(
+            a.checked_at is not None for a in loaded) else {}
     return body
 
 

@@ -63,8 +63,6 @@ def assigned_exams(user, now: datetime) -> list[ExamRow]:
     first (``WINDOW_ORDER``), newest first within each, with their window, attempts used and
     the open/last attempt — in two queries."""
     reaching = audience.reaches(user)
-    if reaching is None:
-        return []
     pairs = db.session.execute(
         select(ExamAssignment, Exam).join(Exam, Exam.id == ExamAssignment.exam_id)
         .where(reaching, Exam.state == ExamState.PUBLISHED)

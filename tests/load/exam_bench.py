@@ -33,7 +33,9 @@ After every scenario that writes answers the database is compared with what the 
 acknowledged: for each acknowledged (attempt, slot) the row must exist (none lost), be unique
 (none duplicated) and hold the highest acknowledged seq with the response sent with it (none
 reordered). ``--compare-rev REV`` serves REV's code (``git archive``) on the same database for
-the S1 capacity and S3 scenarios, so before/after figures come from one run.
+the S2 (a second crowd of ``--start-students`` students, right after HocLieu's), S1 capacity and
+S3 scenarios, so before/after figures come from one run. ``--only s2`` seeds only the S2
+crowd(s) and stops after S2 (a start-only run).
 
 The load generator is asyncio with a raw HTTP/1.1 keep-alive client (one process by default,
 ``--client-procs`` for more), so it is not limited by Python threads; its scheduling lag is
@@ -573,12 +575,17 @@ def bench_database(database: str, url: str | None, workdir: Path, o) -> dict:
     comparison is measured back to back under the same machine load."""
     env = instance_env(workdir / database, url)
     url = env["HOCLIEU_DATABASE_URL"]
-    needed = max(o.students, o.start_students, o.s5_students, o.submits + o.burst)
+    only_start = o.only == "s2"
+    needed = (o.start_students if only_start
+              else max(o.students, o.start_students, o.s5_students, o.submits + o.burst))
+    # --compare-rev in S2 needs a crowd of its own (one attempt per student)
+    extra = o.start_students if o.compare_rev else 0
     print(f"[{database}] seeding {needed} students and a 40-question exam…", flush=True)
     started = time.perf_counter()
-    seed = seed_instance(env, workdir / database, needed + WARM_STUDENTS)
+    seed = seed_instance(env, workdir / database, needed + extra + WARM_STUDENTS)
     print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
-    students, warm = seed["students"][:needed], seed["students"][needed:]
+    students, warm = seed["students"][:needed], seed["students"][needed + extra:]
+    old_crowd = seed["students"][needed:needed + extra]
     tokens = {uid: token for uid, token in students}
     rows, checks = [], {}
     closed = {"concurrency": o.concurrency, "warmup": o.warmup}
@@ -630,6 +637,18 @@ def bench_database(database: str, url: str | None, workdir: Path, o) -> dict:
               s2["not_exactly_one"] == 0 and s2["students_served"] == o.start_students)
         check(checks, f"{database}: S2 drain <= 4x baseline",
               (s2["drain_ratio_to_baseline"] or 1e9) <= 4)
+        if old:
+            res = run_clients(o, "starts", old_crowd, port=old.port, path=start_path)
+            rows.append(summary(f"S2 start @{o.compare_rev}", res,
+                                **verify_starts(url, seed["exam_id"], res["attempts"]),
+                                drain_ratio_to_baseline=round(
+                                    max(res["latencies"]) / max(min_start["max_ms"] / 1000,
+                                                                1e-9), 2)
+                                if res["latencies"] else None))
+        if only_start:
+            for row in rows:
+                row["database"] = database
+            return {"rows": rows, "checks": checks}
         rest = [(uid, token) for uid, token in students[o.start_students:needed]]
         if rest:
             print(f"  starting {len(rest)} more attempts (not measured)…", flush=True)
@@ -742,7 +761,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--client-procs", type=int, default=1, help="load generator processes")
     parser.add_argument("--compare-rev", default=None,
-                        help="also serve this git revision (S1 capacity, S3) on the same data")
+                        help="also serve this git revision (S2, S1 capacity, S3) on the same "
+                             "data")
+    parser.add_argument("--only", choices=["s2"], default=None,
+                        help="run only this scenario (s2: the synchronised start) and stop")
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
     options = parser.parse_args(argv)
