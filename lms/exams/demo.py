@@ -258,7 +258,7 @@ def load_demo_results(teacher, school_class, seed: int = 2025) -> int:
         teacher, "Kiểm tra 15 phút: Hàm số bậc hai, hệ thức lượng", chosen,
         settings={"time_limit_minutes": 15, "opens_at": (now - timedelta(days=10)).isoformat(),
                   "closes_at": (now - timedelta(days=3)).isoformat(), "attempts": 1,
-                  "review": "after_close"})
+                  "review": "after_close", "shuffle_options": True})
     services.publish(teacher, exam)
     services.assign_to_class(teacher, exam, school_class)
     students = db.session.scalars(select(User).join(Membership).where(
