@@ -10,7 +10,13 @@ from lms.config import INSTANCE
 from lms.demo import NAMED_ACCOUNTS, PASSWORD
 
 
+def _stop(signum, frame) -> None:
+    """SIGTERM (a service manager's stop, ``kill``) ends the pair like Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop)
     port = os.environ.get("PORT", "5000")
     bindir = os.path.dirname(sys.executable)
     celery = [os.path.join(bindir, "celery"), "-A", "wsgi.celery_app", "worker", "--beat",
