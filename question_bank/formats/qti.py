@@ -1,10 +1,13 @@
-"""QTI 2.1 import: single ``assessmentItem`` files and content packages (a zip whose
-``imsmanifest.xml`` lists resources of type ``imsqti_item_xmlv2p1``).
+"""QTI 2.1/2.2/3.0 import: single ``assessmentItem`` (``qti-assessment-item``) files and
+content packages (a zip whose ``imsmanifest.xml`` lists resources of type
+``imsqti_item_xmlv2p1``, ``…v2p2`` or ``…v3p0``).
 
 Packages go through ``media.archive.inspect_zip`` (zip slip, bombs, symlinks, nested archives
 refused before anything is read) and every XML file through defusedxml with entities and
 external references forbidden (security.md 21–23). Interactions map onto our types as
 docs/import-formats.md describes; anything else is an error located by the item's file name.
+Nothing is dropped silently: what an item loses (a conditional feedback, a missing picture,
+a passage) is a warning naming it, and an interaction we cannot place refuses the item.
 """
 
 from __future__ import annotations
@@ -27,20 +30,24 @@ from question_bank.text import fold, nfc
 
 from . import payloads
 from .markup import clean_html, decimal_string, html_to_text, parse_decimal
+from .qti3 import from_qti3, is_qti3
+from .qti_math import convert_math
+from .qti_media import Files, attach_media, rebase_media, resolve_objects
 from .qti_xhtml import from_qti, inner_html, strip_namespaces
-from .result import Attachment, ImportResult, ParsedQuestion, Problem
+from .result import ImportResult, ParsedQuestion, Problem
 
 #: Bounds for an uploaded QTI package (a question file, not a course).
 QTI_LIMITS = ArchiveLimits(max_entries=5000, max_total_size=200 * 1024**2,
                            max_entry_size=50 * 1024**2)
 MANIFEST = "imsmanifest.xml"
-ITEM_RESOURCE = re.compile(r"^imsqti_item_xmlv2p[12]")
-PLUGINFILE = "@@PLUGINFILE@@/"
+ITEM_RESOURCE = re.compile(r"^imsqti_item_xmlv(?:2p[12]|3p0)")
 BLOCK = ("choiceInteraction", "matchInteraction", "associateInteraction", "orderInteraction",
          "extendedTextInteraction")
 INLINE = ("textEntryInteraction", "inlineChoiceInteraction")
 TRUE_WORDS = {"dung": True, "true": True, "sai": False, "false": False}
 NUMERIC_BASES = ("float", "integer")
+#: Body blocks shown only under a condition, or only to a scorer.
+HIDING_BLOCKS = ("rubricBlock", "feedbackBlock", "templateBlock")
 BLANK = "_____"
 
 
@@ -160,52 +167,65 @@ def _read_item(data: bytes, location: str, package: _Package | None,
     if problem:
         result.errors.append(problem)
         return
+    if is_qti3(root):
+        from_qti3(root)
     if root.tag != "assessmentItem":
         result.errors.append(Problem(location, f"Phần tử gốc là <{root.tag}>, cần "
-                                     "<assessmentItem> (QTI 2.1).", None, "notqti"))
+                                     "<assessmentItem> (QTI 2.1/2.2) hoặc <qti-assessment-item> "
+                                     "(QTI 3.0).", None, "notqti"))
         return
     title = nfc(root.get("title")) or posixpath.basename(location)
-    _objects_to_images(root)
-    from_qti(root)
-    files = _attach_images(root, location, package) if package else []
-    item = _Item(root)
+    files = Files(location, package.files, package.read) if package else Files(location)
     try:
+        warnings = _prepare(root, files)
+        attachments, missing = attach_media(root, files)
+        item = _Item(root)
         payload = item.payload()
     except QtiError as exc:
         result.errors.append(Problem(location, exc.message, None, exc.code, title))
         return
     result.questions.append(ParsedQuestion(
         payload=payload, title=title, location=location, idnumber=root.get("identifier"),
-        attachments=files,
+        attachments=attachments,
         warnings=[Problem(location, message, None, code, title)
-                  for code, message in item.warnings]))
+                  for code, message in warnings + missing + item.warnings]))
 
 
-def _attach_images(root: Element, location: str, package: _Package) -> list[Attachment]:
-    """Images and audio inside the package become attachments; ``src`` becomes
-    @@PLUGINFILE@@/<path in the package>."""
-    files: dict[str, Attachment] = {}
-    folder = posixpath.dirname(location)
-    for image in [e for e in root.iter() if e.tag in ("img", "audio")]:
-        src = unquote(image.get("src", ""))
-        if not src or ":" in src or src.startswith("/"):
+def _prepare(root: Element, files: Files) -> list[tuple[str, str]]:
+    """Everything that rewrites the item's markup before it is read: stimulus references,
+    MathML, objects, QTI's spellings of audio and underline."""
+    warnings = _stimuli(root, files)
+    warnings += convert_math(root)
+    warnings += resolve_objects(root, files)
+    from_qti(root)
+    return warnings
+
+
+def _stimuli(root: Element, files: Files) -> list[tuple[str, str]]:
+    """QTI 3.0 shared passages (``qti-assessment-stimulus-ref``): the package's stimulus body
+    is put before the item's body; one the upload does not contain is reported."""
+    warnings = []
+    body = root.find("itemBody")
+    for ref in root.findall("assessmentStimulusRef"):
+        path = files.path(ref.get("href", ""))
+        stimulus = None
+        if files.has(path):
+            stimulus, problem = parse_safe_xml(files.read(path), path)
+            if problem:
+                raise QtiError(problem.code, f"Bài đọc «{path}»: {problem.message}")
+            if is_qti3(stimulus):
+                from_qti3(stimulus)
+        content = stimulus.find("stimulusBody") if stimulus is not None else None
+        if content is None or body is None:
+            warnings.append(("qtipassage", f"Bài đọc «{ref.get('href', '')}» "
+                             "(<qti-assessment-stimulus-ref>) không có trong tệp tải lên nên "
+                             "chưa được nhập; hãy tải lên gói QTI (.zip) có bài đọc."))
             continue
-        path = posixpath.normpath(posixpath.join(folder, src))
-        if path in package.files:
-            files.setdefault(path, Attachment(path, package.read(path)))
-            image.set("src", PLUGINFILE + path)
-    return list(files.values())
-
-
-def _objects_to_images(root: Element) -> None:
-    """QTI 2.1 often shows images as ``<object type="image/…" data="…">``: make them <img>."""
-    for element in root.iter("object"):
-        if element.get("type", "").startswith("image/") and element.get("data"):
-            alt = " ".join("".join(element.itertext()).split())
-            element.tag = "img"
-            element.attrib = {"src": element.get("data"), "alt": alt}
-            element.text = None
-            element[:] = []
+        passage = Element("div")
+        passage.text, passage[:] = content.text, list(content)
+        rebase_media(passage, files, posixpath.dirname(path))
+        body.insert(0, passage)
+    return warnings
 
 
 def _classes(element: Element) -> list[str]:
@@ -247,9 +267,14 @@ class _Item:
         if self.body is None:
             self.body = Element("itemBody")
         self.reference = ""  # the scorer rubricBlock (an essay's reference answer)
+        self.solution_blocks: list[str] = []  # feedbackBlock identifier="SOLUTION"
+        self.dropped: list[str] = []  # conditional feedback with no place in the payload
+        #: QTI choice identifier → where a feedback conditional on it goes
+        self.slots: dict[str, tuple[str, int]] = {}
 
     def payload(self) -> dict:
         """The payload; QtiError when the item uses something we cannot express."""
+        self._refuse_hidden_interactions()
         self.reference = self._remove_rubrics()
         interactions = [e for e in self.body.iter() if e.tag.endswith("Interaction")]
         unknown = sorted({e.tag for e in interactions if e.tag not in BLOCK + INLINE})
@@ -274,15 +299,40 @@ class _Item:
 
     # -- shared pieces --
 
+    def _refuse_hidden_interactions(self) -> None:
+        """An interaction inside a block shown only under a condition (an adaptive item's
+        next step, a template) has no place in our types: the item is refused, never read as
+        whatever is left."""
+        for block in self.body.iter():
+            if block.tag not in HIDING_BLOCKS:
+                continue
+            hidden = sorted({e.tag for e in block.iter() if e.tag.endswith("Interaction")})
+            if hidden:
+                raise QtiError("qtiunsupported", "Tương tác " + ", ".join(
+                    f"<{tag}>" for tag in hidden) + f" nằm trong <{block.tag}> (phần chỉ hiện "
+                    "ra theo câu trả lời, như câu hỏi thích ứng nhiều bước) — chưa hỗ trợ nên "
+                    "câu này không được nhập.")
+
     def _remove_rubrics(self) -> str:
-        """Drop rubric and feedback blocks from the body; the scorer rubric is the reference."""
+        """Drop rubric and feedback blocks from the body; the scorer rubric is the reference,
+        a ``feedbackBlock identifier="SOLUTION"`` the solution, other feedback blocks are
+        named in a warning."""
         reference = []
         parents = _parents(self.body)
         for element in list(self.body.iter()):
-            if element.tag in ("rubricBlock", "feedbackBlock", "templateBlock"):
-                if element.tag == "rubricBlock" and element.get("view", "") == "scorer":
-                    reference.append(inner_html(element))
-                _detach(parents[element], element)
+            if element.tag not in HIDING_BLOCKS:
+                continue
+            if element.tag == "rubricBlock" and element.get("view", "") == "scorer":
+                reference.append(inner_html(element))
+            elif element.tag == "feedbackBlock":
+                identifier = element.get("identifier", "")
+                if identifier.upper() == "SOLUTION":
+                    self.solution_blocks.append(inner_html(element))
+                else:
+                    self.dropped.append(f"<feedbackBlock> «{identifier}»")
+            elif element.tag == "templateBlock":
+                self.dropped.append(f"<templateBlock> «{element.get('identifier', '')}»")
+            _detach(parents[element], element)
         return clean_html("".join(reference))
 
     def _stem_classes(self) -> list[str]:
@@ -328,13 +378,50 @@ class _Item:
         return [key for key, value, _ in _mapping(declaration) if value > 0]
 
     def _with_feedback(self, payload: dict) -> dict:
-        general, solution = [], []
+        """Modal feedbacks by their condition: ``SOLUTION`` → solution, ``GENERAL`` or one
+        always shown → general feedback, one keyed by a choice → that option's feedback; any
+        other conditional feedback (correct/incorrect, hints, adaptive steps) is dropped and
+        named in a warning — never concatenated into the general feedback."""
+        general, solution = [], list(self.solution_blocks)
+        assigned = self._assigned_identifiers()
         for feedback in self.root.findall("modalFeedback"):
-            target = solution if feedback.get("identifier", "").upper() == "SOLUTION" else general
-            target.append(inner_html(feedback))
+            identifier = feedback.get("identifier", "")
+            html = inner_html(feedback)
+            always = feedback.get("showHide") == "hide" and identifier not in assigned
+            if identifier.upper() == "SOLUTION":
+                solution.append(html)
+            elif identifier.upper() == "GENERAL" or always:
+                general.append(html)
+            elif not self._option_feedback(payload, identifier, html):
+                self.dropped.append(f"<modalFeedback> «{identifier}»")
         payload["feedback_html"] = clean_html("".join(general))
         payload["solution_html"] = clean_html("".join(solution))
+        if self.dropped:
+            self.warnings.append(("qtifeedbackdropped", "Phản hồi có điều kiện không có chỗ "
+                                  "tương ứng trong câu hỏi nên bị bỏ: " + ", ".join(self.dropped)
+                                  + ". Chỉ giữ phản hồi chung (GENERAL), lời giải (SOLUTION) và "
+                                  "phản hồi theo từng phương án."))
         return payload
+
+    def _assigned_identifiers(self) -> set[str]:
+        """Identifier values responseProcessing can give an outcome (feedback conditions)."""
+        processing = self.root.find("responseProcessing")
+        if processing is None:
+            return set()
+        return {(value.text or "").strip() for value in processing.iter("baseValue")}
+
+    def _option_feedback(self, payload: dict, identifier: str, html: str) -> bool:
+        """Put a feedback keyed by a choice identifier on that option, if it has none."""
+        slot = self.slots.get(identifier)
+        if slot is None or not html:
+            return False
+        field, index = slot
+        target = payload["options"][index] if field == "option" else payload
+        key = "feedback_html" if field == "option" else field
+        if target.get(key):
+            return False
+        target[key] = html
+        return True
 
     # -- block interactions --
 
@@ -357,6 +444,7 @@ class _Item:
             raise QtiError("qtinocorrect", "Câu nhiều lựa chọn cần ít nhất một đáp án đúng "
                            "trong <correctResponse>.")
         ids = payloads.OPTION_IDS
+        self.slots = {identifier: ("option", i) for i, (identifier, *_) in enumerate(choices)}
         options = [{"id": ids[i], "text_html": text, "correct": ok, "feedback_html": feedback}
                    for i, ((_, text, feedback, _), ok) in enumerate(zip(choices, flags,
                                                                        strict=True))]
@@ -367,6 +455,8 @@ class _Item:
     def _true_false(self, stem: str, choices, correct: set[str]) -> dict:
         by_value = {TRUE_WORDS[fold(html_to_text(text))]: (identifier, feedback)
                     for identifier, text, feedback, _ in choices}
+        self.slots = {identifier: (f"feedback_{'true' if value else 'false'}_html", 0)
+                      for value, (identifier, _) in by_value.items()}
         right = [value for value, (identifier, _) in by_value.items() if identifier in correct]
         if len(right) != 1:
             raise QtiError("qtisinglecorrect", "Câu đúng/sai cần đúng một đáp án trong "
