@@ -32,7 +32,7 @@ from question_bank.text import nfc
 from question_bank.types import PayloadError, validate_payload
 
 from . import payloads
-from .docx_grammar import NUMERIC_2025, TF_COMPACT, TF_PAIR, Draft, Item, Parser
+from .docx_grammar import NUMERIC_2025, TF_COMPACT, TF_PAIR, Draft, Item, Parser, is_worded
 from .docx_package import DocxError, open_docx
 from .docx_text import OBJECT, BodyReader, Extraction, Piece, pieces_html
 from .markup import clean_html, decimal_string, html_to_text, parse_decimal
@@ -55,7 +55,7 @@ def read_docx(data: bytes, filename: str = "") -> ImportResult:
         return _refused(exc, filename)
     except DocxError as exc:
         return _refused(exc, filename)
-    parser = Parser()
+    parser = Parser(worded=is_worded(extraction.lines))
     for line in extraction.lines:
         parser.feed(line)
     parser.close()
@@ -113,6 +113,11 @@ def _build(draft: Draft, key: str | None, result: ImportResult) -> None:
     def warn(code: str, message: str) -> None:
         warnings.append(Problem(draft.location, message, draft.para, code, title))
 
+    for para, text in draft.stray:
+        warn("textafteroptions", f"Câu {draft.number}: đoạn {para} «{text[:60]}» nằm sau các "
+             f"{'phương án' if draft.options else 'ý'} nhưng không phải "
+             f"{'phương án' if draft.options else 'ý'} nào nên bị bỏ qua (mỗi phương án kết "
+             "thúc ở cuối đoạn của nó, hoặc ở một đoạn trống).")
     answer = draft.answer if draft.answer else key
     if draft.options:
         payload = _choice(draft, stem, answer, fail, warn)
@@ -121,7 +126,7 @@ def _build(draft: Draft, key: str | None, result: ImportResult) -> None:
                                     f"{_kind_label(draft.kind)}; đã nhập là câu trắc nghiệm.",
                                     draft.para, "kindmismatch", title))
     elif draft.statements:
-        payload = _true_false_4(draft, stem, answer, fail)
+        payload = _true_false_4(draft, stem, answer, fail, warn)
     elif answer:
         payload = _short(stem, answer)
     elif draft.kind == "essay" or draft.word.lower() == "bài":
@@ -140,8 +145,9 @@ def _build(draft: Draft, key: str | None, result: ImportResult) -> None:
     try:
         validate_payload(payload)
     except PayloadError as exc:
-        result.errors.extend(Problem(draft.location, f"Câu {draft.number}: {problem.message} "
-                                     f"({problem.path}).", draft.para, "invalidquestion", title)
+        result.errors.extend(Problem(draft.location, f"Câu {draft.number}, "
+                                     f"{field_label(problem.path)}: {problem.message}.",
+                                     draft.para, "invalidquestion", title)
                              for problem in exc.problems)
         return
     result.questions.append(ParsedQuestion(
@@ -150,15 +156,40 @@ def _build(draft: Draft, key: str | None, result: ImportResult) -> None:
         tags=[draft.level] if draft.level else []))
 
 
+_FIELD_LABELS = {"text_html": "nội dung câu hỏi", "solution_html": "lời giải",
+                 "feedback_html": "phản hồi", "options": "các phương án",
+                 "statements": "các ý", "answers": "đáp án"}
+_ITEM_PATH = re.compile(r"^(options|statements|answers)\[(\d+)\]")
+
+
+def field_label(path: str) -> str:
+    """The words a teacher knows for a payload field path: 'options[2].text_html' →
+    'phương án C' (no internal field name reaches a message)."""
+    item = _ITEM_PATH.match(path or "")
+    if item:
+        kind, index = item.group(1), int(item.group(2))
+        if kind == "options":
+            return f"phương án {chr(ord('A') + index)}"
+        if kind == "statements":
+            return f"ý {'abcd'[index] if index < 4 else index + 1})"
+        return f"đáp án {index + 1}"
+    return _FIELD_LABELS.get((path or "").split(".")[0].split("[")[0], "câu hỏi")
+
+
 def _kind_label(kind: str) -> str:
     return {"tf4": "đúng sai", "short": "trả lời ngắn", "essay": "tự luận"}.get(kind, kind)
 
 
 def _choice(draft: Draft, stem: str, answer: str | None, fail, warn) -> dict | None:
     options = draft.options
-    correct = _correct_options(draft, answer, fail)
-    if correct is None:
+    found = _correct_options(draft, answer, fail)
+    if found is None:
         return None
+    correct, signal = found
+    if signal == "bold":
+        warn("boldanswer", f"Câu {draft.number}: đáp án {options[min(correct)].letter} được "
+             "xác định chỉ nhờ chữ in đậm — hãy kiểm tra lại (in đậm thường chỉ để nhấn "
+             "mạnh); nên đánh dấu bằng gạch chân, chữ đỏ hoặc dòng 'Đáp án: …'.")
     marked = _formatted_option(options)
     if answer and marked is not None and marked not in correct:
         warn("answerconflict", f"Câu {draft.number}: đáp án '{answer}' khác phương án được "
@@ -180,8 +211,11 @@ def _choice(draft: Draft, stem: str, answer: str | None, fail, warn) -> dict | N
     return outcome.payload
 
 
-def _correct_options(draft: Draft, answer: str | None, fail) -> set[int] | None:
-    """Indexes of the correct options by the first signal that names them (see module doc)."""
+def _correct_options(draft: Draft, answer: str | None,
+                     fail) -> tuple[set[int], str] | None:
+    """Indexes of the correct options and the signal that named them (answer, star,
+    underline, red, highlight, bold), by the first signal that names them (module doc).
+    Several options bold, with no other signal, is an error like several underlined."""
     options = draft.options
     letters = [o.letter for o in options]
     if answer:
@@ -194,16 +228,16 @@ def _correct_options(draft: Draft, answer: str | None, fail) -> set[int] | None:
             fail("invalidanswer", f"Câu {draft.number}: đáp án '{answer}' không khớp phương án "
                  f"nào (có {letters[0]}–{letters[-1]}).")
             return None
-        return chosen
+        return chosen, "answer"
     stars = {i for i, o in enumerate(options) if o.star}
     if stars:
-        return stars
+        return stars, "star"
     crowded = []
     for name in ("underline", "red", "highlight", "bold"):
         marked = {i for i, o in enumerate(options) if o.marks[name]}
         if len(marked) == 1:
-            return marked
-        if len(marked) > 1 and name != "bold":
+            return marked, name
+        if len(marked) > 1:
             crowded.append(name)
     if crowded:
         names = ", ".join(_MARK_NAMES[n] for n in crowded)
@@ -223,7 +257,7 @@ def _formatted_option(options: list[Item]) -> int | None:
     return None
 
 
-def _true_false_4(draft: Draft, stem: str, answer: str | None, fail) -> dict | None:
+def _true_false_4(draft: Draft, stem: str, answer: str | None, fail, warn) -> dict | None:
     statements = draft.statements
     if [s.letter for s in statements] != list("abcd"):
         fail("statementcount", f"Câu {draft.number}: câu đúng sai cần đủ 4 ý a) b) c) d); "
@@ -235,7 +269,11 @@ def _true_false_4(draft: Draft, stem: str, answer: str | None, fail) -> dict | N
              "dạng 'a) Đ, b) S, c) Đ, d) S' hoặc 'ĐSĐS'.")
         return None
     if truth is None:
-        truth = _truth_from_marks(statements)
+        truth, signal = _truth_from_marks(statements)
+        if signal == "bold":
+            warn("boldanswer", f"Câu {draft.number}: ý đúng được xác định chỉ nhờ chữ in đậm — "
+                 "hãy kiểm tra lại; nên đánh dấu bằng gạch chân, chữ đỏ hoặc dòng "
+                 "'Đáp án: a) Đ, b) S, …'.")
     if truth is None:
         fail("noanswer", f"Câu {draft.number}: không xác định được ý nào đúng — đánh dấu ý đúng "
              "bằng gạch chân, chữ đỏ, tô sáng, dấu * hoặc dòng 'Đáp án: a) Đ, b) S, c) Đ, d) S'.")
@@ -256,15 +294,16 @@ def _truth_from_answer(answer: str) -> list[bool] | None:
     return [pairs[letter] for letter in "abcd"]
 
 
-def _truth_from_marks(statements: list[Item]) -> list[bool] | None:
+def _truth_from_marks(statements: list[Item]) -> tuple[list[bool] | None, str]:
+    """The true statements and the signal that marked them (star, mark, bold)."""
     if any(s.star for s in statements):
-        return [s.star for s in statements]
+        return [s.star for s in statements], "star"
     flags = [s.marks["underline"] or s.marks["red"] or s.marks["highlight"]
              for s in statements]
     if any(flags):
-        return flags
+        return flags, "mark"
     bold = [s.marks["bold"] for s in statements]
-    return bold if any(bold) and not all(bold) else None
+    return (bold, "bold") if any(bold) and not all(bold) else (None, "")
 
 
 def _short(stem: str, answer: str) -> dict:

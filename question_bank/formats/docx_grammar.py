@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .docx_text import Line, Piece, marks
+from .docx_text import OBJECT, Line, Piece, marks
 from .result import Attachment
 
 _QUESTION_WORD = re.compile(r"^(?:câu|bài|question)\s*(\d{1,4})\s*[.:)]?\s*", re.I)
@@ -68,6 +68,10 @@ class Draft:
     level: str = ""
     #: last "N." step number seen in the solution (so "N+1." there is a step, not a question)
     solution_step: int | None = None
+    #: an empty paragraph came after the last option or statement (it ends that item)
+    blank: bool = False
+    #: (paragraph, text) of lines after the options that belong to no option
+    stray: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def location(self) -> str:
@@ -87,7 +91,10 @@ class _Part:
 class Parser:
     """The line grammar: collects drafts, parts and the answer key."""
 
-    def __init__(self) -> None:
+    def __init__(self, worded: bool = False) -> None:
+        #: the file numbers its questions "Câu N"/"Bài N"/"Question N": a bare "N." before
+        #: the first question is an instruction line ("1. Thời gian làm bài 50 phút")
+        self.worded = worded
         self.drafts: list[Draft] = []
         self.current: Draft | None = None
         self.part = _Part()
@@ -102,6 +109,8 @@ class Parser:
     def feed(self, line: Line) -> None:
         text = line.text.strip()
         if not text:
+            if self.current is not None:
+                self.current.blank = True
             return
         if _is_key_heading(text):
             self._close()
@@ -128,9 +137,23 @@ class Parser:
 
     def close(self) -> None:
         self._close()
+        self._drop_instructions()
         for (part, _table), cells in self.key_cells.items():
             for number, value in _grid_key(cells, self._key_kind(part) == "short"):
                 self.key.setdefault((part, number), value)
+
+    def _drop_instructions(self) -> None:
+        """Numbered instruction lines before the first question ("1. Thí sinh không dùng
+        tài liệu", "2. …") read as bare-numbered drafts with nothing of a question — no
+        option, statement or answer — followed, in the same part, by a restart at 1: they
+        are not questions."""
+        restart = next((i for i, d in enumerate(self.drafts) if i and d.number == 1), None)
+        if restart is None:
+            return
+        lead = self.drafts[:restart]
+        if all(not (d.word or d.options or d.statements or d.answer) and d.kind != "essay"
+               and d.part == self.drafts[restart].part for d in lead):
+            del self.drafts[:restart]
 
     def _close(self) -> None:
         if self.current is not None:
@@ -179,7 +202,7 @@ class Parser:
         match = _QUESTION_NUMBER.match(text)
         current = self.current
         if match is None or current is None:
-            return match
+            return None if self.worded and not self.drafts else match
         number = int(match.group(1))
         step = current.solution_step
         if current.in_solution and step is not None and number == step + 1:
@@ -223,12 +246,15 @@ class Parser:
             pieces = line.slice(offset + statement.end())
             draft.statements.append(Item(statement.group(2), line.para, pieces,
                                           bool(statement.group(1)), marks(line.slice(offset))))
+            draft.blank = False
             return
         target = (draft.options or draft.statements or [None])[-1]
-        if target is not None:
+        if target is None:
+            draft.stem.append(line.slice(offset))
+        elif _continues(draft, target, line):
             target.pieces = [*target.pieces, Piece(" ", html="<br>"), *line.slice(offset)]
         else:
-            draft.stem.append(line.slice(offset))
+            draft.stray.append((line.para, text))
 
     def _options(self, draft: Draft, line: Line, offset: int) -> bool:
         """Split a line into options when it starts with the next expected letter."""
@@ -254,6 +280,7 @@ class Parser:
                 star, lead = True, lead + 1
             draft.options.append(Item(letter, line.para, line.slice(content + lead, end), star,
                                        marks(line.slice(start, end))))
+        draft.blank = False
         return True
 
     def _key_line(self, text: str) -> None:
@@ -284,6 +311,33 @@ class Parser:
         if self.key_has_parts:
             return self.key.get((draft.part, draft.number))
         return self.key.get((0, draft.number))
+
+
+def is_worded(lines: list[Line]) -> bool:
+    """True when some line before the answer key starts "Câu N", "Bài N" or "Question N"."""
+    for line in lines:
+        text = line.text.strip()
+        if _is_key_heading(text):
+            return False
+        if _QUESTION_WORD.match(text):
+            return True
+    return False
+
+
+def _continues(draft: Draft, target: Item, line: Line) -> bool:
+    """Whether a line that is not an option belongs to the option (or true/false statement)
+    before it: an option ends with its paragraph — the next line of the same paragraph
+    (a manual line break) continues it, and so does a picture alone on the next paragraph
+    for an option that has no text yet; an empty paragraph or any other line ends it (a
+    trailing "ID: 776" is not part of option D). Sub-questions a), b)… of a question that
+    is not true/false keep the lines that follow them."""
+    if draft.statements and not draft.options and draft.kind != "tf4":
+        return True
+    if line.para == target.para:
+        return True
+    bare = not "".join(p.text for p in target.pieces).replace(OBJECT, "").strip()
+    picture = not line.text.replace(OBJECT, "").strip()
+    return not draft.blank and bare and picture
 
 
 def _grid_key(cells: dict[tuple[int, int], str], short: bool = False):

@@ -88,8 +88,9 @@ def test_bold_marks_only_when_exactly_one_option_is_bold():
     all_bold = build("Câu 1. Chọn", [("A. 1", "b")], [("B. 2", "b")], [("C. 3", "b")])
     result = read_docx(all_bold, "")
     assert result.questions == []
-    assert "không xác định được đáp án đúng" in result.errors[0].message
-    assert result.errors[0].location == "câu 1 (đoạn 1)"
+    (error,) = result.errors
+    assert (error.code, error.location) == ("multiplecorrect", "câu 1 (đoạn 1)")
+    assert "in đậm" in error.message
 
 
 def test_several_options_per_line_with_spaces_and_tabs():
