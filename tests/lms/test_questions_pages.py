@@ -3,6 +3,8 @@
 import io
 import re
 
+import docx
+import openpyxl
 from sqlalchemy import func, select
 
 from lms.extensions import db as _db
@@ -134,14 +136,14 @@ def test_preview_shows_embedded_images_from_storage(client, org):
     assert client.get(url).status_code == 200 and _count() == 0
 
 
-def test_xlsx_template_download_follows_the_installed_formats(client, org):
+def test_xlsx_template_download(client, org):
+    """The XLSX template is a documented capability (docs/import-formats.md): a 404 fails."""
     login(client, "teacherx")
     response = client.get("/questions/import/template.xlsx")
-    if transfer.xlsx_template() is None:
-        assert response.status_code == 404
-    else:
-        assert response.status_code == 200 and response.data[:2] == b"PK"
-        assert "xlsx-template" in client.get("/questions/import").get_data(as_text=True)
+    assert response.status_code == 200 and response.data[:2] == b"PK"
+    sheets = openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames
+    assert sheets[:2] == ["Câu hỏi", "Hướng dẫn"]
+    assert "xlsx-template" in client.get("/questions/import").get_data(as_text=True)
     login(client, "hsa")
     assert client.get("/questions/import/template.xlsx").status_code == 403
 
@@ -166,3 +168,24 @@ def test_bulk_approve_from_the_review_queue(client, org):
     _db.session.expire_all()
     assert [_db.session.get(Question, i).status for i in made] == [
         QuestionStatus.APPROVED, QuestionStatus.APPROVED, QuestionStatus.DRAFT]
+
+
+def test_word_import_preview_shows_a_key_taken_from_bold_alone(client, org):
+    """The bold-only key is a warning the teacher sees before confirming."""
+    document = docx.Document()
+    document.add_paragraph("Câu 1. Thủ đô của Việt Nam là")
+    document.add_paragraph("A. Huế")
+    document.add_paragraph().add_run("B. Hà Nội").bold = True
+    document.add_paragraph("C. Đà Nẵng")
+    document.add_paragraph("ID: 776")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    login(client, "teacherx")
+    preview = client.get(_upload(client, buffer.getvalue(), "de.docx").headers["Location"])
+    html = preview.get_data(as_text=True)
+    messages = re.findall(r"<li><strong>[^<]*</strong>: ([^<]*)</li>", html)
+    assert len(messages) == 2
+    assert any("chỉ nhờ chữ in đậm" in m for m in messages)
+    assert any("«ID: 776»" in m for m in messages)
+    assert not any(re.search(r"_html|options\[", m) for m in messages)
+    assert _count() == 0
