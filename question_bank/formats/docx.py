@@ -17,7 +17,9 @@ Grammar, line by line (a paragraph, or one line of it after a manual break):
   tokens "1-A", "1.A", "1a", "1. A" (in paragraphs or tables) give answers by number.
 
 The correct option is, in this order: the "Đáp án" line, the answer key, a leading "*", the
-one option underlined, in red, highlighted, or bold (bold only when exactly one option is).
+one option underlined, in red, highlighted, or bold (several marked alike is an error; a key
+from bold alone is a warning). An option ends with its paragraph: a later line that is not an
+option is left out with a warning, never glued onto option D.
 A short answer of at most 4 characters that reads as a number becomes ``short_numeric``
 (2025 format), anything else ``short_text``.
 
