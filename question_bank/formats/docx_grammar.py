@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .docx_text import OBJECT, Line, Piece, marks
+from .docx_text import Line, Piece, marks
 from .result import Attachment
 
 _QUESTION_WORD = re.compile(r"^(?:câu|bài|question)\s*(\d{1,4})\s*[.:)]?\s*", re.I)
@@ -327,17 +327,16 @@ def is_worded(lines: list[Line]) -> bool:
 def _continues(draft: Draft, target: Item, line: Line) -> bool:
     """Whether a line that is not an option belongs to the option (or true/false statement)
     before it: an option ends with its paragraph — the next line of the same paragraph
-    (a manual line break) continues it, and so does a picture alone on the next paragraph
-    for an option that has no text yet; an empty paragraph or any other line ends it (a
-    trailing "ID: 776" is not part of option D). Sub-questions a), b)… of a question that
-    is not true/false keep the lines that follow them."""
+    (a manual line break) continues it, and an option that is only its letter ("A." over a
+    picture or a formula) takes the next paragraph; an empty paragraph or any other line ends
+    it (a trailing "ID: 776" is not part of option D). Sub-questions a), b)… of a question
+    that is not true/false keep the lines that follow them."""
     if draft.statements and not draft.options and draft.kind != "tf4":
         return True
     if line.para == target.para:
         return True
-    bare = not "".join(p.text for p in target.pieces).replace(OBJECT, "").strip()
-    picture = not line.text.replace(OBJECT, "").strip()
-    return not draft.blank and bare and picture
+    bare = not "".join(p.text for p in target.pieces).strip()
+    return bare and not draft.blank
 
 
 def _grid_key(cells: dict[tuple[int, int], str], short: bool = False):
