@@ -12,6 +12,7 @@ from lms.core.errors import DomainError
 from lms.curriculum.models import Subject
 from lms.extensions import db as _db
 from lms.questions import bank_export, search, services, transfer
+from question_bank import formats as qformats
 from question_bank.formats import parse_gift, parse_moodlexml
 from question_bank.models import Question, QuestionVersion
 from tests.conftest import api_token, csrf_token_from, login
@@ -321,3 +322,11 @@ def test_cli_json_report_when_the_format_is_not_recognised(app, org, tmp_path, n
     # Without --json the same refusal is a message on stderr, still exit 2.
     plain = _cli(app, "import", str(path), "--format", fmt, "--dry-run")
     assert plain.exit_code == 2 and not plain.stdout.startswith("{")
+
+
+def test_qti_export_writes_the_title_attribute(org):
+    transfer.import_questions(org.teacher_x, NAMED_GIFT, "de.gift", _options())
+    _db.session.commit()
+    package = _export(org.teacher_x, "qti")
+    titles = [q.title for q in qformats.parse_qti(package, "cau-hoi.zip").questions]
+    assert titles[:2] == ["Hàm số 1", "Thủ đô"]
