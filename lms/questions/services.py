@@ -5,6 +5,7 @@ flushes and leaves the commit to the caller.
 """
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -79,8 +80,12 @@ def checked_payload(payload) -> dict:
 
 
 def title_text(value) -> str:
-    """A title as stored: NFC plain text on one line, trimmed ('' for None)."""
-    return " ".join(nfc(value).split()) if value else ""
+    """A title as stored: NFC plain text on one line, trimmed ('' for None); control
+    characters (NUL, which PostgreSQL refuses in text, tabs, line breaks) become spaces."""
+    if not value:
+        return ""
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in nfc(value))
+    return " ".join(text.split())
 
 
 def checked_title(value) -> str:

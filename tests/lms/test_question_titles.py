@@ -147,6 +147,16 @@ def test_titles_are_versioned_with_the_payload(org):
     assert services.question_summary(question)["title"] == "Góc của tam giác"
 
 
+def test_control_characters_in_a_title_become_spaces(org):
+    """NUL would make PostgreSQL refuse the row (a 500); GIFT names may carry any byte."""
+    meta = services.QuestionMeta(_toan().id, 10)
+    question = services.create_question(org.teacher_x, meta, PAYLOAD, title="A\x00B\x07\tC")
+    transfer.import_questions(org.teacher_y, b"::X\x00Y:: Dung? {T}\n", "n.gift", _options())
+    _db.session.commit()
+    assert question.current_version.title == "A B C"
+    assert list(_titles(org.teacher_y).values()) == ["X Y"]
+
+
 @pytest.mark.parametrize("title", ["x" * 256, 42])
 def test_a_bad_title_is_refused_and_nothing_is_saved(org, title):
     meta = services.QuestionMeta(_toan().id, 10)
