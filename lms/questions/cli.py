@@ -159,7 +159,8 @@ def search_command(query, subject, grade, kind, status, page, as_json):
     click.echo(f"{result.total} câu hỏi.")
     for item in items:
         click.echo(f"  #{item['id']} [{item['type']}, {item['subject']} {item['grade']}, "
-                   f"{item['status']}] {item['text'][:100]}")
+                   f"{item['status']}] {item['title'] + ': ' if item['title'] else ''}"
+                   f"{item['text'][:100]}")
 
 
 @questions_cli.command("reindex")

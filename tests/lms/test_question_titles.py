@@ -334,9 +334,20 @@ def test_cli_json_report_when_the_format_is_not_recognised(app, org, tmp_path, n
     assert plain.exit_code == 2 and not plain.stdout.startswith("{")
 
 
-def test_qti_export_writes_the_title_attribute(org):
+def test_qti_export_writes_the_title_attribute_and_import_keeps_it(org):
     transfer.import_questions(org.teacher_x, NAMED_GIFT, "de.gift", _options())
     _db.session.commit()
     package = _export(org.teacher_x, "qti")
     titles = [q.title for q in qformats.parse_qti(package, "cau-hoi.zip").questions]
     assert titles[:2] == ["Hàm số 1", "Thủ đô"]
+    transfer.import_questions(org.teacher_y, package, "cau-hoi.zip", _options())
+    _db.session.commit()
+    assert _titles(org.teacher_y) == _titles(org.teacher_x)
+
+
+def test_cli_search_lists_titles(app, org):
+    search.rebuild()
+    transfer.import_questions(org.teacher_x, NAMED_GIFT, "de.gift", _options())
+    _db.session.commit()
+    output = _cli(app, "search", "thu do").output
+    assert "Thủ đô: Thủ đô của Việt Nam là" in output
