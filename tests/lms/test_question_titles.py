@@ -351,3 +351,13 @@ def test_cli_search_lists_titles(app, org):
     _db.session.commit()
     output = _cli(app, "search", "thu do").output
     assert "Thủ đô: Thủ đô của Việt Nam là" in output
+
+
+def test_review_queue_shows_the_title(client, org):
+    question = services.create_question(org.teacher_x, services.QuestionMeta(_toan().id, 10),
+                                        PAYLOAD, title="Tam giác đều")
+    services.submit(org.teacher_x, question)
+    _db.session.commit()
+    login(client, "reviewer1")
+    page = client.get("/questions/review").get_data(as_text=True)
+    assert 'data-testid="review-item"' in page and "<strong>Tam giác đều</strong>" in page
