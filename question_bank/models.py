@@ -97,7 +97,7 @@ class Question(db.Model):
 
 
 class QuestionVersion(db.Model):
-    """One immutable version of a question: its payload (docs/question-payloads.md)."""
+    """One immutable version of a question: its title and payload (docs/question-payloads.md)."""
 
     __tablename__ = "question_version"
     __table_args__ = (UniqueConstraint("question_id", "number"),)
@@ -109,6 +109,10 @@ class QuestionVersion(db.Model):
     #: Payload schema number (``payload["schema"]``), kept as a column for migrations.
     schema: Mapped[int] = mapped_column(default=1)
     payload: Mapped[dict] = mapped_column(JSON)
+    #: The question's name ("Câu 3 – hàm số", GIFT ``::name::``, Moodle ``<name>``): plain NFC
+    #: text for teachers' lists, never shown to students; '' when it has none. Versioned with
+    #: the payload, so a test's pinned version keeps the name it had.
+    title: Mapped[str] = mapped_column(String(255), default="", server_default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=_now)
     #: Why this version was made ("sửa đáp án", "nhập từ tệp de-thi.docx"…).

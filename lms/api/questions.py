@@ -32,6 +32,8 @@ class SearchArgs(Schema):
 class QuestionItem(Schema):
     id = fields.Integer()
     type = fields.String()
+    title = fields.String(metadata={
+        "description": "Tên câu hỏi của phiên bản hiện tại ('' khi không có); học sinh không thấy"})
     text_html = fields.String()
     text = fields.String()
     subject = fields.String(allow_none=True)
@@ -57,6 +59,7 @@ class Version(Schema):
     number = fields.Integer()
     created_at = fields.String()
     note = fields.String()
+    title = fields.String()
 
 
 class ExamStatistics(Schema):
@@ -131,7 +134,12 @@ class ExportBody(Schema):
     answer_key = fields.Boolean(load_default=True)
 
 
+TITLE_FIELD = {"description": "Tên câu hỏi, văn bản thuần tối đa 255 ký tự (GIFT ::tên::, "
+                              "Moodle XML <name>); có phiên bản như nội dung"}
+
+
 class QuestionCreate(Schema):
+    title = fields.String(load_default="", allow_none=True, metadata=TITLE_FIELD)
     subject = fields.String(required=True)
     grade = fields.Integer(required=True)
     topic_id = fields.Integer(load_default=None)
@@ -143,6 +151,8 @@ class QuestionCreate(Schema):
 
 
 class QuestionUpdate(Schema):
+    title = fields.String(load_default=None, allow_none=True, metadata={
+        "description": TITLE_FIELD["description"] + "; bỏ trống (null) để giữ tên hiện tại"})
     payload = fields.Dict(required=True)
     note = fields.String(load_default="")
     tags = fields.List(fields.String(), load_default=None)
@@ -150,7 +160,8 @@ class QuestionUpdate(Schema):
 
 class ImportForm(Schema):
     format = fields.String(load_default="auto", validate=validate.OneOf(
-        ["auto", *transfer.FORMAT_NAMES]))
+        ["auto", *transfer.FORMAT_NAMES, *transfer.FORMAT_ALIASES]), metadata={
+            "description": "moodle_xml là tên khác của moodlexml"})
     subject = fields.String(load_default=None)
     grade = fields.Integer(load_default=None, validate=validate.Range(1, 12))
     dry_run = fields.Boolean(load_default=False)
@@ -256,8 +267,8 @@ def get_question(question_id):
 def create_question(data):
     """A new draft; exact and near duplicates are listed in ``duplicates``."""
     actor = require_user()
-    payload = data.pop("payload")
-    question = services.create_question(actor, services.meta_from(data), payload)
+    payload, title = data.pop("payload"), data.pop("title")
+    question = services.create_question(actor, services.meta_from(data), payload, title=title)
     duplicates = services.find_duplicates(actor, question.current_version.payload,
                                           question.subject_id, question.grade,
                                           exclude_id=question.id)
@@ -272,7 +283,7 @@ def update_question(data, question_id):
     """A new version of the question (an approved one goes back to draft)."""
     actor = require_user()
     question = services.load_question(question_id)
-    services.revise_question(actor, question, data["payload"], data["note"])
+    services.revise_question(actor, question, data["payload"], data["note"], data["title"])
     if data["tags"] is not None:
         services.set_tags(question, data["tags"])
     db.session.commit()

@@ -136,6 +136,13 @@ def _flatten(value, path: str = "") -> dict[str, str]:
     return {path: value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}
 
 
+def version_changes(older, newer) -> list[dict]:
+    """payload_changes of two QuestionVersions, led by the title when it changed."""
+    title = [{"field": "title", "before": older.title or None, "after": newer.title or None}] \
+        if older.title != newer.title else []
+    return title + payload_changes(older.payload, newer.payload)
+
+
 def payload_changes(older: dict, newer: dict) -> list[dict]:
     """Field-by-field differences between two payloads, in a stable order:
     ``[{"field": "options[2].text_html", "before": …, "after": …}]`` (None: absent)."""

@@ -19,7 +19,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.permissions import can, require
 from lms.core.errors import DomainError, NotFound
-from lms.curriculum.models import Subject
 from lms.extensions import db
 from lms.questions import services, transfer
 from question_bank import formats as qformats
@@ -52,8 +51,10 @@ class ExportFile:
 
 
 def check_format(fmt: str) -> str:
-    """The format name, or a 400 naming the formats that exist."""
+    """The format's registry name (``moodle_xml`` → ``moodlexml``), or a 400 naming the formats
+    that exist."""
     available = transfer.exporters()
+    fmt = transfer.format_name(fmt)
     if fmt not in FORMATS or fmt not in available:
         have = ", ".join(f for f in FORMATS if f in available)
         raise DomainError(_l("Không xuất được theo định dạng \u201c%(fmt)s\u201d; hãy chọn "
@@ -100,7 +101,7 @@ def export_file(actor, fmt: str, questions: list[Question], answer_key: bool = T
                 ) -> ExportFile:
     """The file of ``questions`` (already checked as visible) in ``fmt``."""
     require(actor, "question.create")
-    check_format(fmt)
+    fmt = check_format(fmt)
     _load_versions(questions)
     keyed = {q.id for q in questions if services.sees_teacher_view(actor, q)}
     omitted = [q.id for q in questions if q.id not in keyed] if fmt in KEYED_FORMATS else []
@@ -112,7 +113,7 @@ def export_file(actor, fmt: str, questions: list[Question], answer_key: bool = T
                              "câu bạn được xem đáp án, và loại câu định dạng này ghi được)."),
                           code="nothing_to_export",
                           details={"omitted": omitted[:100], "unsupported": unsupported[:100]})
-    items = _items(kept)
+    items = transfer.export_items(kept)
     try:
         if fmt == "docx":
             content = _docx(items, kept, keyed, answer_key)
@@ -162,18 +163,6 @@ def _unsupported(fmt: str, questions: list[Question]) -> list[int]:
         except qformats.ExportError:
             refused.add(kind)
     return [q.id for q in questions if q.type in refused]
-
-
-def _items(questions: list[Question]) -> list:
-    """ParsedQuestions with the bank's metadata: category "<subject>/Khối N", tags, and an
-    id number ``hoclieu-<id>`` (Moodle keeps it)."""
-    tags = services.tags_of([q.id for q in questions])
-    subjects = {s.id: s.name for s in db.session.scalars(select(Subject).where(
-        Subject.id.in_({q.subject_id for q in questions})))}
-    return [qformats.ParsedQuestion(
-        payload=q.current_version.payload, title="",
-        category=f"{subjects.get(q.subject_id, '')}/Khối {q.grade}".lstrip("/"),
-        tags=tags[q.id], idnumber=f"hoclieu-{q.id}") for q in questions]
 
 
 def _docx(items: list, questions: list[Question], keyed: set[int], answer_key: bool) -> bytes:

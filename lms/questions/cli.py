@@ -19,6 +19,8 @@ from question_bank.models import Question
 questions_cli = AppGroup("questions", help="Ngân hàng câu hỏi: nhập, xuất, tìm kiếm, chỉ mục.")
 IMPORT_FORMATS = ["auto", "docx", "gift", "moodlexml", "aiken", "qti", "xlsx"]
 EXPORT_FORMATS = ["gift", "moodlexml", "qti", "docx"]
+#: Spellings accepted beside the names above (transfer.FORMAT_ALIASES).
+FORMAT_ALIASES = ["moodle_xml"]
 
 
 def _usage(message: str) -> None:
@@ -50,7 +52,8 @@ def _owner(username: str | None):
 
 @questions_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS), default="auto")
+@click.option("--format", "fmt", default="auto", metavar="|".join(IMPORT_FORMATS),
+              help="Định dạng tệp (moodle_xml = moodlexml); mặc định: tự nhận ra.")
 @click.option("--subject", help="Mã môn học (TOAN, NGUVAN…).")
 @click.option("--grade", type=click.IntRange(1, 12))
 @click.option("--owner", help="Tên đăng nhập của giáo viên sở hữu các câu hỏi.")
@@ -59,8 +62,12 @@ def _owner(username: str | None):
 @click.option("--json", "as_json", is_flag=True, help="In một đối tượng JSON.")
 def import_command(path, fmt, subject, grade, owner, dry_run, only_valid, as_json):
     """Nhập câu hỏi từ tệp PATH."""
-    from lms.questions.transfer import ImportOptions, import_questions
+    from lms.questions.transfer import ImportOptions, format_name, import_questions
 
+    fmt = format_name(fmt)
+    if fmt not in IMPORT_FORMATS:
+        _refuse(path, fmt, f"Không có định dạng {fmt!r}; dùng một trong: "
+                f"{', '.join(IMPORT_FORMATS + FORMAT_ALIASES)}.", as_json)
     subject_id, actor = _subject_id(subject), _owner(owner)
     if not dry_run and (actor is None or subject_id is None or grade is None):
         _usage("Cần --owner, --subject và --grade để lưu (hoặc dùng --dry-run).")
@@ -70,13 +77,25 @@ def import_command(path, fmt, subject, grade, owner, dry_run, only_valid, as_jso
         report = import_questions(actor, path.read_bytes(), path.name, options)
     except DomainError as error:
         db.session.rollback()
-        _usage(str(error.message))
+        _refuse(path, fmt, str(error.message), as_json)
     if report["saved"]:
         db.session.commit()
     else:
         db.session.rollback()
     _print_report(report, as_json)
     sys.exit(1 if report["errors"] else 0)
+
+
+def _refuse(path: Path, fmt: str, message: str, as_json: bool) -> None:
+    """A file that cannot be imported at all (unknown format, too large…): exit 2, and with
+    --json the report of the contract, the message as its only error."""
+    from lms.questions.transfer import empty_report
+
+    if as_json:
+        click.echo(json.dumps(empty_report(path.name, fmt if fmt != "auto" else None, message),
+                              ensure_ascii=False))
+        sys.exit(2)
+    _usage(message)
 
 
 def _print_report(report: dict, as_json: bool) -> None:
@@ -94,7 +113,7 @@ def _print_report(report: dict, as_json: bool) -> None:
 
 
 @questions_cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS + FORMAT_ALIASES), required=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--subject")
 @click.option("--grade", type=click.IntRange(1, 12))
@@ -102,10 +121,10 @@ def _print_report(report: dict, as_json: bool) -> None:
               type=click.Choice(["draft", "submitted", "approved", "returned", "archived"]))
 def export_command(fmt, out, subject, grade, status):
     """Xuất câu hỏi ra tệp."""
-    from lms.questions.transfer import export_questions
+    from lms.questions.transfer import export_questions, format_name
 
     try:
-        content, count = export_questions(fmt, _subject_id(subject), grade, status)
+        content, count = export_questions(format_name(fmt), _subject_id(subject), grade, status)
     except DomainError as error:
         _usage(str(error.message))
     if isinstance(content, str):
@@ -140,7 +159,8 @@ def search_command(query, subject, grade, kind, status, page, as_json):
     click.echo(f"{result.total} câu hỏi.")
     for item in items:
         click.echo(f"  #{item['id']} [{item['type']}, {item['subject']} {item['grade']}, "
-                   f"{item['status']}] {item['text'][:100]}")
+                   f"{item['status']}] {item['title'] + ': ' if item['title'] else ''}"
+                   f"{item['text'][:100]}")
 
 
 @questions_cli.command("reindex")

@@ -47,17 +47,25 @@ def question_text(payload: dict) -> str:
     return " ".join(html_to_text(p) for p in parts if p)
 
 
+def searchable_text(title: str, payload: dict) -> str:
+    """What the words of a search are looked for in: the title, then the question's text. One
+    analysed field, so the title is folded like the text (accent-insensitive) and an index
+    built before titles existed needs no rebuild."""
+    return " ".join(part for part in (title, question_text(payload)) if part)
+
+
 def document(question: Question, tags: list[str]) -> dict:
     """The index document of a question (its current version)."""
     from lms.curriculum.models import Subject
 
-    payload = question.current_version.payload if question.current_version else {}
+    version = question.current_version
+    payload = version.payload if version else {}
     subject = db.session.get(Subject, question.subject_id)
     visible = [f"user:{question.author_id}"]
     if question.status == QuestionStatus.APPROVED:
         visible.append("all")
     return {
-        "id": question.id, "text": question_text(payload),
+        "id": question.id, "text": searchable_text(version.title if version else "", payload),
         "subject": subject.code if subject else "", "grade": question.grade,
         "topic": str(question.topic_id or ""), "level": str(question.level_id or ""),
         "type": question.type, "status": question.status.value,

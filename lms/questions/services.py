@@ -5,6 +5,7 @@ flushes and leaves the commit to the caller.
 """
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -40,6 +41,8 @@ from question_bank.models import (
 NEAR_DUPLICATE_CANDIDATES = 300
 MAX_TAGS = 20
 TAG_LENGTH = 60
+#: Longest question title (Moodle's limit for a question name).
+MAX_TITLE = 255
 
 
 @dataclass
@@ -74,6 +77,30 @@ def checked_payload(payload) -> dict:
         problems = [{"path": p.path, "message": p.message} for p in error.problems]
         raise DomainError(_l("Câu hỏi chưa hợp lệ: %(problems)s", problems=str(error)),
                           details={"problems": problems}, code="invalid_payload") from None
+
+
+def title_text(value) -> str:
+    """A title as stored: NFC plain text on one line, trimmed ('' for None); control
+    characters (NUL, which PostgreSQL refuses in text, tabs, line breaks) become spaces."""
+    if not value:
+        return ""
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in nfc(value))
+    return " ".join(text.split())
+
+
+def checked_title(value) -> str:
+    """The title normalised by title_text, or DomainError (with ``problems`` like a payload's)
+    when it is not text or longer than MAX_TITLE characters."""
+    if value is not None and not isinstance(value, str):
+        message = _l("Tên câu hỏi phải là một chuỗi ký tự.")
+    else:
+        title = title_text(value)
+        if len(title) <= MAX_TITLE:
+            return title
+        message = _l("Tên câu hỏi dài %(n)d ký tự; tối đa %(max)d ký tự.", n=len(title),
+                     max=MAX_TITLE)
+    raise DomainError(message, code="invalid_title",
+                      details={"problems": [{"path": "title", "message": str(message)}]})
 
 
 def dedupe_key(payload: dict) -> str:
@@ -190,27 +217,35 @@ def find_duplicates(actor, payload: dict, subject_id: int | None, grade: int | N
         [{"id": i, "kind": "near", "url": question_link(i)} for i in near]
 
 
-def create_question(actor, meta: QuestionMeta, payload: dict, note: str = "") -> Question:
-    """A new draft with version 1; the payload must be valid for its type."""
+def create_question(actor, meta: QuestionMeta, payload: dict, note: str = "",
+                    title: str | None = "") -> Question:
+    """A new draft with version 1; the payload must be valid for its type, the title at most
+    MAX_TITLE characters."""
     require(actor, "question.create")
     payload = checked_payload(payload)
+    title = checked_title(title)
     question = Question(type=payload["type"], subject_id=meta.subject_id,
                         grade=meta.grade, topic_id=meta.topic_id, level_id=meta.level_id,
                         licence=meta.licence, source=meta.source[:300], author_id=actor.id,
                         school_id=author_school(actor), dedupe_key=dedupe_key(payload))
     db.session.add(question)
     db.session.flush()
-    _add_version(actor, question, payload, note, number=1)
+    _add_version(actor, question, payload, note, number=1, title=title)
     if meta.tags:
         set_tags(question, meta.tags, new=True)
     mark_changed(question)
     return question
 
 
-def revise_question(actor, question: Question, payload: dict, note: str = "") -> QuestionVersion:
-    """Editing adds a version; an approved question goes back to draft for another review."""
+def revise_question(actor, question: Question, payload: dict, note: str = "",
+                    title: str | None = None) -> QuestionVersion:
+    """Editing adds a version (with the new title, or the current one when ``title`` is None);
+    an approved question goes back to draft for another review."""
     require(actor, "question.edit", question)
     payload = checked_payload(payload)
+    if title is None:
+        title = question.current_version.title if question.current_version else ""
+    title = checked_title(title)
     if payload.get("type") != question.type:
         raise DomainError(_l("Không thể đổi loại câu hỏi; hãy tạo câu hỏi mới."),
                           code="type_change")
@@ -218,7 +253,7 @@ def revise_question(actor, question: Question, payload: dict, note: str = "") ->
         _transition(question, QuestionStatus.DRAFT)
     question.dedupe_key = dedupe_key(payload)
     mark_changed(question)
-    return _add_version(actor, question, payload, note)
+    return _add_version(actor, question, payload, note, title=title)
 
 
 def update_meta(actor, question: Question, meta: QuestionMeta) -> None:
@@ -232,12 +267,12 @@ def update_meta(actor, question: Question, meta: QuestionMeta) -> None:
 
 
 def _add_version(actor, question: Question, payload: dict, note: str,
-                 number: int | None = None) -> QuestionVersion:
+                 number: int | None = None, title: str = "") -> QuestionVersion:
     if number is None:
         number = (db.session.scalar(select(func.max(QuestionVersion.number))
                                     .where(QuestionVersion.question_id == question.id)) or 0) + 1
     version = QuestionVersion(question_id=question.id, number=number,
-                              schema=payload.get("schema", 1), payload=payload,
+                              schema=payload.get("schema", 1), payload=payload, title=title,
                               created_by_id=actor.id, note=note[:300])
     db.session.add(version)
     db.session.flush()
@@ -352,9 +387,10 @@ def question_summary(question: Question, tags: list[str] | None = None) -> dict:
     """The list-row form of a question (API items, CLI --json)."""
     from lms.curriculum.models import Subject
 
-    payload = question.current_version.payload if question.current_version else {}
+    version = question.current_version
+    payload = version.payload if version else {}
     subject = db.session.get(Subject, question.subject_id)
-    return {"id": question.id, "type": question.type,
+    return {"id": question.id, "type": question.type, "title": version.title if version else "",
             "text_html": payload.get("text_html", ""),
             "text": question_search.question_text(payload) if payload else "",
             "subject": subject.code if subject else None, "grade": question.grade,
@@ -436,7 +472,8 @@ def question_detail(actor, question: Question) -> dict:
         "payload": teacher_view(payload) if full else student_view(payload),
         "review_comment": question.review_comment if full else "",
         "versions": [{"number": v.number, "created_at": v.created_at.isoformat(),
-                      "note": v.note} for v in question.versions] if full else [],
+                      "note": v.note, "title": v.title} for v in question.versions]
+        if full else [],
     })
     return detail
 

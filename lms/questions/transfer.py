@@ -16,18 +16,23 @@ from urllib.parse import unquote
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
+from sqlalchemy.orm import selectinload
 
 from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
 from lms.core.storage import storage
+from lms.curriculum.models import Subject
 from lms.extensions import db
 from lms.questions.services import (
+    MAX_TITLE,
     NearDuplicates,
     author_school,
     clean_tags,
     dedupe_key,
     mark_changed,
     question_link,
+    tags_of,
+    title_text,
     visible_condition,
 )
 from media import FileMissing
@@ -49,6 +54,11 @@ EXPORTER_FUNCTIONS = {
     "qti": ("export_qti", "export_qti_package"), "docx": ("export_docx", "write_docx"),
     "xlsx": ("export_xlsx",), "aiken": ("export_aiken",),
 }
+#: Other spellings of format names that the CLI and the API accept.
+FORMAT_ALIASES = {"moodle_xml": "moodlexml"}
+#: Formats whose files name their questions (GIFT ``::name::``, Moodle XML ``<name>``, QTI
+#: ``title``); the other importers make up a label from the text, which is not kept as a title.
+NAMED_FORMATS = ("gift", "moodlexml", "qti")
 #: Largest file accepted for import (security.md: huge files get a clear error).
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 _PLUGINFILE = re.compile(r"@@PLUGINFILE@@/([^\"'<>\s)]+)")
@@ -135,9 +145,16 @@ def media_bytes(src: str) -> bytes | None:
     return data if len(data) <= MAX_EMBEDDED_IMAGE_BYTES else None
 
 
+def format_name(fmt: str | None) -> str:
+    """The registry name of a format as a user may write it (``moodle_xml`` → ``moodlexml``)."""
+    name = (fmt or "").strip().lower()
+    return FORMAT_ALIASES.get(name, name)
+
+
 def resolve_format(fmt: str, filename: str, data: bytes) -> str:
     """The importer to use: the one asked for, or detected from the name and first bytes."""
     available = importers()
+    fmt = format_name(fmt)
     if fmt in (None, "", "auto"):
         detected = qformats.detect_format(filename or "", data[:4096])
         if detected is None:
@@ -208,6 +225,7 @@ class _Checked:
     payload: dict
     key: str
     location: str
+    title: str = ""
 
 
 def _problem(location: str, message: str) -> dict:
@@ -260,17 +278,19 @@ def import_questions(actor, data: bytes, filename: str, options: ImportOptions |
     checked: list[_Checked] = []
     for number, parsed in enumerate(result.questions, 1):
         location = parsed.location or f"câu {number}"
-        warnings += [_problem(w.location or location, w.message) for w in parsed.warnings]
+        warnings += [_problem(_where(w) or location, w.message) for w in parsed.warnings]
         urls = _store_attachments(parsed, save=False)
         try:
             payload = validate_payload(_rewrite_files(parsed.payload, urls))
         except (PayloadError, KeyError, TypeError, ValueError) as error:
             errors.append(_problem(location, error))
             continue
-        checked.append(_Checked(parsed, payload, dedupe_key(payload), location))
-    report = {"file": filename, "format": fmt, "questions": len(checked),
+        title, title_warnings = imported_title(fmt, parsed, payload)
+        warnings += [_problem(location, message) for message in title_warnings]
+        checked.append(_Checked(parsed, payload, dedupe_key(payload), location, title))
+    report = {**empty_report(filename, fmt), "questions": len(checked),
               "by_type": dict(Counter(c.payload["type"] for c in checked)),
-              "errors": errors, "warnings": warnings, "duplicates": 0, "saved": False}
+              "errors": errors, "warnings": warnings}
     fresh = _drop_duplicates(actor, checked, options, report)
     if not will_save or (errors and not options.only_valid):
         return report
@@ -282,6 +302,29 @@ def import_questions(actor, data: bytes, filename: str, options: ImportOptions |
     _save_imported(actor, fresh, options, filename)
     report["saved"] = True
     return report
+
+
+def empty_report(filename: str, fmt: str | None, error: str | None = None) -> dict:
+    """An import report with nothing read: the shape of the CLI contract, with ``error`` as its
+    only problem (a file that could not be imported at all)."""
+    return {"file": filename, "format": fmt, "questions": 0, "by_type": {},
+            "errors": [_problem(filename, error)] if error else [], "warnings": [],
+            "duplicates": 0, "saved": False}
+
+
+def imported_title(fmt: str, parsed, payload: dict) -> tuple[str, list[str]]:
+    """(title to keep, warnings) for a parsed question: the name the file gives, for formats
+    that name questions — unless it only repeats the start of the text, which is what Moodle
+    and our exporters write for a question without a name. Longer than MAX_TITLE is cut."""
+    if fmt not in NAMED_FORMATS:
+        return "", []
+    title = title_text(parsed.title)
+    if not title or title == title_text(qformats.title_for(payload, "")):
+        return "", []
+    if len(title) <= MAX_TITLE:
+        return title, []
+    return title[:MAX_TITLE], [str(_l("Tên câu hỏi dài %(n)d ký tự, chỉ giữ %(max)d ký tự đầu.",
+                                      n=len(title), max=MAX_TITLE))]
 
 
 def _drop_duplicates(actor, checked: list[_Checked], options: ImportOptions,
@@ -316,7 +359,8 @@ def _save_imported(actor, items: list[_Checked], options: ImportOptions,
     db.session.flush()
     note = f"nhập từ tệp {filename}"[:300]
     versions = [QuestionVersion(question_id=q.id, number=1, schema=i.payload.get("schema", 1),
-                                payload=i.payload, created_by_id=actor.id, note=note)
+                                payload=i.payload, title=i.title, created_by_id=actor.id,
+                                note=note)
                 for q, i in zip(questions, items, strict=True)]
     db.session.add_all(versions)
     db.session.flush()
@@ -339,18 +383,30 @@ def export_questions(fmt: str, subject_id: int | None = None, grade: int | None 
         raise DomainError(_l("Định dạng %(fmt)s chưa được hỗ trợ để xuất (hiện có: %(have)s).",
                              fmt=fmt, have=", ".join(sorted(available))),
                           code="format_unavailable")
-    query = (select(QuestionVersion.payload)
-             .join(Question, Question.current_version_id == QuestionVersion.id)
-             .where(Question.status == QuestionStatus(status)).order_by(Question.id))
+    query = (select(Question).options(selectinload(Question.current_version))
+             .where(Question.status == QuestionStatus(status),
+                    Question.current_version_id.is_not(None)).order_by(Question.id))
     if subject_id is not None:
         query = query.where(Question.subject_id == subject_id)
     if grade is not None:
         query = query.where(Question.grade == grade)
-    payloads = list(db.session.scalars(query))
+    questions = list(db.session.scalars(query))
     try:
-        return available[fmt](payloads), len(payloads)
+        return available[fmt](export_items(questions)), len(questions)
     except qformats.ExportError as error:
         raise DomainError(str(error), code="export_failed") from None
+
+
+def export_items(questions: list[Question]) -> list:
+    """ParsedQuestions of the questions' current versions with the bank's metadata: the title,
+    category "<subject>/Khối N", tags, and an id number ``hoclieu-<id>`` (Moodle keeps it)."""
+    tags = tags_of([q.id for q in questions])
+    subjects = {s.id: s.name for s in db.session.scalars(select(Subject).where(
+        Subject.id.in_({q.subject_id for q in questions})))}
+    return [qformats.ParsedQuestion(
+        payload=q.current_version.payload, title=q.current_version.title,
+        category=f"{subjects.get(q.subject_id, '')}/Khối {q.grade}".lstrip("/"),
+        tags=tags[q.id], idnumber=f"hoclieu-{q.id}") for q in questions]
 
 
 
@@ -407,6 +463,7 @@ def preview_import(actor, data: bytes, filename: str, options: ImportOptions) ->
         except (PayloadError, KeyError, TypeError, ValueError):
             continue
         shown.append({"location": parsed.location or f"câu {number}", "type": payload["type"],
+                      "title": imported_title(report["format"], parsed, payload)[0],
                       "view": student_view(payload)})
     return {"report": report, "questions": shown}
 

@@ -418,7 +418,7 @@ def _meta_of(question) -> dict:
     subject = db.session.get(Subject, question.subject_id) if question.subject_id else None
     return {"subject": subject.code if subject else "", "grade": question.grade,
             "topic_id": question.topic_id, "level_id": question.level_id,
-            "tags": ", ".join(tags), "note": ""}
+            "tags": ", ".join(tags), "note": "", "title": question.current_version.title}
 
 
 def _flash_duplicates(question) -> None:
@@ -442,13 +442,14 @@ def create():
             payload = authoring.blank_payload(request.args.get("type", "single_choice"))
         except DomainError:
             raise NotFound(_("Không có loại câu hỏi này.")) from None
-        return _editor_page(None, payload, {"subject": "", "grade": "", "tags": "", "note": ""})
+        return _editor_page(None, payload, {"subject": "", "grade": "", "tags": "", "note": "",
+                                            "title": ""})
     form = request.form
     payload = None
     try:
         payload = _form_payload(form)
         question = services.create_question(g.user, _form_meta(form), payload,
-                                            note=form.get("note", ""))
+                                            note=form.get("note", ""), title=form.get("title"))
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -473,8 +474,11 @@ def edit(question_id: int):
     try:
         payload = _form_payload(form)
         services.update_meta(g.user, question, _form_meta(form))
-        if payload != question.current_version.payload:
-            services.revise_question(g.user, question, payload, note=form.get("note", ""))
+        title = services.checked_title(form.get("title"))
+        current = question.current_version
+        if payload != current.payload or title != current.title:
+            services.revise_question(g.user, question, payload, note=form.get("note", ""),
+                                     title=title)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -533,7 +537,7 @@ def compare(question_id: int):
     older, newer = versions[a], versions[b]
     return render_template("questions/compare.html", question=question, older=older,
                            newer=newer, numbers=sorted(versions),
-                           changes=authoring.payload_changes(older.payload, newer.payload))
+                           changes=authoring.version_changes(older, newer))
 
 
 @bp.app_template_global()

@@ -28,6 +28,7 @@ from question_bank.formats.docx_export import (
     new_document,
     write_answer_key,
 )
+from question_bank.formats.export_common import title_for
 from question_bank.formats.gift import parse_gift
 from question_bank.formats.gift_export import export_gift
 from question_bank.formats.moodlexml import parse_moodlexml
@@ -69,6 +70,7 @@ __all__ = [
     "option_ids",
     "right_column",
     "sorted_items",
+    "title_for",
     "write_answer_key",
     "export_gift",
     "export_moodlexml",

@@ -31,7 +31,7 @@ class ClozeError(Exception):
 
 def parse_cloze(text_html: str) -> tuple[str, list[dict], list[tuple[str, str]]]:
     """Question text with embedded answers → (text with [[gN]] markers, gaps, warnings)."""
-    pieces, gaps, warnings, position = [], [], [], 0
+    pieces, gaps, warnings, dropped, position = [], [], [], [], 0
     for match in _START.finditer(text_html):
         if match.start() < position:
             continue
@@ -43,11 +43,16 @@ def parse_cloze(text_html: str) -> tuple[str, list[dict], list[tuple[str, str]]]
                                  text_html[match.end():end])
         gaps.append(gap)
         warnings += gap_warnings
+        if any(feedback.strip() for _, _, feedback in _alternatives(text_html[match.end():end])):
+            dropped.append(gap_id)
         pieces += [text_html[position:match.start()], f"[[{gap_id}]]"]
         position = end + 1
     if not gaps:
         raise ClozeError("qtextmissingembedded", "Nội dung câu điền khuyết (Cloze) phải có ít "
                          "nhất một chỗ trống dạng {1:SHORTANSWER:=đáp án}.")
+    if dropped:
+        warnings.append(("feedbackdropped", "Phản hồi của từng đáp án trong chỗ trống "
+                         f"{', '.join(dropped)} không được lưu; chỉ giữ phản hồi chung."))
     return "".join(pieces) + text_html[position:], gaps, warnings
 
 

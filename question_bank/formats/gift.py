@@ -97,18 +97,24 @@ def _blocks(text: str):
 
 def _read_block(block: _Block, body: str, category, result: ImportResult) -> None:
     try:
-        title, question, warnings = parse_question(body)
+        name, question, warnings = parse_question(body)
     except GiftError as exc:
         result.errors.append(Problem.at(block.line, exc.code, exc.message, _error_name(body)))
         return
     comments = " ".join(block.comments)
     ids = _ID.findall(comments)
+    label = name or label_from_text(question.get("text_html", ""))
     parsed = ParsedQuestion(
-        payload=question, title=title, category=category,
+        payload=question, title=name, category=category,
         tags=[nfc(t) for t in _TAG.findall(comments)], location=f"dòng {block.line}",
         line=block.line, idnumber=nfc(ids[0]) if ids else None,
-        warnings=[Problem.at(block.line, code, message, title) for code, message in warnings])
+        warnings=[Problem.at(block.line, code, message, label) for code, message in warnings])
     result.questions.append(parsed)
+
+
+def label_from_text(text_html: str) -> str:
+    """What names an unnamed question in messages: the start of its text, as Moodle names it."""
+    return " ".join(html_to_text(text_html).split())[:80] or "Câu hỏi"
 
 
 def _error_name(body: str) -> str:
@@ -151,19 +157,20 @@ def _html(text: str, default: str) -> str:
 
 
 def parse_question(body: str) -> tuple[str, dict, list[tuple[str, str]]]:
-    """One question block (comments removed) → (title, payload, warnings); raises GiftError."""
+    """One question block (comments removed) → (its ::name:: or '', payload, warnings); raises
+    GiftError."""
     text = _protect(body)
     title = ""
     if text.startswith("::"):
         end = text.find("::", 2)
         if end < 0:
             raise GiftError("notitle", "Thiếu '::' đóng tên câu hỏi (dạng ::tên::).")
-        title = nfc(_restore(text[2:end]))
+        title = " ".join(nfc(_restore(text[2:end])).split())
         text = text[end + 2:].lstrip()
     start, finish = text.find("{"), text.find("}")
     if start < 0 and finish < 0:
         fmt, stem = _formatted(text, "moodle")
-        return _title(title, stem), payloads.description(to_html(_restore(stem), fmt)), []
+        return title, payloads.description(to_html(_restore(stem), fmt)), []
     if start < 0 or finish < start:
         raise GiftError("braceerror", "Không tìm thấy cặp ngoặc {…} bao phần đáp án "
                         "(dấu { hoặc } bị thiếu; viết \\{ \\} nếu là chữ thường).")
@@ -178,12 +185,7 @@ def parse_question(body: str) -> tuple[str, dict, list[tuple[str, str]]]:
     if outcome.errors:
         code, message = outcome.errors[0]
         raise GiftError(code, message)
-    return _title(title, stem_raw), outcome.payload, outcome.warnings
-
-
-def _title(title: str, stem: str) -> str:
-    """The ::title::, or like Moodle the start of the question text."""
-    return title or html_to_text(_restore(stem))[:80] or "Câu hỏi"  # html_to_text is NFC
+    return title, outcome.payload, outcome.warnings
 
 
 def _answers(stem: str, inner: str, fmt: str) -> Outcome:

@@ -11,7 +11,7 @@ essay rubric and word limits; and the types ``true_false_4``, ``ordering``, ``cl
 
 from __future__ import annotations
 
-from .export_common import percent_text, share, title_for, unpack, unsupported
+from .export_common import percent_text, share, unpack, unsupported
 from .gift import BLANK
 from .markup import html_to_text
 
@@ -113,7 +113,8 @@ def question_gift(payload: dict, title: str = "") -> str:
 
 
 def export_gift(questions, skip_unsupported: bool = False) -> str:
-    """Write payloads (or ParsedQuestions) as a GIFT file; categories become $CATEGORY lines.
+    """Write payloads (or ParsedQuestions) as a GIFT file; categories become $CATEGORY lines and
+    titles ``::name::`` (an untitled question is written without one, as GIFT allows).
 
     A type GIFT cannot express raises ExportError, or with ``skip_unsupported`` is left out
     with a comment saying so."""
@@ -131,5 +132,5 @@ def export_gift(questions, skip_unsupported: bool = False) -> str:
             blocks.append(f"$CATEGORY: $course$/{item_category}")
         marks = [f"[tag:{t}]" for t in tags] + ([f"[id:{idnumber}]"] if idnumber else [])
         comment = f"// {' '.join(marks)}\n" if marks else ""
-        blocks.append(comment + question_gift(payload, title_for(payload, title)))
+        blocks.append(comment + question_gift(payload, title))
     return "\n\n".join(blocks) + "\n"

@@ -3,8 +3,10 @@ references is refused before anything is parsed.
 
 Types: category (nested, ``$course$/…`` prefixes dropped), multichoice, truefalse, shortanswer,
 numerical, matching/match, essay, description, cloze/multianswer, gapselect and ddwtos (both
-become ``cloze`` dropdown gaps). Base64 ``<file>`` elements (and Moodle 1.9 ``<image_base64>``)
-become attachments referenced in the HTML as ``@@PLUGINFILE@@/<name>``. Any other type is an
+become ``cloze`` dropdown gaps), ordering (qtype_ordering). ``<name>`` is the title. Hints and
+the feedbacks a payload has no place for are named in warnings (``hintdropped``,
+``feedbackdropped``). Base64 ``<file>`` elements (and Moodle 1.9 ``<image_base64>``) become
+attachments referenced in the HTML as ``@@PLUGINFILE@@/<name>``. Any other type is an
 error (Moodle's ``xmltypeunsupported``); fractions off Moodle's grade list are errors
 (``invalidgradequestion``).
 """
@@ -106,11 +108,12 @@ def _read_category(element: Element, result: ImportResult) -> str | None:
 
 
 def _read_question(element, kind, line, category, result: ImportResult) -> None:
-    name = _text(element, "name") or f"Câu {len(result.questions) + len(result.errors) + 1}"
+    name = " ".join(_text(element, "name").split())
+    label = name or f"Câu {len(result.questions) + len(result.errors) + 1}"
     reader = _READERS.get(kind)
     if reader is None:
         result.errors.append(Problem.at(line, "xmltypeunsupported", f"Loại câu hỏi '{kind}' "
-                                        "không được hỗ trợ khi nhập Moodle XML.", name))
+                                        "không được hỗ trợ khi nhập Moodle XML.", label))
         return
     files: list[Attachment] = []
     try:
@@ -118,15 +121,55 @@ def _read_question(element, kind, line, category, result: ImportResult) -> None:
     except ClozeError as exc:
         outcome = Outcome(errors=[(exc.code, exc.message)])
     for code, message in outcome.errors:
-        result.errors.append(Problem.at(line, code, message, name))
+        result.errors.append(Problem.at(line, code, message, label))
     if outcome.errors:
         return
+    warnings = outcome.warnings + dropped_parts(element, kind)
     result.questions.append(ParsedQuestion(
         payload=outcome.payload, title=name, category=category, line=line,
         location=f"dòng {line}" if line else "", idnumber=_idnumber(element),
         tags=[nfc(t.text) for t in element.findall("tags/tag/text") if t.text],
         attachments=_unique(files),
-        warnings=[Problem.at(line, code, message, name) for code, message in outcome.warnings]))
+        warnings=[Problem.at(line, code, message, label) for code, message in warnings]))
+
+
+# --- what the bank has no place for -------------------------------------------------------------
+
+#: Moodle's combined feedback elements and their Vietnamese names.
+_COMBINED_FEEDBACK = (("correctfeedback", "khi trả lời đúng"),
+                      ("partiallycorrectfeedback", "khi đúng một phần"),
+                      ("incorrectfeedback", "khi trả lời sai"))
+#: Types whose per-answer <feedback> has no field in the payload (choice and true/false
+#: questions keep theirs as option feedback).
+_ANSWER_FEEDBACK_DROPPED = ("shortanswer", "numerical", "ordering")
+
+
+def dropped_parts(element: Element, kind: str) -> list[tuple[str, str]]:
+    """Warnings naming the hints and feedbacks of a question that the payload cannot keep
+    (docs/import-formats.md, "Import fidelity"): nothing is dropped without a word."""
+    warnings = []
+    hints = [h for h in element.findall("hint") if _has_content(h)]
+    if hints:
+        warnings.append(("hintdropped", f"{len(hints)} gợi ý (<hint>) không được lưu: câu hỏi "
+                         "trong ngân hàng không có phần gợi ý."))
+    combined = [label for tag, label in _COMBINED_FEEDBACK if _has_content(element.find(tag))]
+    if combined:
+        warnings.append(("feedbackdropped", "Phản hồi " + ", ".join(combined) + " không được "
+                         "lưu: chỉ giữ phản hồi chung và phản hồi của từng phương án."))
+    if kind in _ANSWER_FEEDBACK_DROPPED and any(
+            _has_content(a.find("feedback")) for a in element.findall("answer")):
+        warnings.append(("feedbackdropped", "Phản hồi riêng của từng đáp án không được lưu với "
+                         "loại câu này; chỉ giữ phản hồi chung."))
+    return warnings
+
+
+def _has_content(element: Element | None) -> bool:
+    """True when a Moodle text element holds visible text or a picture."""
+    if element is None:
+        return False
+    found = element.find("text")
+    raw = (found.text if found is not None else element.text) or ""
+    return bool(html_to_text(raw).strip()) or "<img" in raw
 
 
 def _unique(files: list[Attachment]) -> list[Attachment]:
@@ -324,6 +367,41 @@ def _select_gaps(element, files, choice_tag: str) -> Outcome:
                               "khuyết có danh sách chọn.")] if choice_tag == "dragbox" else [])
 
 
+#: Moodle ordering's grading types (names and the numbers older files use) → ours.
+_ORDERING_ABSOLUTE = ("ABSOLUTE_POSITION", "0")
+_ORDERING_ALL = ("ALL", "0", "")
+
+
+def _ordering(element, files) -> Outcome:
+    """qtype_ordering: each <answer>'s fraction is its place in the right order (1, 2, …)."""
+    text, general = _common(element, files)
+    places = []
+    for number, item in enumerate(element.findall("answer")):
+        place = parse_decimal(item.get("fraction", "")) if item.get("fraction") else None
+        places.append((place if place is not None else Decimal(number), number,
+                       _rich_html(item, "moodle_auto_format", files)))
+    items = [html for _, _, html in sorted(places) if html]
+    if len(items) < 2:
+        return Outcome(errors=[("notenoughanswers", "Câu sắp xếp cần ít nhất 2 mục có nội dung; "
+                                f"tìm thấy {len(items)}.")])
+    payload = {**payloads.base("ordering", text, general),
+               "items": [{"id": str(i), "text_html": html} for i, html in enumerate(items, 1)]}
+    return Outcome(payload=payload, warnings=_ordering_warnings(element))
+
+
+def _ordering_warnings(element) -> list[tuple[str, str]]:
+    warnings = []
+    grading = (element.findtext("gradingtype") or "").strip().upper()
+    if grading and grading not in _ORDERING_ABSOLUTE:
+        warnings.append(("orderinggrading", f"Cách chấm '{grading}' của Moodle không có; câu được "
+                         "chấm theo số mục đúng vị trí (cả thứ tự đúng: đủ điểm)."))
+    select = (element.findtext("selecttype") or "").strip().upper()
+    if select not in _ORDERING_ALL:
+        warnings.append(("orderingsubset", f"Moodle chỉ cho học sinh xem một phần các mục "
+                         f"({select}); ở đây học sinh sắp xếp tất cả các mục."))
+    return warnings
+
+
 def _group_gap(gap_id: str, choices, right: int) -> dict:
     group = choices[right][1]
     members = [i for i, (_, g) in enumerate(choices) if g == group]
@@ -345,4 +423,5 @@ _READERS = {
     "multianswer": _cloze,
     "gapselect": lambda element, files: _select_gaps(element, files, "selectoption"),
     "ddwtos": lambda element, files: _select_gaps(element, files, "dragbox"),
+    "ordering": _ordering,
 }

@@ -5,9 +5,10 @@ Mapping: single_choice/multiple_response → multichoice (single true/false; a m
 response's correct options share 100 %, wrong ones take the same share off); true_false →
 truefalse; short_text → shortanswer (usecase); short_numeric → numerical; matching →
 matching (distractors are subquestions with empty text); essay → essay (graderinfo = reference,
-min/max word limits); description; cloze → cloze with embedded answers. Not expressible:
-``solution_html``, pinning, ``ignore_diacritics``, ``format_2025``, essay rubric, and the types
-``true_false_4``, ``ordering``, ``stimulus`` (refused with ExportError).
+min/max word limits); description; cloze → cloze with embedded answers; ordering → ordering
+(qtype_ordering). The title is the ``<name>`` (the start of the text when there is none: Moodle
+needs one). Not expressible: ``solution_html``, pinning, ``ignore_diacritics``, ``format_2025``,
+essay rubric, and the types ``true_false_4``, ``stimulus`` (refused with ExportError).
 """
 
 from __future__ import annotations
@@ -95,6 +96,19 @@ def _essay(question, payload):
     return "essay"
 
 
+def _ordering(question, payload):
+    """qtype_ordering: every item is an <answer> whose fraction is its place (1, 2, …); all
+    items shown, scored by the items in their right place, as our ``ordering`` is."""
+    for tag, value in (("layouttype", "VERTICAL"), ("selecttype", "ALL"), ("selectcount", "0"),
+                       ("gradingtype", "ABSOLUTE_POSITION"), ("showgrading", "SHOW"),
+                       ("numberingstyle", "none")):
+        ET.SubElement(question, tag).text = value
+    for place, item in enumerate(payload["items"], 1):
+        answer = ET.SubElement(question, "answer", {"fraction": str(place), "format": "html"})
+        ET.SubElement(answer, "text").text = item["text_html"]
+    return "ordering"
+
+
 _WRITERS = {
     "single_choice": _choices,
     "multiple_response": _choices,
@@ -105,6 +119,7 @@ _WRITERS = {
     "essay": _essay,
     "description": lambda question, payload: "description",
     "cloze": lambda question, payload: "cloze",
+    "ordering": _ordering,
 }
 
 

@@ -119,6 +119,13 @@ def description(draw, xml):
 
 
 @st.composite
+def ordering(draw, xml):
+    count = draw(st.integers(2, 6))
+    return {**common("ordering", draw(html_text()), draw(maybe(html_text()))),
+            "items": [{"id": str(i), "text_html": draw(html_text())} for i in range(1, count + 1)]}
+
+
+@st.composite
 def gap(draw, gap_id):
     kind = draw(st.sampled_from(["text", "numeric", "dropdown"]))
     base = {"id": gap_id, "kind": kind, "points": draw(st.sampled_from(["1", "2"])),

@@ -188,8 +188,7 @@ def test_peg_fixture_structure(name):
         assert payload["type"] in PEG_TYPES[want["type"]]
         if not is_markdown(want["stem"]):  # we render Markdown, the PEG parser keeps it
             assert squash(payload["text_html"]) == squash(want["stem"])
-        if want.get("title"):
-            assert got.title == want["title"]
+        assert got.title == (want.get("title") or "")  # only a ::name:: is a title
         if want.get("globalFeedback"):
             assert squash(payload["feedback_html"]) == squash(want["globalFeedback"])
         compare_answers(want, payload)
@@ -300,3 +299,70 @@ def test_true_answer_feedbacks_follow_moodle_wrong_then_right():
     (question,) = parse_gift("Đúng? {TRUE#Sai rồi#Chính xác}").questions
     assert question.payload["feedback_false_html"] == "Sai rồi"
     assert question.payload["feedback_true_html"] == "Chính xác"
+
+
+# --- names, and what was accepted, refused and warned -------------------------------------------
+
+def test_a_question_without_a_name_has_no_title_and_is_exported_without_one():
+    (question,) = parse_gift("Pi? {#3.14:0.01#close enough}").questions
+    assert question.title == ""
+    (warning,) = question.warnings  # named in messages by the start of its text, like Moodle
+    assert (warning.code, warning.line, warning.question) == ("feedbackdropped", 1, "Pi?")
+    exported = export_gift([question])
+    assert "::" not in exported
+    assert parse_gift(exported).questions[0].title == ""
+
+
+def test_names_are_trimmed_nfc_one_line_and_survive_a_round_trip():
+    text = unicodedata.normalize("NFD", r"::  Câu 1\: hàm   số  ::Đúng? {T}")
+    (question,) = parse_gift(text).questions
+    assert question.title == "Câu 1: hàm số"
+    (again,) = parse_gift(export_gift([question])).questions
+    assert (again.title, again.payload) == (question.title, question.payload)
+
+
+# (file, questions accepted, codes of the questions refused, (line, code) of every warning)
+GIFT_COUNTS = [
+    ("gift/questions.gift.txt", 9, [], [(31, "feedbackdropped"), (34, "feedbackdropped")]),
+    ("gift/questions_in_category.gift.txt", 4, [], []),
+    ("gift/questions_encoding_windows-1252.gift.txt", 3, [], [(15, "notutf8")]),
+    ("gift/error_invalid_fraction_sum.gift.txt", 0,
+     ["errfractionsaddwrong", "errfractionsaddwrong"], []),
+    ("gift/moodle-examples.txt", 43, [], [
+        (103, "feedbackdropped"), (108, "feedbackdropped"), (115, "partialcredit"),
+        (117, "partialcredit"), (123, "feedbackdropped"), (190, "partialcredit"),
+        (195, "feedbackdropped"), (202, "feedbackdropped")]),
+    ("gift/peg/escapeColon.gift", 0, ["multiplecorrect"], []),
+    ("gift/peg/giftFormatPhpExamples.gift", 10, [], [
+        (28, "partialcredit"), (33, "feedbackdropped"), (40, "feedbackdropped")]),
+    ("gift/peg/numerical1.gift", 10, [], [(23, "feedbackdropped")]),
+    ("gift/peg/options1.gift", 14, [], [
+        (24, "feedbackdropped"), (29, "feedbackdropped"), (36, "partialcredit"),
+        (38, "partialcredit"), (44, "feedbackdropped")]),
+    ("gift/peg/totara_moodle_numerical.gift", 1, [], [(12, "feedbackdropped")]),
+    ("gift/peg/totara_moodle_shortanswer.gift", 1, [], [(4, "feedbackdropped")]),
+    ("gift/peg/totara_moodle_shortanswer_general_feedback.gift", 1, [],
+     [(4, "feedbackdropped")]),
+]
+
+
+def counts(result):
+    warned = [(w.line, w.code) for w in result.warnings]
+    warned += [(w.line, w.code) for q in result.questions for w in q.warnings]
+    return len(result.questions), [e.code for e in result.errors], sorted(warned)
+
+
+@pytest.mark.parametrize("relative, accepted, refused, warned", GIFT_COUNTS)
+def test_what_each_fixture_accepts_refuses_and_warns(relative, accepted, refused, warned):
+    assert counts(parse_gift(fixture_bytes(relative))) == (accepted, refused, warned)
+
+
+def test_every_other_peg_file_imports_whole_without_a_warning():
+    listed = {relative for relative, *_ in GIFT_COUNTS}
+    for name in peg_cases():
+        if f"gift/peg/{name}.gift" in listed:
+            continue
+        expected = [q for q in json.loads(fixture_bytes(f"gift/peg/{name}.json"))
+                    if q["type"] != "Category"]
+        assert counts(parse_gift(fixture_bytes(f"gift/peg/{name}.gift"))) == \
+            (len(expected), [], []), name

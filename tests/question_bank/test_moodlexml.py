@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from question_bank.formats import ExportError, ParsedQuestion, export_moodlexml, parse_moodlexml
 
 from .fixtures import fixture_bytes
-from .payload_strategies import XML_TYPES, questions
+from .payload_strategies import XML_TYPES, ordering, questions
 
 
 def read(name):
@@ -233,3 +233,131 @@ def test_export_escapes_html_characters_in_idnumbers():
 def test_export_refuses_types_moodle_cannot_express():
     with pytest.raises(ExportError, match="true_false_4"):
         export_moodlexml([{"type": "true_false_4"}])
+
+
+# --- names, hints and feedbacks, ordering; what each fixture accepts, refuses and warns ----------
+
+# (file, questions accepted, codes of the questions refused, (line, code) of every warning)
+XML_COUNTS = [
+    # "{1:MULTICHOICE}" with no choices is not an embedded answer at all (no second colon).
+    ("broken_cloze_questions.xml", 0, ["qtextmissingembedded", "qtextmissingembedded",
+                                       "notenoughanswers", "fractionsnomax", "notnumeric"], []),
+    ("categories_reverse_order.xml", 2, [], []),
+    ("category_with_description.xml", 1, [], []),
+    ("deprecated_category.xml", 1, [], []),
+    ("error_invalid_fraction_sum.xml", 0,
+     ["errfractionsaddwrong", "errfractionsaddwrong", "errfractionsnomax"], []),
+    ("error_invalid_grades.xml", 0, ["invalidgradequestion"], []),
+    ("essay-testquestion.moodle.xml", 1, [], []),
+    ("export_category.xml", 1, [], []),
+    ("export_without_question.xml", 0, ["noquestionsinfile"], []),
+    ("gapselect-testquestion.moodle.xml", 1, [], [(12, "feedbackdropped"), (12, "hintdropped")]),
+    ("html_chars_in_idnumbers.xml", 1, [], []),
+    ("match-testquestion.moodle.xml", 1, [], [(12, "feedbackdropped")]),
+    ("multianswer.xml", 1, [], [(12, "feedbackdropped")]),
+    ("multichoice-testquestion.moodle.xml", 1, [], [(12, "feedbackdropped"),
+                                                    (12, "hintdropped")]),
+    ("nested_categories.xml", 1, [], []),
+    ("nested_categories_with_questions.xml", 5, [], []),
+    ("numerical-testquestion.moodle.xml", 1, [], [(12, "hintdropped")]),
+    ("old_format_file.xml", 2, [], []),
+    ("partial_invalid_export.xml", 3, ["xmltypeunsupported"], []),
+    ("sample_questions_with_old_image_tag.xml", 2, [], [(16, "feedbackdropped")]),
+    ("shortanswer-testquestion.moodle.xml", 1, [], [(12, "feedbackdropped")]),
+    ("truefalse-testquestion.moodle.xml", 1, [], []),
+    ("truefalse.xml", 2, [], []),
+]
+
+
+@pytest.mark.parametrize("name, accepted, refused, warned", XML_COUNTS)
+def test_what_each_fixture_accepts_refuses_and_warns(name, accepted, refused, warned):
+    result = read(name)
+    assert len(result.questions) == accepted
+    assert [e.code for e in result.errors] == refused
+    assert sorted((w.line, w.code) for q in result.questions for w in q.warnings) == warned
+    assert result.warnings == []
+
+
+def test_dropped_hints_and_feedbacks_are_named_per_question():
+    """Moodle's multichoice fixture: 2 hints and the three combined feedbacks have no place in
+    the payload."""
+    question = only("multichoice-testquestion.moodle.xml")
+    hints, combined = question.warnings
+    assert (hints.location, hints.question) == ("dòng 12", "Multi-choice-001")
+    assert hints.message.startswith("2 gợi ý")
+    assert all(words in combined.message for words in ("đúng", "đúng một phần", "sai"))
+
+
+def test_option_feedback_has_a_place_and_is_kept_without_a_warning():
+    data = (b'<quiz><question type="multichoice"><name><text>M</text></name><questiontext>'
+            b"<text>Q</text></questiontext><single>true</single>"
+            b'<answer fraction="100"><text>A</text><feedback><text>Hay</text></feedback></answer>'
+            b'<answer fraction="0"><text>B</text><feedback><text>Sai</text></feedback></answer>'
+            b"</question></quiz>")
+    (question,) = parse_moodlexml(data).questions
+    assert [o["feedback_html"] for o in question.payload["options"]] == ["Hay", "Sai"]
+    assert question.warnings == []
+
+
+def test_per_answer_feedback_of_short_answers_is_reported_not_silently_dropped():
+    (warning,) = only("shortanswer-testquestion.moodle.xml").warnings
+    assert warning.code == "feedbackdropped" and "từng đáp án" in warning.message
+
+
+def question_xml(body: str, kind: str = "ordering", name: str | None = "Sắp xếp") -> bytes:
+    named = f"<name><text>{name}</text></name>" if name is not None else ""
+    return (f'<quiz><question type="{kind}">{named}<questiontext format="html">'
+            f"<text>Xếp theo thứ tự</text></questiontext>{body}</question></quiz>").encode()
+
+
+def answer(place: str, text: str, feedback: str = "") -> str:
+    extra = f"<feedback><text>{feedback}</text></feedback>" if feedback else ""
+    return f'<answer fraction="{place}" format="html"><text>{text}</text>{extra}</answer>'
+
+
+def test_ordering_questions_import_in_the_order_of_their_fractions():
+    data = question_xml(answer("3.0000000", "Ba") + answer("1.0000000", "Một")
+                        + answer("2.0000000", "Hai")
+                        + "<gradingtype>ABSOLUTE_POSITION</gradingtype>"
+                        + "<selecttype>ALL</selecttype>")
+    (question,) = parse_moodlexml(data).questions
+    assert question.title == "Sắp xếp" and question.warnings == []
+    assert question.payload["type"] == "ordering"
+    assert question.payload["items"] == [{"id": "1", "text_html": "Một"},
+                                         {"id": "2", "text_html": "Hai"},
+                                         {"id": "3", "text_html": "Ba"}]
+
+
+def test_ordering_reports_what_it_cannot_keep():
+    data = question_xml(answer("1", "A", "đúng") + answer("2", "B")
+                        + "<gradingtype>ALL_OR_NOTHING</gradingtype><selecttype>RANDOM</selecttype>"
+                        "<correctfeedback><text>Giỏi</text></correctfeedback>"
+                        "<hint><text>Bắt đầu từ A</text></hint><hint><text></text></hint>")
+    (question,) = parse_moodlexml(data).questions
+    assert sorted(w.code for w in question.warnings) == [
+        "feedbackdropped", "feedbackdropped", "hintdropped", "orderinggrading", "orderingsubset"]
+    assert next(w for w in question.warnings if w.code == "hintdropped").message.startswith(
+        "1 gợi ý")  # the empty hint is not counted
+
+
+def test_ordering_needs_two_items():
+    result = parse_moodlexml(question_xml(answer("1", "Chỉ một") + answer("2", "")))
+    assert result.questions == []
+    assert [(e.code, e.question) for e in result.errors] == [("notenoughanswers", "Sắp xếp")]
+
+
+def test_a_question_without_a_name_has_no_title_but_is_named_in_errors():
+    result = parse_moodlexml(question_xml(answer("1", "A") + answer("2", "B"), name=None)
+                             .replace(b"</quiz>", b'<question type="bogus"></question></quiz>'))
+    assert [q.title for q in result.questions] == [""]
+    assert [e.question for e in result.errors] == ["Câu 2"]
+
+
+@given(questions([*XML_TYPES, ordering(True)]))
+@settings(max_examples=60, deadline=None, database=None)
+def test_ordering_and_every_other_type_round_trip_with_their_names(items):
+    parsed = [ParsedQuestion(payload=p, title=t, category=c, tags=tags, idnumber=i)
+              for p, t, c, tags, i in items]
+    result = parse_moodlexml(export_moodlexml(parsed))
+    assert not result.errors and all(not q.warnings for q in result.questions)
+    assert [(q.payload, q.title) for q in result.questions] == [(p, t) for p, t, *_ in items]
