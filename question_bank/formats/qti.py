@@ -174,7 +174,9 @@ def _read_item(data: bytes, location: str, package: _Package | None,
                                      "<assessmentItem> (QTI 2.1/2.2) hoặc <qti-assessment-item> "
                                      "(QTI 3.0).", None, "notqti"))
         return
-    title = nfc(root.get("title")) or posixpath.basename(location)
+    # The title is only what the item calls itself; problems name the file when it has none.
+    title = nfc(root.get("title"))
+    label = title or posixpath.basename(location)
     files = Files(location, package.files, package.read) if package else Files(location)
     try:
         warnings = _prepare(root, files)
@@ -182,12 +184,12 @@ def _read_item(data: bytes, location: str, package: _Package | None,
         item = _Item(root)
         payload = item.payload()
     except QtiError as exc:
-        result.errors.append(Problem(location, exc.message, None, exc.code, title))
+        result.errors.append(Problem(location, exc.message, None, exc.code, label))
         return
     result.questions.append(ParsedQuestion(
         payload=payload, title=title, location=location, idnumber=root.get("identifier"),
         attachments=attachments,
-        warnings=[Problem(location, message, None, code, title)
+        warnings=[Problem(location, message, None, code, label)
                   for code, message in warnings + missing + item.warnings]))
 
 

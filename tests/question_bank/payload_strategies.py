@@ -164,6 +164,10 @@ categories = st.lists(st.text(st.sampled_from(list("abc Đơ1")), min_size=1, ma
                       .filter(bool), min_size=1, max_size=3).map("/".join)
 
 
+#: Titles as the bank stores them: one line, single spaces (lms.questions.services.title_text).
+titles = plain(forbid="\n").map(lambda s: " ".join(s.split())).filter(bool)
+
+
 @st.composite
 def questions(draw, kinds):
     """A list of (payload, title, category, tags, idnumber). A category is sticky in both
@@ -171,6 +175,6 @@ def questions(draw, kinds):
     items, category = [], None
     for _ in range(draw(st.integers(1, 4))):
         category = draw(categories) if draw(st.booleans()) else category
-        items.append((draw(st.one_of(kinds)), draw(plain(forbid="\n")), category,
+        items.append((draw(st.one_of(kinds)), draw(titles), category,
                       draw(st.lists(words, max_size=2)), draw(st.one_of(st.none(), words))))
     return items
