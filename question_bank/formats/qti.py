@@ -22,7 +22,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as safe_et
 from defusedxml.common import DefusedXmlException
 
-from media import ArchiveLimits, PackageError, inspect_zip
+from media import ARCHIVE_LIMITS, PackageError, check_archive
 from question_bank.text import fold, nfc
 
 from . import payloads
@@ -30,9 +30,8 @@ from .markup import clean_html, decimal_string, html_to_text, parse_decimal
 from .qti_xhtml import from_qti, inner_html, strip_namespaces
 from .result import Attachment, ImportResult, ParsedQuestion, Problem
 
-#: Bounds for an uploaded QTI package (a question file, not a course).
-QTI_LIMITS = ArchiveLimits(max_entries=5000, max_total_size=200 * 1024**2,
-                           max_entry_size=50 * 1024**2)
+#: Bounds for an uploaded QTI package (a question file, not a course): media's table.
+QTI_LIMITS = ARCHIVE_LIMITS["qti"]
 MANIFEST = "imsmanifest.xml"
 ITEM_RESOURCE = re.compile(r"^imsqti_item_xmlv2p[12]")
 PLUGINFILE = "@@PLUGINFILE@@/"
@@ -76,7 +75,7 @@ def _parse_package(data: bytes) -> ImportResult:
     result = ImportResult()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            files = inspect_zip(zf, QTI_LIMITS).files
+            files = check_archive(zf, "qti").files
             package = _Package(zf, files)
             for href in _item_hrefs(package, result):
                 if href not in files:
