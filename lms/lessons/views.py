@@ -93,6 +93,7 @@ def play(lesson_id: int):
     return render_template(
         "lessons/player.html", lesson=lesson, package=package, sco=entry["identifier"],
         entries=entries, launch=launch_url(package, lesson.id, entry["launch"]),
+        warnings=services.package_warnings(lesson, viewer=g.user),
         commit_url=url_for("api_lessons.commit_scorm", lesson_id=lesson.id),
         saved={"suspend_data": saved.suspend_data if saved else "",
                "location": saved.location if saved else "",
