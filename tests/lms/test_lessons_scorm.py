@@ -371,3 +371,13 @@ def test_storyline_compressed_data_file_is_kept_and_served(client, teacher):
     token, _ = _launch(client, teacher, lesson_id)
     served = client.get(f"/scorm-content/{lesson_id}/{token}/Content/mobile/data.gz")
     assert served.status_code == 200 and served.data == data
+
+
+def test_injected_api_talks_only_to_the_players_origin(client, scorm_lesson, teacher):
+    """The package's CrossFrameAPI sends to, and takes replies from, the player's origin only
+    (not "*")."""
+    lesson_id = scorm_lesson["lesson"]["id"]
+    token, path = _launch(client, teacher, lesson_id)
+    page = client.get(f"/scorm-content/{lesson_id}/{token}/{path}").data
+    assert b'new CrossFrameAPI("http://localhost",window.top)' in page
+    assert b'CrossFrameAPI("*"' not in page
