@@ -7,6 +7,7 @@ with one hostile addition; the refusal must be the archive checker's, with its m
 """
 
 import io
+import stat
 import zipfile
 
 import docx
@@ -114,20 +115,39 @@ def _with(original: bytes, extra: list[tuple[zipfile.ZipInfo | str, bytes, int]]
     return out.getvalue()
 
 
-def _many_entries(fmt: str) -> list:
+def _many_entries(fmt: str, names: list[str]) -> list:
     count = ARCHIVE_LIMITS[fmt].max_entries + 1
     return [(f"pad/{n}.txt", b"", zipfile.ZIP_STORED) for n in range(count)]
 
 
-#: name -> (extra entries for a format row, a fragment of the checker's message)
+def _symlink(fmt: str, names: list[str]) -> list:
+    info = zipfile.ZipInfo("link")
+    info.create_system = 3
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return [(info, b"/etc/passwd", zipfile.ZIP_STORED)]
+
+
+def _one(name: str, method: int = zipfile.ZIP_DEFLATED, data: bytes = b"x"):
+    return lambda fmt, names: [(name, data, method)]
+
+
+#: name -> (extra entries given the format row and the file's own names, a fragment of the
+#: checker's message)
 HOSTILE = {
     # 6 entries of 1,000,000 zero bytes: each under the per-entry ratio floor (1 MiB), 6 MB
     # from ~6 KB together (the shape that took a SCORM zip of 338 KB to 301 MB).
-    "many-small-bombs": (lambda fmt: [(f"pad/{n}.bin", bytes(1_000_000), zipfile.ZIP_DEFLATED)
-                                      for n in range(6)], "nghi là bom nén"),
-    "bzip2-entry": (lambda fmt: [("pad.bin", bytes(1000), zipfile.ZIP_BZIP2)],
+    "many-small-bombs": (lambda fmt, names: [(f"pad/{n}.bin", bytes(1_000_000),
+                                              zipfile.ZIP_DEFLATED) for n in range(6)],
+                         "nghi là bom nén"),
+    "bzip2-entry": (_one("pad.bin", zipfile.ZIP_BZIP2, bytes(1000)),
                     "kiểu nén không được hỗ trợ"),
-    "zip-slip": (lambda fmt: [("../evil.txt", b"x", zipfile.ZIP_DEFLATED)], "«..»"),
+    "zip-slip": (_one("../evil.txt"), "«..»"),
+    "absolute-path": (_one("/etc/cron.d/evil"), "tuyệt đối"),
+    "backslash": (_one("..\\evil.txt"), "gạch chéo ngược"),
+    "symlink": (_symlink, "symlink"),
+    # the file's own first entry again, in capitals: one name on a case-insensitive disk
+    "case-collision": (lambda fmt, names: [(names[0].upper(), b"x", zipfile.ZIP_DEFLATED)],
+                       "chữ hoa/thường"),
     "too-many-entries": (_many_entries, "vượt giới hạn"),
 }
 
@@ -143,7 +163,9 @@ def test_a_real_file_of_each_format_passes_the_checks(reader):
 def test_every_reader_refuses_what_the_archive_checker_refuses(reader, hostile):
     fmt, build, refusal = READERS[reader]
     extra, fragment = HOSTILE[hostile]
-    message = refusal(_with(build(), extra(fmt)))
+    original = build()
+    names = zipfile.ZipFile(io.BytesIO(original)).namelist()
+    message = refusal(_with(original, extra(fmt, names)))
     assert message is not None and fragment in message, message
 
 
