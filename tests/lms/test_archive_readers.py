@@ -8,6 +8,7 @@ with one hostile addition; the refusal must be the archive checker's, with its m
 
 import io
 import stat
+import tracemalloc
 import zipfile
 
 import docx
@@ -179,3 +180,27 @@ def test_nested_archives_follow_the_format_row(reader):
         assert message is None
     else:
         assert message is not None and "tệp nén lồng bên trong" in message, message
+
+
+def test_roster_with_one_huge_cell_is_refused_before_it_is_read():
+    """The reported shape: one enormous cell in a small .xlsx (400 MB in 413 KB had taken the
+    worker to 1.47 GB). Here 8 MB: refused by the checker, without openpyxl expanding it."""
+    # openpyxl cuts a cell at Excel's 32,767 characters; an attacker writes the XML directly.
+    with zipfile.ZipFile(io.BytesIO(_roster())) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    assert b"<t>hs001</t>" in parts[sheet]
+    parts[sheet] = parts[sheet].replace(b"<t>hs001</t>", b"<t>" + b"A" * 8_000_000 + b"</t>")
+    data = _zip(parts)
+    assert len(data) < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(RosterFileError) as caught:
+            read_table("danh-sach.xlsx", data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "nghi là bom nén" in str(caught.value)
+    assert peak < 4 * 1024 * 1024
+    assert [row[1][:2] for row in read_table("danh-sach.xlsx", _roster())] == [
+        ["Mã HS", "Họ và tên"], ["hs001", "Nguyễn Văn An"]]
