@@ -2,6 +2,8 @@
 the sandboxed content route, and the commit endpoint's validation."""
 
 import gzip
+import random
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +15,7 @@ from lms.lessons.models import Lesson, LessonFile, LessonProgress
 from lms.lessons.views import CONTENT_CSP, with_runtime_shim
 from tests.conftest import api_token, login
 from tests.lms.lessons_helpers import MANIFEST_12, SCO_12, XXE, scorm_12_zip, upload
-from tests.media.zipbuild import build_zip
+from tests.media.zipbuild import build_zip, patch_declared_size
 
 
 def auth(token):
@@ -381,3 +383,25 @@ def test_injected_api_talks_only_to_the_players_origin(client, scorm_lesson, tea
     page = client.get(f"/scorm-content/{lesson_id}/{token}/{path}").data
     assert b'new CrossFrameAPI("http://localhost",window.top)' in page
     assert b'CrossFrameAPI("*"' not in page
+
+
+def test_quota_is_checked_on_the_declared_size_before_extraction(app, client, db, teacher,
+                                                                 monkeypatch):
+    """The upload fits the quota, its extracted size does not: 413 before a byte is written.
+    The package's first entry lies about its size, a tripwire: had extraction started, the
+    answer would be 400 size_mismatch."""
+    words = [b"bai", b"giang", b"toan", b"hoc", b"lop", b"muoi", b"phan", b"so"]
+    rng = random.Random(7)
+    text = b" ".join(rng.choice(words) for _ in range(600_000))  # ~2.5 MB, compresses ~4:1
+    package = patch_declared_size(build_zip([
+        ("Content/tripwire.txt", b"hello"), ("imsmanifest.xml", MANIFEST_12),
+        ("Content/index.html", SCO_12), ("Content/text.txt", text)], zipfile.ZIP_DEFLATED), 9)
+    assert len(package) < 1024 * 1024 < len(text)
+    monkeypatch.setitem(app.config, "UPLOAD_QUOTA_MB", 1)
+    response = upload(client, teacher, "scorm", package, "lon.zip")
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "quota_exceeded"
+    assert db.session.scalar(select(func.count()).select_from(Lesson)) == 0
+    monkeypatch.setitem(app.config, "UPLOAD_QUOTA_MB", 20)
+    response = upload(client, teacher, "scorm", package, "lon.zip")
+    assert response.get_json()["error"]["details"]["reason"] == "size_mismatch"
