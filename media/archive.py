@@ -10,7 +10,6 @@ goes through :func:`check_archive` with its format's row of :data:`ARCHIVE_LIMIT
 
 from __future__ import annotations
 
-import bz2
 import lzma
 import os
 import re
@@ -26,31 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from media.nesting import HEAD_BYTES, archive_kind
+
 CHUNK = 64 * 1024
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 # Bidirectional controls make "gpj.exe" look like "exe.jpg"; refuse them with C0/C1 controls.
 _BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-#: Containers of several files: an entry holding one would need a second extraction.
-_CONTAINER_MAGIC = (
-    (b"PK\x03\x04", "zip"),
-    (b"PK\x05\x06", "zip"),
-    (b"7z\xbc\xaf\x27\x1c", "7z"),
-    (b"Rar!\x1a\x07", "rar"),
-    (b"MSCF", "cab"),
-)
-#: Single compressed streams (Storyline's ``mobile/data.gz``): data files that the player reads
-#: whole. Only the stream's first bytes are expanded, to see whether it wraps an archive.
-_STREAM_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"))
-#: Names that say "unpack me".
-_ARCHIVE_SUFFIXES = (".zip", ".7z", ".rar", ".tar", ".tgz", ".tbz", ".tbz2", ".txz", ".cab",
-                     ".tar.gz", ".tar.bz2", ".tar.xz")
-#: Zip-based documents used as they are (offered for download, read by a plug-in or the
-#: browser), never unpacked: a Word handout or a GeoGebra file in a SCORM package is content.
-_ZIP_DOCUMENTS = (".docx", ".docm", ".dotx", ".xlsx", ".xlsm", ".xltx", ".pptx", ".pptm",
-                  ".ppsx", ".potx", ".odt", ".ods", ".odp", ".odg", ".epub", ".jar", ".ggb",
-                  ".sb3", ".kmz", ".xps", ".oxps")
-_HEAD_BYTES = 4096
-_TAR_MAGIC_AT = 257
 _READ_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError)
 #: bzip2 and LZMA entries are refused: zipfile expands them a whole compressed chunk at a time
 #: whatever the declared size, so 350 bytes can become 600 MB of memory on the first read.
@@ -250,51 +230,12 @@ class _CollisionChecker:
 
 
 def nested_archive_kind(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
-    """The kind of archive an entry is, when it would need unpacking; else None.
-
-    An archive by name (``.zip``, ``.7z``, ``.tar.gz`` …) or by its first bytes (zip, 7z, rar,
-    cab, tar), or a compressed stream (gzip, bzip2, xz) that wraps one. Not archives: a
-    compressed data file the player reads whole (``data.gz`` holding JSON) and zip-based
-    documents named as such (``.docx``, ``.jar``, ``.ggb`` …).
-    """
+    """The kind of archive an entry is, when it would need unpacking (see
+    :func:`media.nesting.archive_kind`); None for folders and ordinary files."""
     if info.is_dir():
         return None
-    name = info.filename.lower()
-    suffix = next((s for s in _ARCHIVE_SUFFIXES if name.endswith(s)), None)
-    if suffix:
-        return suffix[1:]
     with zf.open(info) as member:
-        head = member.read(_HEAD_BYTES)
-    kind = _container_kind(head)
-    if kind == "zip" and name.endswith(_ZIP_DOCUMENTS):
-        return None
-    if kind:
-        return kind
-    stream = next((k for magic, k in _STREAM_MAGIC if head.startswith(magic)), None)
-    inner = _container_kind(_expanded_head(stream, head)) if stream else None
-    return f"{inner} ({stream})" if inner else None
-
-
-def _container_kind(head: bytes) -> str | None:
-    for magic, kind in _CONTAINER_MAGIC:
-        if head.startswith(magic):
-            return kind
-    if head[_TAR_MAGIC_AT:_TAR_MAGIC_AT + 5] == b"ustar":
-        return "tar"
-    return None
-
-
-def _expanded_head(stream: str, head: bytes) -> bytes:
-    """At most the first 512 bytes the compressed stream expands to (bounded by max_length:
-    a gzip bomb is not expanded to look inside it)."""
-    try:
-        if stream == "gzip":
-            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 512)
-        if stream == "bzip2":
-            return bz2.BZ2Decompressor().decompress(head, 512)
-        return lzma.LZMADecompressor().decompress(head, 512)
-    except (zlib.error, OSError, EOFError, lzma.LZMAError):
-        return b""  # not really a stream of that kind: an ordinary file
+        return archive_kind(info.filename, member.read(HEAD_BYTES))
 
 
 def inspect_zip(source, limits: ArchiveLimits = DEFAULT_LIMITS) -> ZipInspection:
