@@ -4,11 +4,13 @@ Knows nothing of questions or lessons. Other packages use only the names exporte
 """
 
 from media.archive import (
+    ARCHIVE_LIMITS,
     DEFAULT_LIMITS,
     ArchiveLimits,
     PackageError,
     ZipEntry,
     ZipInspection,
+    check_archive,
     extract_zip,
     inspect_zip,
 )
@@ -61,11 +63,13 @@ from media.video import (
 )
 
 __all__ = [
+    "ARCHIVE_LIMITS",
     "DEFAULT_LIMITS",
     "ArchiveLimits",
     "PackageError",
     "ZipEntry",
     "ZipInspection",
+    "check_archive",
     "extract_zip",
     "inspect_zip",
     "ScormManifest",

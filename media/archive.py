@@ -4,7 +4,8 @@
 written; :func:`extract_zip` then streams each entry through a byte counter (headers can lie)
 into a temporary folder that is renamed into place only when every entry succeeded.
 Failures raise :class:`PackageError` with a stable ``code`` and a Vietnamese ``message`` that
-names the entry and the problem.
+names the entry and the problem. Every reader of an archive format (SCORM, docx, xlsx, QTI)
+goes through :func:`check_archive` with its format's row of :data:`ARCHIVE_LIMITS`.
 """
 
 from __future__ import annotations
@@ -24,24 +25,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from media.nesting import HEAD_BYTES, archive_kind
+
 CHUNK = 64 * 1024
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 # Bidirectional controls make "gpj.exe" look like "exe.jpg"; refuse them with C0/C1 controls.
 _BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_ARCHIVE_MAGIC = (
-    (b"PK\x03\x04", "zip"),
-    (b"PK\x05\x06", "zip"),
-    (b"\x1f\x8b", "gzip"),
-    (b"7z\xbc\xaf\x27\x1c", "7z"),
-    (b"Rar!\x1a\x07", "rar"),
-    (b"BZh", "bzip2"),
-    (b"\xfd7zXZ\x00", "xz"),
-)
-_ARCHIVE_SUFFIXES = (".zip", ".jar", ".gz", ".tgz", ".7z", ".rar", ".bz2", ".xz", ".tar")
 _READ_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError)
-_SUPPORTED_METHODS = frozenset(
-    {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
-)
+#: bzip2 and LZMA entries are refused: zipfile expands them a whole compressed chunk at a time
+#: whatever the declared size, so 350 bytes can become 600 MB of memory on the first read.
+#: Deflate output is bounded by what the reader asks for. Office, LibreOffice, Storyline,
+#: iSpring and every common zip tool write deflate.
+_SUPPORTED_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+MIB = 1024 * 1024
 
 
 class PackageError(Exception):
@@ -66,7 +62,11 @@ class ArchiveLimits:
     max_entry_size: int = 1024**3
     max_ratio: float = 200.0
     #: entries smaller than this may compress as well as they like (small text files do)
-    ratio_min_size: int = 1024 * 1024
+    ratio_min_size: int = MIB
+    #: the whole archive: uncompressed total / compressed total, checked once the total
+    #: passes ``total_ratio_min_size`` (many small entries each under ``ratio_min_size``)
+    max_total_ratio: float = 100.0
+    total_ratio_min_size: int = 4 * MIB
     max_path_length: int = 1024
     max_segment_length: int = 255
     #: nested archives are always reported in ``ZipInspection.nested``; refused unless allowed
@@ -74,6 +74,21 @@ class ArchiveLimits:
 
 
 DEFAULT_LIMITS = ArchiveLimits()
+
+#: The limits of every archive format the platform reads, in one table (security.md 42).
+#: Each reader opens its archive through :func:`check_archive` with its format's name.
+ARCHIVE_LIMITS = {
+    #: a school's SCORM package: videos included, so large; ``DEFAULT_LIMITS``
+    "scorm": DEFAULT_LIMITS,
+    #: QTI question packages: XML items and their images
+    "qti": ArchiveLimits(max_entries=5000, max_total_size=200 * MIB, max_entry_size=50 * MIB),
+    #: Word files: a few MB of text and images; embedded objects (charts keep an .xlsx inside)
+    #: are listed in ``nested`` and never opened
+    "docx": ArchiveLimits(max_entries=5000, max_total_size=300 * MIB,
+                          max_entry_size=100 * MIB, allow_nested=True),
+    #: spreadsheets: the question-bank template and class rosters
+    "xlsx": ArchiveLimits(max_entries=1000, max_total_size=100 * MIB, max_entry_size=50 * MIB),
+}
 
 
 @dataclass(frozen=True)
@@ -168,7 +183,8 @@ def check_entry_type(info: zipfile.ZipInfo) -> None:
     if info.flag_bits & 0x1:
         raise _fail("encrypted", info.filename, "được mã hoá bằng mật khẩu — không thể mở.")
     if info.compress_type not in _SUPPORTED_METHODS:
-        raise _fail("unsupported", info.filename, "dùng kiểu nén không được hỗ trợ.")
+        raise _fail("unsupported", info.filename, "dùng kiểu nén không được hỗ trợ (chỉ nhận "
+                    "«deflate» — kiểu nén thông thường của tệp .zip — hoặc không nén).")
 
 
 def check_entry_size(info: zipfile.ZipInfo, limits: ArchiveLimits) -> None:
@@ -214,17 +230,12 @@ class _CollisionChecker:
 
 
 def nested_archive_kind(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> str | None:
-    """The archive format of an entry, from its first bytes or its extension; else None."""
+    """The kind of archive an entry is, when it would need unpacking (see
+    :func:`media.nesting.archive_kind`); None for folders and ordinary files."""
     if info.is_dir():
         return None
     with zf.open(info) as member:
-        head = member.read(8)
-    for magic, kind in _ARCHIVE_MAGIC:
-        if head.startswith(magic):
-            return kind
-    if info.filename.lower().endswith(_ARCHIVE_SUFFIXES):
-        return info.filename.rsplit(".", 1)[-1].lower()
-    return None
+        return archive_kind(info.filename, member.read(HEAD_BYTES))
 
 
 def inspect_zip(source, limits: ArchiveLimits = DEFAULT_LIMITS) -> ZipInspection:
@@ -237,12 +248,31 @@ def inspect_zip(source, limits: ArchiveLimits = DEFAULT_LIMITS) -> ZipInspection
         entries = tuple(_inspect_entry(info, limits) for info in infos)
         _check_collisions(entries)
         total = sum(e.size for e in entries)
-        if total > limits.max_total_size:
-            raise _fail("too_large", None,
-                        f"tổng dung lượng khi giải nén là {total} byte, "
-                        f"vượt giới hạn {limits.max_total_size} byte.")
+        _check_totals(total, sum(e.compressed_size for e in entries), limits)
         nested = _find_nested(zf, infos, limits)
     return ZipInspection(entries=entries, total_size=total, nested=nested)
+
+
+def check_archive(source, fmt: str) -> ZipInspection:
+    """The one gate of every archive reader (SCORM, docx, xlsx, QTI): :func:`inspect_zip` with
+    the limits of ``fmt`` in :data:`ARCHIVE_LIMITS` (an unknown format is a KeyError)."""
+    return inspect_zip(source, ARCHIVE_LIMITS[fmt])
+
+
+def _check_totals(total: int, compressed: int, limits: ArchiveLimits) -> None:
+    """Declared total size, and the ratio of the whole archive (a bomb of many entries that
+    are each too small for the per-entry ratio check)."""
+    if total > limits.max_total_size:
+        raise _fail("too_large", None,
+                    f"tổng dung lượng khi giải nén là {total} byte, "
+                    f"vượt giới hạn {limits.max_total_size} byte.")
+    if total < limits.total_ratio_min_size:
+        return
+    ratio = total / max(compressed, 1)
+    if ratio > limits.max_total_ratio:
+        raise _fail("compression_ratio", None,
+                    f"{compressed} byte nén giải ra {total} byte (tỉ lệ {ratio:.0f}:1, vượt "
+                    f"mức {limits.max_total_ratio:.0f}:1 — nghi là bom nén).")
 
 
 def _inspect_entry(info: zipfile.ZipInfo, limits: ArchiveLimits) -> ZipEntry:
@@ -268,7 +298,8 @@ def _find_nested(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
             continue
         if not limits.allow_nested:
             raise _fail("nested_archive", info.filename,
-                        f"là một tệp nén lồng bên trong ({kind}) — không được phép.")
+                        f"là một tệp nén lồng bên trong ({kind}), phải giải nén thêm một lần "
+                        "nữa — không được phép. Hãy giải nén nó rồi đưa các tệp vào gói.")
         nested.append(info.filename)
     return tuple(nested)
 

@@ -9,7 +9,7 @@ Every refusal is a :class:`~media.archive.PackageError` whose message names the 
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 from xml.etree.ElementTree import Element, ParseError
 
@@ -31,6 +31,7 @@ MAX_DEPTH = 32  #: nesting of <item>s; real courses use 2 or 3
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 _NS_2004 = ("imscp_v1p1", "adlcp_v1p3", "imsss", "adlseq", "adlnav")
 _NS_12 = ("imscp_rootv1p1p2", "adlcp_rootv1p2")
+_JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,9 @@ class ScormManifest:
     title: str
     organization: str
     toc: tuple[TocEntry, ...]
-    missing_files: tuple[str, ...] = ()  #: listed ``<file href>`` absent from the package
+    missing_files: tuple[str, ...] = ()  #: listed files absent from the package (a warning)
+    #: where the package starts inside the zip: "" or one top-level folder ("Course/")
+    root: str = ""
 
     @property
     def launchable(self) -> tuple[TocEntry, ...]:
@@ -86,6 +89,19 @@ def _attr(element: Element, name: str) -> str | None:
         if _local(key).lower() == name.lower():
             return value.strip()
     return None
+
+
+def _value(element: Element, name: str) -> str | None:
+    """An attribute without surrounding whitespace (None when absent or blank).
+
+    Identifiers, references, hrefs and bases are compared trimmed: ADL's conformance packages
+    write ``identifier = "   SEQ01     "`` and expect it to match ``identifierref="SEQ01"``,
+    and a URL's surrounding spaces are dropped by browsers anyway.
+    """
+    value = element.get(name)
+    if value is None:
+        return None
+    return value.strip() or None
 
 
 def _text(element: Element | None) -> str | None:
@@ -195,7 +211,8 @@ def _resources(root: Element) -> dict[str, _Resource]:
     block = _child(root, "resources")
     if block is None:
         raise _invalid("manifest_invalid", "thiếu phần <resources>.")
-    base = _join_base(_as_folder(root.get(_XML_BASE)), _as_folder(block.get(_XML_BASE)))
+    base = _join_base(_as_folder(_value(root, _XML_BASE)),
+                      _as_folder(_value(block, _XML_BASE)))
     found = {}
     for element in _children(block, "resource"):
         resource = _resource(element, base)
@@ -204,13 +221,13 @@ def _resources(root: Element) -> dict[str, _Resource]:
 
 
 def _resource(element: Element, base: str) -> _Resource:
-    identifier = element.get("identifier")
+    identifier = _value(element, "identifier")
     if not identifier:
         raise _invalid("manifest_invalid", "một <resource> thiếu thuộc tính identifier.")
-    own = _join_base(base, _as_folder(element.get(_XML_BASE)))
-    href = element.get("href")
-    files = tuple(_join_base(own, f.get("href")) for f in _children(element, "file")
-                  if f.get("href"))
+    own = _join_base(base, _as_folder(_value(element, _XML_BASE)))
+    href = _value(element, "href")
+    files = tuple(_join_base(own, _value(f, "href")) for f in _children(element, "file")
+                  if _value(f, "href"))
     kind = (_attr(element, "scormtype") or "asset").lower()
     return _Resource(identifier, _join_base(own, href) if href else None, kind, files)
 
@@ -222,14 +239,14 @@ def _organization(root: Element) -> Element:
         raise _invalid("manifest_invalid", "thiếu phần <organizations> hoặc không có "
                        "<organization> nào (không có mục lục để mở).")
     for org in organizations:
-        if not org.get("identifier"):
+        if not _value(org, "identifier"):
             raise _invalid("manifest_invalid", "một <organization> thiếu thuộc tính "
                            "bắt buộc identifier.")
-    default = block.get("default")
+    default = _value(block, "default")
     if not default:
         return organizations[0]
     for org in organizations:
-        if org.get("identifier") == default:
+        if _value(org, "identifier") == default:
             return org
     raise _invalid("manifest_invalid", f"tổ chức mặc định «{default}» (organizations/@default) "
                    "không tồn tại.")
@@ -289,17 +306,17 @@ class _TocBuilder:
             self.walk(item, depth + 1)
 
     def entry(self, item: Element, depth: int) -> TocEntry:
-        identifier = item.get("identifier")
+        identifier = _value(item, "identifier")
         if not identifier:
             raise _invalid("manifest_invalid", "một <item> thiếu thuộc tính identifier.")
         title = _required_title(item, f"Mục «{identifier}»")
-        visible = (item.get("isvisible") or "true").lower() != "false"
-        ref = item.get("identifierref")
+        visible = (_value(item, "isvisible") or "true").lower() != "false"
+        ref = _value(item, "identifierref")
         common = {"identifier": identifier, "title": title, "depth": depth, "visible": visible}
         if not ref:
             return TocEntry(**common)
         resource = self.resource(identifier, ref)
-        return TocEntry(**common, launch=add_parameters(resource.href, item.get("parameters")),
+        return TocEntry(**common, launch=add_parameters(resource.href, _value(item, "parameters")),
                         kind="sco" if resource.kind == "sco" else "asset", resource=ref,
                         mastery_score=_mastery(item), completion_threshold=_threshold(item),
                         data_from_lms=_text(_child(item, "dataFromLMS")))
@@ -324,12 +341,12 @@ def parse_manifest(xml_bytes: bytes, files: frozenset[str] | set[str] | None = N
                        "không phải <manifest>.")
     resources = _resources(root)
     org = _organization(root)
-    title = _required_title(org, f"Tổ chức «{org.get('identifier')}»")
+    title = _required_title(org, f"Tổ chức «{_value(org, 'identifier')}»")
     builder = _TocBuilder(resources)
     builder.walk(org, 0)
     manifest = ScormManifest(
-        version=detect_version(root), identifier=root.get("identifier") or "",
-        title=title, organization=org.get("identifier"), toc=tuple(builder.entries),
+        version=detect_version(root), identifier=_value(root, "identifier") or "",
+        title=title, organization=_value(org, "identifier"), toc=tuple(builder.entries),
     )
     return _checked(manifest, resources, files)
 
@@ -343,9 +360,16 @@ def _checked(manifest: ScormManifest, resources: dict[str, _Resource],
         _check_launch(entry, files)
     if files is None:
         return manifest
-    listed = (f for r in resources.values() for f in r.files)
-    missing = tuple(sorted({f for f in listed if _package_path(f) not in files}))
-    return ScormManifest(**{**manifest.__dict__, "missing_files": missing})
+    return replace(manifest, missing_files=_missing_files(resources, files))
+
+
+def _missing_files(resources: dict[str, _Resource], files: frozenset[str] | set[str]
+                   ) -> tuple[str, ...]:
+    """Package paths the manifest lists (``<file href>``, resource ``href``) that the zip lacks.
+    References that leave the package (``http://…``) are not files of it."""
+    listed = (ref for r in resources.values() for ref in (r.href, *r.files) if ref)
+    paths = {_package_path(ref) for ref in listed} - {None}
+    return tuple(sorted(p for p in paths if p not in files))
 
 
 def _check_launch(entry: TocEntry, files: frozenset[str] | set[str] | None) -> None:
@@ -364,16 +388,51 @@ def _case_hint(path: str, files: frozenset[str] | set[str]) -> str:
     return f" Gói có «{same[0]}» (khác chữ hoa/thường)." if same else ""
 
 
+def _is_junk(path: str) -> bool:
+    """What zip tools add beside the content: macOS resource forks, Finder/Explorer caches."""
+    parts = path.split("/")
+    return parts[0] == "__MACOSX" or parts[-1] in _JUNK_NAMES
+
+
+def package_root(files: frozenset[str] | set[str]) -> str:
+    """Where the package starts: "" when ``imsmanifest.xml`` is at the root of the zip, or
+    ``"Folder/"`` when the whole package sits in one top-level folder (the folder was zipped
+    rather than its content; ``__MACOSX/`` and ``.DS_Store`` beside it do not count)."""
+    if MANIFEST in files:
+        return ""
+    tops = {path.split("/", 1)[0] for path in files if not _is_junk(path)}
+    if len(tops) == 1:
+        top = tops.pop()
+        if f"{top}/{MANIFEST}" in files:
+            return f"{top}/"
+    raise PackageError("manifest_missing", _no_manifest_message(files))
+
+
+def _no_manifest_message(files: frozenset[str] | set[str]) -> str:
+    found = sorted((f for f in files if f.rsplit("/", 1)[-1].casefold() == MANIFEST
+                    and not _is_junk(f)), key=lambda f: (f.count("/"), f))
+    if not found:
+        return (f"Gói không có tệp {MANIFEST} — đây không phải gói SCORM (hãy xuất lại bài "
+                "giảng từ phần mềm soạn thảo theo dạng SCORM 1.2 hoặc SCORM 2004).")
+    if "/" not in found[0]:
+        return (f"Tệp kê khai phải tên đúng là «{MANIFEST}» (chữ thường); gói có "
+                f"«{found[0]}».")
+    folder = found[0].rsplit("/", 1)[0]
+    return (f"Tệp {MANIFEST} phải nằm ở thư mục gốc của tệp .zip, hoặc trong một thư mục duy "
+            f"nhất chứa toàn bộ gói; gói này có «{found[0]}» cùng các tệp khác bên ngoài thư mục "
+            f"đó. Hãy nén chính các tệp bên trong thư mục «{folder}».")
+
+
 def read_package(source, limits: ArchiveLimits = DEFAULT_LIMITS
                  ) -> tuple[ZipInspection, ScormManifest]:
-    """Inspect a SCORM zip (every entry) and parse its root ``imsmanifest.xml``."""
+    """Inspect a SCORM zip (every entry), find where the package starts (:func:`package_root`)
+    and parse its ``imsmanifest.xml`` against the files below that point."""
     with open_zip(source) as zf:
         inspection = inspect_zip(zf, limits)
-        if MANIFEST not in inspection.files:
-            raise PackageError("manifest_missing", f"Gói không có tệp {MANIFEST} ở thư mục "
-                               "gốc — đây không phải gói SCORM (hãy xuất lại dạng SCORM).")
-        with zf.open(MANIFEST) as fh:
+        root = package_root(inspection.files)
+        with zf.open(root + MANIFEST) as fh:
             xml_bytes = fh.read(MAX_MANIFEST_BYTES + 1)
     if len(xml_bytes) > MAX_MANIFEST_BYTES:
         raise PackageError("manifest_invalid", f"{MANIFEST} lớn quá {MAX_MANIFEST_BYTES} byte.")
-    return inspection, parse_manifest(xml_bytes, inspection.files)
+    files = frozenset(f[len(root):] for f in inspection.files if f.startswith(root))
+    return inspection, replace(parse_manifest(xml_bytes, files), root=root)

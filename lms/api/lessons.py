@@ -68,6 +68,15 @@ class RenditionSchema(Schema):
     content_type = fields.String()
 
 
+class PackageWarningSchema(Schema):
+    """An accepted package's problem: ``missing_files`` (files the manifest lists but the
+    zip lacks; ``files`` holds them all)."""
+
+    code = fields.String()
+    message = fields.String()
+    files = fields.List(fields.String())
+
+
 class LessonSchema(Schema):
     id = fields.Integer()
     kind = fields.String()
@@ -87,6 +96,7 @@ class LessonSchema(Schema):
     scorm_version = fields.String(allow_none=True)
     launch_url = fields.String(allow_none=True)
     toc = fields.List(fields.Dict())
+    warnings = fields.List(fields.Nested(PackageWarningSchema))
     renditions = fields.List(fields.Nested(RenditionSchema))
     #: Authored lessons: when the latest version was published (None: a draft only).
     published_at = fields.String(allow_none=True)
@@ -136,6 +146,7 @@ def lesson_json(lesson) -> dict:
         "launch_url": launch_url(package, lesson.id) if package and lesson.state.value == "ready"
         else None,
         "toc": package.toc if package else [],
+        "warnings": services.package_warnings(lesson),
         "renditions": [{"kind": f.kind.value, "name": f.path, "size": f.size,
                         "content_type": f.content_type,
                         "url": url_for("api_lessons.get_media", lesson_id=lesson.id,

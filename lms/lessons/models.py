@@ -119,6 +119,9 @@ class ScormPackage(db.Model):
     launch: Mapped[str] = mapped_column(String(2048))
     #: Table of contents: [{identifier, title, depth, launch, kind, ...}].
     toc: Mapped[list] = mapped_column(JSON, default=list)
+    #: Package paths the manifest lists but the zip lacks, sorted (["img/a.png", …]): the
+    #: package was accepted with a warning its teachers see on the player page.
+    missing_files: Mapped[list] = mapped_column(JSON, default=list)
 
     lesson: Mapped[Lesson] = relationship(back_populates="scorm")
 

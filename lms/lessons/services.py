@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from lms.auth.permissions import require
+from lms.auth.permissions import can, require
 from lms.core.errors import DomainError, NotFound, TooLarge, Unavailable
 from lms.core.services import start_task
 from lms.core.storage import storage
@@ -36,7 +36,14 @@ from lms.lessons.models import (
     UploadState,
 )
 from lms.org.models import UnitKind
-from media import PackageError, StorageError, check_content, extract_zip, read_package
+from media import (
+    PackageError,
+    ScormManifest,
+    StorageError,
+    check_content,
+    extract_zip,
+    read_package,
+)
 from question_bank import fold
 
 log = logging.getLogger("hoclieu.lessons")
@@ -239,27 +246,15 @@ def scorm_key(lesson_id: int, path: str) -> str:
 
 
 def _create_scorm(lesson: Lesson, upload: Path, work: Path, filename: str) -> None:
-    with open(upload, "rb") as fh:
-        head = fh.read(4)
-    if head not in ZIP_MAGIC:
-        raise DomainError(_("Tệp tải lên không phải tệp .zip (gói SCORM phải là tệp nén zip)."),
-                          code="invalid_package", details={"reason": "not_zip"})
-    try:
-        _inspection, manifest = read_package(upload)
-        if not manifest.launchable:
-            raise PackageError("no_launch", _("Gói SCORM không có mục nào để mở (không có SCO)."))
-        extract_zip(upload, work / "pkg")
-    except PackageError as error:
-        raise _refuse_package(error) from None
-    files = sorted(p for p in (work / "pkg").rglob("*") if p.is_file())
-    check_quota(lesson.owner_id, upload.stat().st_size + sum(p.stat().st_size for p in files))
+    manifest = _unpack_scorm(lesson, upload, work / "pkg")
+    root = work / "pkg" / manifest.root  # the zip's top-level folder, if it had one
     lesson.state = LessonState.READY
     db.session.add(lesson)
     db.session.flush()
     _store_file(lesson, FileKind.ORIGINAL, f"lessons/{lesson.id}/original", upload,
                 original_name=nfc(filename), content_type="application/zip")
-    for local in files:
-        path = local.relative_to(work / "pkg").as_posix()
+    for local in sorted(p for p in root.rglob("*") if p.is_file()):
+        path = local.relative_to(root).as_posix()
         guessed = mimetypes.guess_type(path)[0] or "application/octet-stream"
         _store_file(lesson, FileKind.SCORM_FILE, scorm_key(lesson.id, path), local, path=path,
                     content_type=guessed)
@@ -268,8 +263,30 @@ def _create_scorm(lesson: Lesson, upload: Path, work: Path, filename: str) -> No
         launch=manifest.launchable[0].launch,
         toc=[{"identifier": e.identifier, "title": e.title, "depth": e.depth,
               "launch": e.launch, "kind": e.kind, "mastery_score": e.mastery_score}
-             for e in manifest.toc]))
+             for e in manifest.toc],
+        missing_files=list(manifest.missing_files)))
     db.session.flush()
+
+
+def _unpack_scorm(lesson: Lesson, upload: Path, dest: Path) -> ScormManifest:
+    """Check the zip and its manifest, then extract it to ``dest``; any refusal is a 400
+    ``invalid_package`` before anything is written."""
+    with open(upload, "rb") as fh:
+        head = fh.read(4)
+    if head not in ZIP_MAGIC:
+        raise DomainError(_("Tệp tải lên không phải tệp .zip (gói SCORM phải là tệp nén zip)."),
+                          code="invalid_package", details={"reason": "not_zip"})
+    try:
+        inspection, manifest = read_package(upload)
+        if not manifest.launchable:
+            raise PackageError("no_launch", _("Gói SCORM không có mục nào để mở (không có SCO)."))
+        # The declared total is all extraction may write (its byte counter holds every entry
+        # to it), so the quota is checked before a byte lands on disk.
+        check_quota(lesson.owner_id, upload.stat().st_size + inspection.total_size)
+        extract_zip(upload, dest)
+    except PackageError as error:
+        raise _refuse_package(error) from None
+    return manifest
 
 
 @event.listens_for(Session, "after_commit")
@@ -305,6 +322,24 @@ def scorm_file(lesson_id: int, path: str) -> LessonFile:
     if row is None:
         raise NotFound(_("Gói không có tệp «%(path)s».", path=path))
     return row
+
+
+#: How many missing paths a warning message names (the full list is in ``files``).
+WARNING_NAMES = 20
+
+
+def package_warnings(lesson: Lesson, viewer=None) -> list[dict]:
+    """What an accepted SCORM package lacks: files its manifest lists that the zip did not
+    contain (pages using them may show gaps). ``[{"code", "message", "files"}]``. With a
+    ``viewer``, only one who may edit the lesson (its author, who can fix the package and
+    upload it again) gets them."""
+    missing = list(lesson.scorm.missing_files or []) if lesson.scorm is not None else []
+    if not missing or (viewer is not None and not can(viewer, "lesson.edit", lesson)):
+        return []
+    names = ", ".join(missing[:WARNING_NAMES]) + (" …" if len(missing) > WARNING_NAMES else "")
+    message = _("Gói kê khai %(n)d tệp không có trong tệp .zip (các trang dùng đến chúng có thể "
+                "hiển thị thiếu): %(names)s.", n=len(missing), names=names)
+    return [{"code": "missing_files", "message": message, "files": missing}]
 
 
 def derived_file(lesson: Lesson, kind: str) -> LessonFile:

@@ -8,6 +8,7 @@ talks by ``postMessage`` to the player page, which hosts the real runtime (``Cro
 and commits to ``POST /api/v1/lessons/<id>/scorm/commit`` with the learner's session.
 """
 
+import json
 import re
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
@@ -56,16 +57,23 @@ def serve(lesson_id: int, token: str, path: str):
 
 #: CrossFrameAPI answers GetValue from a cache it fills only after Initialize; fetching the
 #: learner's whole CMI at once means a SCO that reads ``cmi.suspend_data`` right after
-#: Initialize (on load) sees its saved state.
-PREFETCH = ('var a=new CrossFrameAPI("*",window.top);window.API=window.API_1484_11=a;'
+#: Initialize (on load) sees its saved state. ``%(origin)s``: the player's origin — the API
+#: sends only to a top window of that origin and takes replies only from it.
+PREFETCH = ('var a=new CrossFrameAPI(%(origin)s,window.top);window.API=window.API_1484_11=a;'
             'a._post("getFlattenedCMI",[]).then(function(all){for(var k in all){'
             'if(!a._cache.has(k)){a._cache.set(k,String(all[k]));}}}).catch(function(){});')
 
 
 def runtime_shim() -> bytes:
-    """Script tags defining the cross-frame SCORM API, aimed at the top (player) window."""
+    """Script tags defining the cross-frame SCORM API, aimed at the top (player) window.
+
+    The player opens the package by a relative URL, so the player's origin is this request's
+    (Werkzeug keeps only a well-formed ``Host``; a malformed one becomes empty).
+    """
     src = url_for("static", filename="vendor/scorm-again/cross-frame-api.min.js")
-    return (f'<script src="{src}"></script><script>{PREFETCH}</script>').encode()
+    origin = json.dumps(f"{request.scheme}://{request.host}")
+    script = PREFETCH % {"origin": origin}
+    return (f'<script src="{src}"></script><script>{script}</script>').encode()
 
 
 def with_runtime_shim(html: bytes) -> bytes:
@@ -93,6 +101,7 @@ def play(lesson_id: int):
     return render_template(
         "lessons/player.html", lesson=lesson, package=package, sco=entry["identifier"],
         entries=entries, launch=launch_url(package, lesson.id, entry["launch"]),
+        warnings=services.package_warnings(lesson, viewer=g.user),
         commit_url=url_for("api_lessons.commit_scorm", lesson_id=lesson.id),
         saved={"suspend_data": saved.suspend_data if saved else "",
                "location": saved.location if saved else "",

@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
+from media import PackageError, check_archive
 from question_bank import fold, nfc
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -97,14 +98,22 @@ def _read_csv(data: bytes):
     return [(number, row) for number, row in enumerate(reader, start=1)]
 
 
+_UNREADABLE_XLSX = "Không đọc được tệp Excel: tệp hỏng hoặc không phải .xlsx."
+
+
 def _read_xlsx(data: bytes):
     from openpyxl import load_workbook
 
     try:
+        # The question-bank import's zip checks first: openpyxl would expand a zip bomb
+        # (one 400 MB cell in a 413 KB file) into memory.
+        check_archive(io.BytesIO(data), "xlsx")
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise RosterFileError("Không đọc được tệp Excel: tệp hỏng hoặc không phải .xlsx.") \
+    except PackageError as error:
+        raise RosterFileError(_UNREADABLE_XLSX if error.code == "bad_zip" else error.message) \
             from error
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise RosterFileError(_UNREADABLE_XLSX) from error
     try:
         sheet = book.worksheets[0]
         rows = []

@@ -25,7 +25,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as safe_et
 from defusedxml.common import DefusedXmlException
 
-from media import ArchiveLimits, PackageError, inspect_zip
+from media import ARCHIVE_LIMITS, PackageError, check_archive
 from question_bank.text import fold, nfc
 
 from . import payloads
@@ -36,9 +36,8 @@ from .qti_media import Files, attach_media, rebase_media, resolve_objects
 from .qti_xhtml import from_qti, inner_html, strip_namespaces
 from .result import ImportResult, ParsedQuestion, Problem
 
-#: Bounds for an uploaded QTI package (a question file, not a course).
-QTI_LIMITS = ArchiveLimits(max_entries=5000, max_total_size=200 * 1024**2,
-                           max_entry_size=50 * 1024**2)
+#: Bounds for an uploaded QTI package (a question file, not a course): media's table.
+QTI_LIMITS = ARCHIVE_LIMITS["qti"]
 MANIFEST = "imsmanifest.xml"
 ITEM_RESOURCE = re.compile(r"^imsqti_item_xmlv(?:2p[12]|3p0)")
 BLOCK = ("choiceInteraction", "matchInteraction", "associateInteraction", "orderInteraction",
@@ -83,7 +82,7 @@ def _parse_package(data: bytes) -> ImportResult:
     result = ImportResult()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            files = inspect_zip(zf, QTI_LIMITS).files
+            files = check_archive(zf, "qti").files
             package = _Package(zf, files)
             for href in _item_hrefs(package, result):
                 if href not in files:

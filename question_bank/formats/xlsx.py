@@ -21,7 +21,7 @@ import openpyxl
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from media import ArchiveLimits, PackageError, inspect_zip
+from media import PackageError, check_archive
 from question_bank.text import fold, nfc
 
 from . import payloads
@@ -49,8 +49,6 @@ TRUE_WORDS = {"đ": True, "đung": True, "dung": True, "true": True, "t": True, 
               "sai": False, "false": False, "f": False}
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 _QUOTED = (*DANGEROUS, "'")  # an apostrophe is quoted too, so that the reader can undo it
-LIMITS = ArchiveLimits(max_entries=1000, max_total_size=100 * 1024**2,
-                       max_entry_size=50 * 1024**2)
 MAX_ROWS = 20_000
 _HTML = re.compile(r"^<.*>$", re.S)
 
@@ -194,7 +192,7 @@ def read_xlsx(data: bytes) -> ImportResult:
     """Read a filled template; each problem is located as 'dòng 7, cột Đáp án'."""
     result = ImportResult()
     try:
-        inspect_zip(io.BytesIO(data), LIMITS)
+        check_archive(io.BytesIO(data), "xlsx")
         with warnings.catch_warnings():  # openpyxl warns about Excel extensions it skips
             warnings.simplefilter("ignore")
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -168,21 +168,9 @@ def test_result_page_immediately_shows_grade_and_keys(client, org):
     assert "Phương án B" in data["keys"][str(exam.snapshot[0]["slot"])]
 
 
-def test_another_students_attempt_pages_are_404(client, org):
-    """security.md 1, through HTML: take, result and media of someone else's attempt."""
-    exam = published_exam(org, AFTER_CLOSE)
-    login(client, "hsa")
-    _start(client, exam.id)
-    attempt = _attempt(exam.id, org.student_a.id)
-    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").get_data(
-        as_text=True))})
-    login(client, "hsb")
-    for url in (f"/exams/attempts/{attempt.id}", f"/exams/attempts/{attempt.id}/result",
-                f"/exams/attempts/{attempt.id}/media/questions/x.png"):
-        assert client.get(url).status_code == 404, url
-
-
-def test_media_of_the_attempt_only(client, org):
+def _image_exam(org) -> Exam:
+    """A published exam of class 10A1 whose one question shows ``questions/t/a.png``; another
+    stored image, ``questions/t/secret.png``, belongs to no exam."""
     storage().put_stream("questions/t/a.png", io.BytesIO(b"\x89PNGfake"),
                          content_type="image/png")
     storage().put_stream("questions/t/secret.png", io.BytesIO(b"\x89PNGx"),
@@ -195,6 +183,32 @@ def test_media_of_the_attempt_only(client, org):
     services.publish(org.teacher_x, exam)
     services.assign_to_class(org.teacher_x, exam, org.class_x)
     db.session.commit()
+    return exam
+
+
+def test_another_students_attempt_pages_are_404(client, org):
+    """security.md 1, through HTML: take, result and media of someone else's attempt. The
+    same URLs answer their owner, and the image is one the exam really shows."""
+    exam = _image_exam(org)
+    login(client, "hsa")
+    _start(client, exam.id)
+    attempt = _attempt(exam.id, org.student_a.id)
+    assert client.get(f"/exams/attempts/{attempt.id}").status_code == 200
+    services.submit(org.student_a, attempt.id)
+    db.session.commit()
+    urls = (f"/exams/attempts/{attempt.id}/result",
+            f"/exams/attempts/{attempt.id}/media/questions/t/a.png")
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").get_data(
+        as_text=True))})
+    login(client, "hsb")
+    for url in (f"/exams/attempts/{attempt.id}", *urls):
+        assert client.get(url).status_code == 404, url
+
+
+def test_media_of_the_attempt_only(client, org):
+    exam = _image_exam(org)
     login(client, "hsa")
     _start(client, exam.id)
     attempt = _attempt(exam.id, org.student_a.id)

@@ -140,6 +140,8 @@ def test_teacher_cannot_assign_to_another_teachers_class(client, db, org):
     assert client.post(url, headers=bearer(client, "teachery"),
                        json={"class_id": org.class_x.id, "due_at": due}).status_code == 403
     assert _db.session.scalar(select(LessonAssignment)) is None
+    assert client.post(url, headers=made["teacher"],
+                       json={"class_id": org.class_x.id, "due_at": due}).status_code == 201
 
 
 @pytest.mark.parametrize(("body", "code"), [

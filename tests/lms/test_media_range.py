@@ -93,6 +93,9 @@ def test_range_does_not_bypass_access_checks(client, rendition):
     assert response.status_code == 403 and BODY[:10] not in response.data
     response = client.get(rendition, headers={"Range": "bytes=0-9"})
     assert response.status_code == 401
+    owner = client.get(rendition, headers={**auth(api_token(client, "teacherx")),
+                                           "Range": "bytes=0-9"})
+    assert owner.status_code == 206 and owner.data == BODY[:10]
 
 
 def test_head_reports_ranges_without_a_body(client, rendition):

@@ -212,8 +212,10 @@ def kill_when_transcoding(db, task_id: str, victim: int, logs: list[Path]) -> li
     os.kill(victim, signal.SIGKILL)
     wait_for(lambda: not any(alive(pid) for pid in ffmpegs), "ffmpeg ending with its worker",
              logs, timeout=10)
+    # Killed before it finished, whatever the machine's speed: still running, and at most the
+    # 95 that ffmpeg's share of the job is scaled to (100 comes only with the stored files).
     row = progress_row(db, task_id)
-    assert row.state == TaskState.RUNNING and row.progress < 95
+    assert row.state == TaskState.RUNNING and row.progress <= 95
     db.session.expire_all()
     return ffmpegs
 

@@ -1,6 +1,12 @@
 """Security cases 21-22: hostile zips are refused before anything is written."""
 
+import bz2
+import gzip
 import io
+import lzma
+import os
+import tarfile
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -8,7 +14,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from media import DEFAULT_LIMITS, ArchiveLimits, PackageError, extract_zip, inspect_zip
+from media import (
+    ARCHIVE_LIMITS,
+    DEFAULT_LIMITS,
+    ArchiveLimits,
+    PackageError,
+    check_archive,
+    extract_zip,
+    inspect_zip,
+)
 from media.archive import check_entry_name
 from tests.media.zipbuild import build_zip, patch_declared_size, patch_name, symlink_info
 
@@ -134,3 +148,104 @@ def test_every_accepted_name_stays_inside_the_target(parts):
     root = Path("/srv/pkg")
     assert (root / path).resolve().is_relative_to(root)
     assert "\\" not in path and not any(ord(c) < 32 for c in path)
+
+
+def test_many_small_entries_refused_by_the_total_ratio(tmp_path):
+    """Each entry is under the per-entry floor (1 MiB); together 6 MB come from ~6 KB."""
+    bomb = build_zip({f"pad/{n}.bin": bytes(1_000_000) for n in range(6)})
+    error = refused(bomb, tmp_path)
+    assert error.code == "compression_ratio" and error.entry is None
+    assert "nghi là bom nén" in error.message
+    # The same sizes of bytes that do not compress: an ordinary package.
+    normal = build_zip({f"pad/{n}.bin": os.urandom(1_000_000) for n in range(6)})
+    assert extract_zip(io.BytesIO(normal), tmp_path / "ok").total_size == 6_000_000
+
+
+def test_total_ratio_is_not_checked_below_its_floor():
+    """A small package of very repetitive text (a few MB at most) is not a bomb."""
+    small = build_zip({f"page{n}.html": b" " * 500_000 for n in range(8)})  # 4 MB < 4 MiB
+    assert inspect_zip(io.BytesIO(small)).total_size == 4_000_000
+
+
+def test_bzip2_entry_refused_before_a_byte_is_expanded():
+    """zipfile expands bzip2/LZMA a whole compressed chunk at a time, whatever the header
+    says: this 350-byte archive would take 600 MB of memory to read 8 bytes of it."""
+    lying = patch_declared_size(build_zip({"a.bin": bytes(300 * 1024 * 1024)},
+                                          zipfile.ZIP_BZIP2), 1000)
+    assert len(lying) < 1000
+    with pytest.raises(PackageError) as caught:
+        inspect_zip(io.BytesIO(lying))
+    assert (caught.value.code, caught.value.entry) == ("unsupported", "a.bin")
+    assert "deflate" in caught.value.message
+    assert inspect_zip(io.BytesIO(build_zip({"a.bin": b"abc"}))).files == {"a.bin"}
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)
+
+
+def _tar(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("mobile/data.gz", _gzip(b'{"slides": []}')),  # Articulate Storyline's player data
+    ("story_content/frame.xml.gz", _gzip(b"<frame/>" * 100)),
+    ("data/model.json.bz2", bz2.compress(b'{"a": 1}')),
+    ("data/model.json.xz", lzma.compress(b'{"a": 1}')),
+    ("handouts/bai-tap.docx", build_zip({"word/document.xml": b"<w:document/>"})),
+    ("applet/LMSTest.jar", build_zip({"META-INF/MANIFEST.MF": b"Manifest-Version: 1.0"})),
+    ("hinh/parabol.ggb", build_zip({"geogebra.xml": b"<geogebra/>"})),
+], ids=["storyline-data-gz", "xml-gz", "bz2", "xz", "docx", "jar", "geogebra"])
+def test_files_the_player_reads_whole_are_not_nested_archives(tmp_path, name, data):
+    package = build_zip({"index.html": b"x", name: data})
+    assert extract_zip(io.BytesIO(package), tmp_path / "out").nested == ()
+    assert (tmp_path / "out" / name).read_bytes() == data
+
+
+@pytest.mark.parametrize(("name", "data", "kind"), [
+    ("bundle.tar.gz", _gzip(_tar({"a.html": b"x"})), "tar.gz"),
+    ("bundle.tgz", _gzip(_tar({"a.html": b"x"})), "tgz"),
+    ("bundle.zip", build_zip({"a.html": b"x"}), "zip"),
+    ("data.gz", _gzip(_tar({"a.html": b"x"})), "tar (gzip)"),  # an archive behind a data name
+    ("data.gz", _gzip(build_zip({"a.html": b"x"})), "zip (gzip)"),
+    ("assets.bin", _tar({"a.html": b"x"}), "tar"),
+    ("assets.bin", b"7z\xbc\xaf\x27\x1c" + bytes(32), "7z"),
+    ("assets.bin", b"Rar!\x1a\x07\x00" + bytes(32), "rar"),
+], ids=["tar-gz", "tgz", "zip", "gz-wrapping-tar", "gz-wrapping-zip", "tar-by-content",
+        "7z", "rar"])
+def test_archives_that_would_need_unpacking_are_refused(tmp_path, name, data, kind):
+    error = refused(build_zip({"index.html": b"x", name: data}), tmp_path)
+    assert (error.code, error.entry) == ("nested_archive", name)
+    assert f"({kind})" in error.message
+
+
+def test_a_gzip_bomb_inside_is_not_expanded_to_look_at_it():
+    """Only the first 512 bytes of a stream are expanded to see what it wraps."""
+    bomb = _gzip(bytes(64 * 1024 * 1024))  # 64 MiB of zeros in ~64 KB
+    package = build_zip({"index.html": b"x", "data.gz": bomb}, zipfile.ZIP_STORED)
+    tracemalloc.start()
+    try:
+        files = inspect_zip(io.BytesIO(package)).files
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert files == {"index.html", "data.gz"}
+    assert peak < 4 * 1024 * 1024
+
+
+def test_each_format_has_its_row_and_an_unknown_format_fails_loudly():
+    too_many = build_zip({f"f{n}.txt": b"" for n in range(ARCHIVE_LIMITS["xlsx"].max_entries
+                                                          + 1)})
+    assert check_archive(io.BytesIO(too_many), "scorm").total_size == 0
+    with pytest.raises(PackageError) as caught:
+        check_archive(io.BytesIO(too_many), "xlsx")
+    assert caught.value.code == "too_many_entries"
+    with pytest.raises(KeyError):
+        check_archive(io.BytesIO(too_many), "rar")

@@ -59,13 +59,6 @@ def test_minimal_valid_2004_package_reads_from_a_built_zip():
     assert inspection.files == {"imsmanifest.xml", "index.html"}
 
 
-def test_package_without_root_manifest_rejected():
-    data = build_zip({"course/imsmanifest.xml": fixture("MinimalValid_SCORM20043rdEdition")})
-    with pytest.raises(PackageError) as caught:
-        read_package(io.BytesIO(data))
-    assert caught.value.code == "manifest_missing"
-
-
 MULTI_SCO_12 = """<?xml version="1.0"?>
 <manifest identifier="m" xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
   xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2" xml:base="pkg/">

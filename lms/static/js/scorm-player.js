@@ -6,6 +6,14 @@
  * sandboxed frame (opaque origin) whose injected CrossFrameAPI reaches this runtime through
  * CrossFrameLMS (postMessage). Commits go to POST /api/v1/lessons/<id>/scorm/commit with the
  * session cookie and the CSRF header; the server validates every value.
+ *
+ * Only the content frame may talk to the runtime (security.md 39). CrossFrameLMS cannot be
+ * told so itself: the sandboxed frame's origin is "null", which postMessage cannot target, so
+ * it runs with "*" and would answer any window — a page on another origin that opens this
+ * player could read the learner's name and commit "passed". A gate registered before it
+ * therefore stops every message that does not come from the content frame's window with the
+ * frame's origin ("null" while sandboxed); the runtime then answers only the window that
+ * asked, which is that frame.
  */
 (function () {
   "use strict";
@@ -59,9 +67,18 @@
     }, "");
     window.API_1484_11 = api;
   }
+  var frame = document.getElementById("scorm-frame");
+  var contentOrigin = new URL(frame.getAttribute("data-src"), window.location.href).origin;
+
+  // Registered before CrossFrameLMS adds its own listener, so it runs first and can stop the
+  // event before the runtime sees it.
+  window.addEventListener("message", function (event) {
+    var fromContent = event.source !== null && event.source === frame.contentWindow &&
+      (event.origin === "null" || event.origin === contentOrigin);
+    if (!fromContent) { event.stopImmediatePropagation(); }
+  });
   new window.CrossFrameLMS(api, "*");
   // Only now open the package: its injected CrossFrameAPI talks to the listener set up above
   // from its first line, and a message sent before it existed would be lost.
-  var frame = document.getElementById("scorm-frame");
   frame.src = frame.getAttribute("data-src");
 })();

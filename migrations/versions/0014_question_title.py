@@ -1,7 +1,7 @@
 """question_version.title: the question's name (GIFT ::name::, Moodle XML <name>), versioned
 with the payload
 
-Revision ID: 0014_giftmoodle_question_title
+Revision ID: 0014_question_title
 Revises: 0013_snapshot_rev
 Create Date: 2026-12-07 22:40:00
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0014_giftmoodle_question_title"
+revision = "0014_question_title"
 down_revision = "0013_snapshot_rev"
 branch_labels = None
 depends_on = None
