@@ -160,9 +160,11 @@ def load_exam(exam_id: int) -> Exam:
 
 
 def exam_for(actor, exam_id: int, action: str = "exam.manage") -> Exam:
-    """The exam when ``actor`` may ``action`` it: 404 when missing, 403 when not allowed."""
-    exam = load_exam(exam_id)
-    require(actor, action, exam)
+    """The exam when ``actor`` may ``action`` it, else 404 — missing or not theirs alike, so
+    an id is no oracle of which tests exist (as ``own_attempt`` does for attempts)."""
+    exam = db.session.get(Exam, exam_id)
+    if exam is None or not can(actor, action, exam):
+        raise NotFound(_l("Không tìm thấy bài kiểm tra."))
     return exam
 
 
