@@ -20,7 +20,7 @@ from lms.org.models import (
     Unit,
     UnitKind,
 )
-from question_bank import fold, nfc
+from question_bank import clean_name, fold, nfc
 
 #: Which kinds may sit under which (a school may sit under any administrative unit).
 ALLOWED_PARENTS = {
@@ -100,7 +100,7 @@ def ensure_open(unit: Unit | None, today: date | None = None) -> None:
 
 
 def _unit_name(name: str) -> str:
-    name = nfc(name)
+    name = clean_name(name)
     if not name:
         raise DomainError(_l("Tên đơn vị không được để trống."), code="invalid_unit")
     return name
@@ -151,7 +151,7 @@ def close_unit(actor, unit: Unit, on: date) -> Unit:
 def add_school_year(actor, name: str, starts_on: date, ends_on: date) -> SchoolYear:
     """A school year named like 2025-2026 whose last day is after its first."""
     require(actor, "school_year.manage")
-    name = nfc(name)
+    name = clean_name(name)
     first, _, second = name.partition("-")
     if not (first.isdigit() and second.isdigit() and int(second) == int(first) + 1):
         raise DomainError(_l("Tên năm học cần có dạng 2025-2026."), code="invalid_year")
@@ -183,7 +183,7 @@ def ensure_class(school: Unit, year: SchoolYear, name: str, grade: int,
                  create_only: bool = False) -> SchoolClass:
     """The class ``name`` of this school and year, created when missing."""
     ensure_open(school)
-    name = nfc(name).upper()
+    name = clean_name(name).upper()
     if not name or len(name) > 40:
         raise DomainError(_l("Tên lớp cần từ 1 đến 40 ký tự."), code="invalid_class")
     if grade not in school.school_level.grades():
