@@ -78,9 +78,10 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
 
 def sanitise_html(text: str | None) -> str:
     """NFC, then keep only the allow-listed tags and attributes: media only from the
-    platform's storage, links opening in a new tab with rel="noopener noreferrer nofollow". Plain text (most option texts) skips the parser: nh3 would return it
-    unchanged. Stored HTML is sanitised again whenever it is rendered (``render_math``), so
-    rows saved under an older, looser rule are shown by today's rule."""
+    platform's storage, links opening in a new tab with rel="noopener noreferrer nofollow".
+    Plain text (most option texts) skips the parser: nh3 would return it unchanged. Stored
+    HTML is sanitised again whenever it is rendered (``render_math``), so rows saved under an
+    older, looser rule are shown by today's rule."""
     text = nfc(text)
     if is_plain(text):
         return text.strip()

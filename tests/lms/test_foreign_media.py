@@ -23,10 +23,13 @@ MOODLE_XML = f"""<?xml version="1.0" encoding="UTF-8"?>
 <quiz>
 <question type="multichoice">
   <name><text>Ảnh ngoài</text></name>
-  <questiontext format="html"><text><![CDATA[<p>Nhìn hình <img src="{TRACKER.replace('&', '&amp;')}" alt="hình"> rồi nghe
-    <audio src="{SOUND}" controls></audio> <a href="https://thamkhao.example/bai">tài liệu</a></p>]]></text></questiontext>
+  <questiontext format="html"><text><![CDATA[<p>Nhìn hình
+    <img src="{TRACKER.replace('&', '&amp;')}" alt="hình"> rồi nghe
+    <audio src="{SOUND}" controls></audio>
+    <a href="https://thamkhao.example/bai">tài liệu</a></p>]]></text></questiontext>
   <single>true</single>
-  <answer fraction="100"><text><![CDATA[Đúng <img src="data:image/png;base64,iVBORw0KGgo=">]]></text></answer>
+  <answer fraction="100"><text><![CDATA[Đúng
+    <img src="data:image/png;base64,iVBORw0KGgo=">]]></text></answer>
   <answer fraction="0"><text>Sai</text></answer>
 </question>
 <question type="truefalse">
