@@ -2,10 +2,13 @@
 of the class by name only — no login, birth date or join code on any page or API answer a
 student reaches; the class's teachers and the school's leaders still see them."""
 
-from datetime import date
+import json
+from datetime import date, timedelta
 
 import pytest
 
+from lms.core.models import utcnow
+from lms.exams import services as exams
 from lms.extensions import db
 from lms.org import services
 from lms.org.models import Role
@@ -64,20 +67,30 @@ def test_no_page_or_api_answer_a_student_reaches_leaks_a_classmate(client, org, 
     """The pages and API answers of a student's day: none carries a classmate's login, birth
     date or the class's join code (the student's own data is theirs to see)."""
     exam = published_exam(org)
+    sat = exams.start_attempt(classmate, exam, utcnow() - timedelta(minutes=2))
+    exams.submit(classmate, sat.id, utcnow())             # a classmate's score exists
+    db.session.commit()
+    headers = bearer(client, "hsa")
+    started = client.post(f"/api/v1/exams/{exam.id}/attempts", json={}, headers=headers)
+    mine = started.get_json()["attempt_id"]
+    client.post(f"/api/v1/attempts/{mine}/submit", json={}, headers=headers)
+    answers = [started, client.get("/api/v1/me", headers=headers),
+               client.get("/api/v1/classes", headers=headers),
+               client.get(f"/api/v1/attempts/{mine}", headers=headers)]
+    for reply in answers:
+        assert reply.status_code == 200
+        text = json.dumps(reply.get_json(), ensure_ascii=False)
+        assert _leaks(text, org.class_x.join_code) == [] and "Lê Thị Cúc" not in text
     login(client, "hsa")
-    pages = ("/", "/exams/", f"/exams/{exam.id}", "/lessons/library",
-             f"/schools/classes/{org.class_x.id}")
+    pages = ("/", "/exams/", f"/exams/{exam.id}", f"/exams/attempts/{mine}/result",
+             "/lessons/library", f"/schools/classes/{org.class_x.id}")
     for url in pages:
         reply = client.get(url)
         assert reply.status_code == 200, url
-        assert _leaks(reply.get_data(as_text=True), org.class_x.join_code) == [], url
-    headers = bearer(client, "hsa")
-    started = client.post(f"/api/v1/exams/{exam.id}/attempts", json={}, headers=headers)
-    answers = [started, client.get("/api/v1/me", headers=headers),
-               client.get("/api/v1/classes", headers=headers)]
-    for reply in answers:
-        assert reply.status_code == 200
-        assert _leaks(reply.get_data(as_text=True), org.class_x.join_code) == []
+        html = reply.get_data(as_text=True)
+        assert _leaks(html, org.class_x.join_code) == [], url
+        if "/exams" in url:                              # no other student on a test's pages
+            assert "Lê Thị Cúc" not in html, url
 
 
 def test_a_parent_does_not_open_the_class_page(client, org, classmate):
