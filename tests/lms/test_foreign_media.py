@@ -108,3 +108,11 @@ def test_html_stored_under_the_old_rule_renders_without_remote_sources(client, o
     body = json.dumps(started.get_json(), ensure_ascii=False)
     assert started.status_code == 200 and "Câu hỏi cũ" in body
     assert "tracker.example" not in body and "cdn.example" not in body
+
+
+def test_a_gift_file_with_a_remote_picture_is_warned_about_too(org):
+    data = (b'::G1::[html]<p>Xem <img src\\="https\\://tracker.example/g.png" alt\\="g"></p>{T}\n')
+    report = transfer.import_questions(org.teacher_x, data, "anh.gift", fmt="gift",
+                                       subject_id=_toan().id, grade=10, dry_run=True)
+    assert report["errors"] == [] and report["questions"] == 1
+    assert ["https://tracker.example/g.png" in w["message"] for w in report["warnings"]] == [True]
