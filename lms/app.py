@@ -74,12 +74,15 @@ def _register_areas(app: Flask) -> None:
 
 def _register_request_hooks(app: Flask) -> None:
     from lms.auth.current import load_current_user
+    from lms.core import security_headers
 
     @app.before_request
     def _who():
         # SCORM content is authorised by the token in its path, never by the session cookie.
         if request.endpoint != "static" and request.blueprint != "scorm_content":
             load_current_user()
+
+    app.add_template_global(security_headers.csp_nonce)
 
     @app.after_request
     def _headers(response):
@@ -88,7 +91,7 @@ def _register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if getattr(g, "user", None) is not None and response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
-        return response
+        return security_headers.apply(response, app.config)
 
 
 def _refuse_unsafe_production(app: Flask) -> None:

@@ -85,6 +85,9 @@ class Config:
     UPLOAD_QUOTA_MB = 20480
     #: Trust X-Forwarded-For from this many proxies (0 when the app faces clients directly).
     PROXY_COUNT = 0
+    #: ``Strict-Transport-Security: max-age`` in seconds, sent only when ENV is production
+    #: (0 switches it off there too).
+    HSTS_SECONDS = 31536000
     #: Chromium that prints paper-mode PDFs (a path or a name on PATH; "" finds ``chromium``).
     PDF_CHROMIUM = ""
     #: Folder for chunked uploads in progress (a shared volume when there are several web

@@ -4,6 +4,7 @@ Unicode gives no decomposition for đ/Đ, so they are mapped by hand; U+00D0 (Ic
 which legacy fonts and keyboards produce for Đ) is read as Đ.
 """
 
+import re
 import unicodedata
 
 _LETTERS = str.maketrans({"đ": "d", "Đ": "D", "\u00d0": "D", "\u00f0": "d"})
@@ -15,6 +16,30 @@ def nfc(text: str | None) -> str:
     if text is None:
         return ""
     return unicodedata.normalize("NFC", str(text)).translate(_ETH_AS_DJ).strip()
+
+
+#: Characters that draw nothing yet reorder or hide what follows: bidirectional marks,
+#: embeddings, overrides and isolates (U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069),
+#: zero-width spaces, joiners and non-joiners (U+200B–U+200D), the word joiner and invisible
+#: operators (U+2060–U+2064), the soft hyphen and the BOM. Vietnamese writing needs none of
+#: them — ZWJ/ZWNJ only shape Indic and Arabic scripts and emoji sequences — and in a name
+#: they let "Nguyễn Văn A" and a look-alike differ, or make a title read backwards.
+_INVISIBLE = re.compile("[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                        "\u2066-\u2069\ufeff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def clean_name(text: str | None) -> str:
+    """A person's name or a title (class, unit, lesson, test, group): NFC, invisible
+    formatting characters and control characters removed, every run of whitespace one space,
+    trimmed. None becomes ''. Pasted text often carries such characters innocently, so they
+    are dropped rather than refused; a name made only of them ends up empty (and is refused
+    as empty where a name is required)."""
+    if text is None:
+        return ""
+    # Removed before NFC: "e" + U+200B + U+0301 must compose to "é" once the U+200B is gone.
+    visible = _CONTROL.sub(" ", _INVISIBLE.sub("", str(text)))
+    return " ".join(nfc(visible).split())
 
 
 def strip_diacritics(text: str) -> str:

@@ -11,7 +11,6 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from lms.api import require_user
-from lms.auth.permissions import require
 from lms.core.errors import DomainError
 from lms.core.models import utcnow
 from lms.exams import access, assignments, audience, integrity, logic, matrix, services, variants
@@ -198,11 +197,10 @@ def _exam(exam_id: int) -> Exam:
 
 
 def managed_exam(exam_id: int, action: str = "exam.manage"):
-    """(the caller, the exam) when the caller may ``action`` it; else 404/403."""
+    """(the caller, the exam) when the caller may ``action`` it; else 404, whether the test
+    is missing or someone else's (``services.exam_for``)."""
     user = require_user()
-    exam = _exam(exam_id)
-    require(user, action, exam)
-    return user, exam
+    return user, services.exam_for(user, exam_id, action)
 
 
 @blp.post("/exams")
@@ -263,8 +261,7 @@ def exam_results(exam_id):
 @blp.response(200)
 def exam_variants(exam_id):
     """The test's generation mode and variant codes (mã đề), for its owner."""
-    user = require_user()
-    exam = _exam(exam_id)
+    user, exam = managed_exam(exam_id)
     return variants.list_variants(user, exam)
 
 
@@ -272,8 +269,7 @@ def exam_variants(exam_id):
 @blp.response(200)
 def exam_variant(exam_id, code):
     """One variant as its students see it (order, options with letters) and its answer key."""
-    user = require_user()
-    exam = _exam(exam_id)
+    user, exam = managed_exam(exam_id)
     return variants.variant_paper(user, exam, code)
 
 

@@ -114,6 +114,13 @@ def _class_view(user, school_class: SchoolClass) -> bool:
             or any(m.class_id == school_class.id for m in memberships(user, Role.STUDENT)))
 
 
+@rule("class.view_roster")
+def _class_view_roster(user, school_class: SchoolClass) -> bool:
+    """Classmates' logins, birth dates and the join code: the class's teachers and the school's
+    leaders (and admins over it). Students of the class see their classmates' names only."""
+    return teaches(user, school_class) or leads(user, school_class.school)
+
+
 @rule("class.manage")
 def _class_manage(user, school_class: SchoolClass) -> bool:
     return leads(user, school_class.school)

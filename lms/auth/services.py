@@ -17,7 +17,7 @@ from lms.auth.permissions import require
 from lms.core.errors import DomainError, TooManyRequests, Unauthorized
 from lms.core.models import utcnow
 from lms.extensions import db
-from question_bank import fold, nfc
+from question_bank import clean_name, fold, nfc
 
 #: One message for unknown user and wrong password, so neither is revealed (security.md 28).
 BAD_LOGIN = _l("Tên đăng nhập hoặc mật khẩu không đúng.")
@@ -194,7 +194,7 @@ def create_user(policy: AuthPolicy, username: str, full_name: str, password: str
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise DomainError(_l("Tên đăng nhập %(name)s đã có người dùng.", name=username),
                           code="duplicate_user")
-    name = nfc(full_name)
+    name = clean_name(full_name)
     user = User(username=username, full_name=name, name_key=fold(name),
                 password_hash=password_hash or passwords.hash_password(password, policy.cost),
                 **fields)

@@ -4,6 +4,7 @@ from flask import Response, current_app, redirect, request
 from werkzeug.http import parse_range_header
 
 from lms.core.errors import NotFound
+from lms.core.security_headers import FILE_POLICY
 from media import FileMissing, Storage, content_disposition, storage_from_config
 
 _KEY = "hoclieu_storage"
@@ -39,6 +40,9 @@ def download_response(key: str, filename: str,
     response = ranged_response(store, key, size, mimetype)
     response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["Cache-Control"] = "private, no-store"
+    # A stored file is never a page of the site, whatever its type says: opened directly, an
+    # HTML or SVG file may run nothing and load nothing (security.md 24).
+    response.headers["Content-Security-Policy"] = FILE_POLICY
     return response
 
 

@@ -7,13 +7,13 @@ from lms.auth.permissions import require
 from lms.core.errors import DomainError
 from lms.curriculum.models import Subject, Topic, TopicKind
 from lms.extensions import db
-from question_bank import nfc
+from question_bank import clean_name
 
 
 def edit_subject(actor, subject: Subject, name: str, grades: list[int]) -> Subject:
     """Rename a subject and set its grades (each 0–12); its stable code never changes."""
     require(actor, "curriculum.manage")
-    name = nfc(name)
+    name = clean_name(name)
     if not name:
         raise DomainError(_l("Tên môn không được để trống."), code="invalid_subject")
     if not grades or any(g < 0 or g > 12 for g in grades):
@@ -34,7 +34,7 @@ def topic_tree(subject: Subject, grade: int) -> list[Topic]:
 def add_topic(actor, subject: Subject, grade: int, name: str, parent: Topic | None) -> Topic:
     """A chapter (no parent) or a topic inside a chapter of the same subject and grade."""
     require(actor, "curriculum.manage")
-    name = nfc(name)
+    name = clean_name(name)
     if grade not in subject.grades:
         raise DomainError(_l("Môn %(subject)s không dạy ở khối %(grade)d.", subject=subject.name,
                              grade=grade), code="invalid_grade")
@@ -59,7 +59,7 @@ def add_topic(actor, subject: Subject, grade: int, name: str, parent: Topic | No
 def rename_topic(actor, topic: Topic, name: str) -> Topic:
     """Rename a chapter or topic."""
     require(actor, "curriculum.manage")
-    name = nfc(name)
+    name = clean_name(name)
     if not name:
         raise DomainError(_l("Tên không được để trống."), code="invalid_topic")
     topic.name = name

@@ -27,6 +27,7 @@ from lms.core.errors import Conflict, DomainError, Forbidden
 from lms.exams.models import Exam, ExamAssignment, ExamAssignmentMember
 from lms.extensions import db
 from lms.org.models import Membership, Role, SchoolClass, Unit
+from question_bank import clean_name
 
 MAX_GROUP = 500
 MAX_GROUP_NAME = 120
@@ -110,7 +111,7 @@ def _id_list(ids) -> str:
 
 
 def _group_name(exam: Exam, name: str | None) -> str:
-    name = " ".join((name or "").split())
+    name = clean_name(name)
     if not name:
         raise DomainError(_l("Cần tên nhóm, ví dụ “Nhóm thi lại”."), code="invalid_group")
     if len(name) > MAX_GROUP_NAME:

@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from lms.auth.decorators import login_required
-from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
 from lms.core.errors_views import flash_or_raise
 from lms.exams import exports, grading, key_form, reports, services
@@ -140,8 +139,7 @@ def export_items(exam_id: int):
 def regrade(exam_id: int):
     """Correct the key of one slot (any objective type, or a stimulus' objective children):
     preview the before/after table (``grading.regrade`` dry run), then apply."""
-    exam = _exam(exam_id)
-    require(g.user, "exam.manage", exam)
+    exam = services.exam_for(g.user, exam_id, "exam.manage")
     slots = [e for e in exam.snapshot if e["payload"]["type"] != "description"]
     try:
         chosen = int(request.values.get("slot") or (slots[0]["slot"] if slots else 0))

@@ -24,6 +24,7 @@ from lms.exams.models import (
 )
 from lms.extensions import db
 from lms.org.models import Role, SchoolClass
+from question_bank import clean_name
 from question_bank.models import Question
 
 MAX_QUESTIONS = 200
@@ -45,7 +46,7 @@ def my_exams(actor) -> list[Exam]:
 def create_draft(actor, title: str) -> Exam:
     """An empty draft; questions are picked afterwards."""
     require(actor, "exam.create")
-    title = (title or "").strip()
+    title = clean_name(title)
     if not title:
         raise DomainError(_l("Cần tên bài kiểm tra."), code="invalid")
     exam = Exam(title=title[:300], owner_id=actor.id,

@@ -25,7 +25,7 @@ from lms.exams import services, usage, variants
 from lms.exams.models import Exam, ExamMatrix, ExamState
 from lms.extensions import db
 from lms.questions.services import visible_condition
-from question_bank import QUESTION_TYPES, nfc
+from question_bank import QUESTION_TYPES, clean_name
 from question_bank.models import Question, QuestionStatus
 
 MATRIX_SCHEMA = 1
@@ -137,7 +137,7 @@ def _sections(raw, topics: dict | None, levels: dict, problems: _Problems) -> li
         if unknown:
             problems.add(path, _l("Trường không được hỗ trợ: %(keys)s.",
                                   keys=", ".join(sorted(unknown))))
-        name = " ".join(nfc(str(section.get("name") or "")).split())[:60]
+        name = clean_name(str(section.get("name") or ""))[:60]
         if not name:
             problems.add(f"{path}.name", _l("Phần cần có tên (ví dụ Phần I)."))
         elif name in {s["name"] for s in sections}:
@@ -348,7 +348,7 @@ def update_exam_matrix(actor, exam: Exam, title: str, raw_matrix,
 
 
 def _title(title: str) -> str:
-    title = (title or "").strip()
+    title = clean_name(title)
     if not title:
         raise DomainError(_l("Cần tên bài kiểm tra và ít nhất một câu hỏi."), code="invalid")
     return title[:300]

@@ -250,7 +250,7 @@ def _build(spec: dict, form, window: MatrixWindowForm) -> Exam:
 
 
 def _exam(exam_id: int) -> Exam:
-    return services.load_exam(exam_id)
+    return services.exam_for(g.user, exam_id)
 
 
 @bp.get("/<int:exam_id>/variants")

@@ -47,6 +47,7 @@ from lms.org.models import SchoolClass
 from lms.questions import rules as _question_rules  # noqa: F401
 from question_bank import (
     ResponseError,
+    clean_name,
     public_keys,
     response_from_public,
     review_response,
@@ -160,9 +161,11 @@ def load_exam(exam_id: int) -> Exam:
 
 
 def exam_for(actor, exam_id: int, action: str = "exam.manage") -> Exam:
-    """The exam when ``actor`` may ``action`` it: 404 when missing, 403 when not allowed."""
-    exam = load_exam(exam_id)
-    require(actor, action, exam)
+    """The exam when ``actor`` may ``action`` it, else 404 — missing or not theirs alike, so
+    an id is no oracle of which tests exist (as ``own_attempt`` does for attempts)."""
+    exam = db.session.get(Exam, exam_id)
+    if exam is None or not can(actor, action, exam):
+        raise NotFound(_l("Không tìm thấy bài kiểm tra."))
     return exam
 
 
@@ -173,7 +176,7 @@ def create_exam(actor, title: str, question_ids: list[int], points: dict | None 
                 settings: dict | None = None) -> Exam:
     """A draft exam from bank questions the teacher may see, in the given order."""
     require(actor, "exam.create")
-    title = (title or "").strip()
+    title = clean_name(title)
     if not title or not question_ids:
         raise DomainError(_l("Cần tên bài kiểm tra và ít nhất một câu hỏi."), code="invalid")
     points = {str(k): v for k, v in (points or {}).items()}

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from lms.auth.permissions import can
-from lms.core.errors import DomainError, Forbidden, NotFound
+from lms.core.errors import DomainError, NotFound
 from lms.exams import logic
 from lms.exams.models import Attempt, Exam, ExamState, ExamVariant
 from lms.extensions import db
@@ -213,13 +213,10 @@ def attempt_entries(attempt: Attempt, snapshot: list | None = None) -> list[dict
 
 
 def require_owner(actor, exam: Exam) -> None:
-    """Only the exam's owner previews papers and keys; other staff get 403, students and
-    parents 404 (the exam does not exist for them)."""
-    if can(actor, "exam.manage", exam):
-        return
-    if can(actor, "exam.create"):
-        raise Forbidden(_l("Bạn không có quyền xem đề này."))
-    raise NotFound(_l("Không tìm thấy bài kiểm tra."))
+    """Only the exam's owner previews papers and keys; for anyone else the exam does not
+    exist (404, as ``services.exam_for`` answers)."""
+    if not can(actor, "exam.manage", exam):
+        raise NotFound(_l("Không tìm thấy bài kiểm tra."))
 
 
 def list_variants(actor, exam: Exam) -> dict:

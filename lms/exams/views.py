@@ -10,7 +10,7 @@ from flask_babel import pgettext
 from sqlalchemy import select
 
 from lms.auth.decorators import login_required
-from lms.auth.permissions import can, require
+from lms.auth.permissions import can
 from lms.core.errors import DomainError, NotFound
 from lms.core.errors_views import flash_or_raise
 from lms.core.models import utcnow
@@ -224,9 +224,6 @@ def media(attempt_id: int, key: str):
 @login_required
 def integrity_log(exam_id: int):
     """For the test's owner: each student's attempts with their integrity events."""
-    exam = db.session.get(Exam, exam_id)
-    if exam is None:
-        raise NotFound(_("Không tìm thấy bài kiểm tra."))
-    require(g.user, "exam.manage", exam)
+    exam = services.exam_for(g.user, exam_id)
     return render_template("exams/integrity.html", exam=exam,
                            log=integrity.exam_log(g.user, exam), labels=integrity.KIND_LABELS)

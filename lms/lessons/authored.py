@@ -35,6 +35,7 @@ from lms.lessons.models import (
 from lms.lessons.services import _apply_meta, _school_of, check_quota, nfc, spool_upload
 from media import StorageError
 from question_bank import (
+    clean_name,
     html_to_text,
     render_math,
     sanitise_html,
@@ -103,7 +104,7 @@ def save_page(actor, lesson: Lesson, title: str, body: str,
               page: LessonPage | None = None) -> LessonPage:
     """Add or change a draft page: title as plain text, body sanitised, every embed checked."""
     require(actor, "lesson.edit", lesson)
-    title = html_to_text(sanitise_html(nfc(title)))[:300]
+    title = clean_name(html_to_text(sanitise_html(title)))[:300]
     if not title:
         raise DomainError(_("Trang cần có tiêu đề."), code="invalid_page")
     if len(body or "") > MAX_BODY_CHARS:
@@ -307,8 +308,8 @@ def preview_page(actor, lesson: Lesson, title: str, body: str) -> dict:
             block = {**block, "payload": db.session.get(Question, block["id"])
                      .current_version.payload}
         blocks.append(block)
-    return {"id": 0, "title": html_to_text(sanitise_html(nfc(title))), "body_html": body_html,
-            "blocks": blocks}
+    return {"id": 0, "title": clean_name(html_to_text(sanitise_html(title))),
+            "body_html": body_html, "blocks": blocks}
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from media import (
     extract_zip,
     read_package,
 )
-from question_bank import fold
+from question_bank import clean_name, fold
 
 log = logging.getLogger("hoclieu.lessons")
 CHUNK = 1024 * 1024
@@ -113,7 +113,7 @@ def _school_of(actor) -> int | None:
 
 def _apply_meta(lesson: Lesson, meta: dict) -> None:
     """Catalogue metadata (product.md §4); a lesson lasts at least one class period."""
-    title = nfc(meta.get("title"))
+    title = clean_name(meta.get("title"))
     if not title:
         raise DomainError(_("Thiếu tên bài giảng (trường «title»)."), code="invalid_metadata")
     duration = meta.get("duration_minutes") or CLASS_PERIOD_MINUTES
@@ -126,8 +126,8 @@ def _apply_meta(lesson: Lesson, meta: dict) -> None:
     lesson.subject_id = meta.get("subject_id")
     lesson.grade = meta.get("grade")
     lesson.topic_id = meta.get("topic_id")
-    lesson.textbook_series = nfc(meta.get("textbook_series"))[:120]
-    lesson.authors = [nfc(a) for a in meta.get("authors") or [] if nfc(a)]
+    lesson.textbook_series = clean_name(meta.get("textbook_series"))[:120]
+    lesson.authors = [clean_name(a) for a in meta.get("authors") or [] if clean_name(a)]
     lesson.licence = nfc(meta.get("licence"))[:120]
     lesson.description = nfc(meta.get("description"))
     set_search_keys(lesson)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
 from media import PackageError, check_archive
-from question_bank import fold, nfc
+from question_bank import clean_name, fold, nfc
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -207,9 +207,11 @@ def _parse_row(number: int, cells: list, columns: dict[str, int], grades: range,
                result: RosterParse) -> RosterRow | None:
     """One data row, or None after recording each of its problems."""
     before = len(result.problems)
-    username = _text(_cell(cells, columns, "username")).lower()
-    full_name = _text(_cell(cells, columns, "full_name"))
-    class_name = _text(_cell(cells, columns, "class_name")).upper()
+    # Names, logins and class names lose invisible characters (zero-width, bidi overrides)
+    # that pasted cells carry, as every name entered in a form does.
+    username = clean_name(_text(_cell(cells, columns, "username"))).lower()
+    full_name = clean_name(_text(_cell(cells, columns, "full_name")))
+    class_name = clean_name(_text(_cell(cells, columns, "class_name"))).upper()
     if not username:
         result.problem(number, "Thiếu mã học sinh / tên đăng nhập.")
     elif len(username) > 80 or any(ch.isspace() for ch in username):

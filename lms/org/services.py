@@ -1,13 +1,14 @@
 """Rules for the organisation tree, school years, classes and memberships."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from lms.auth.models import User
-from lms.auth.permissions import managed_units, require
+from lms.auth.permissions import can, managed_units, require
 from lms.core.errors import DomainError
 from lms.extensions import db
 from lms.org.models import (
@@ -19,7 +20,7 @@ from lms.org.models import (
     Unit,
     UnitKind,
 )
-from question_bank import fold, nfc
+from question_bank import clean_name, fold, nfc
 
 #: Which kinds may sit under which (a school may sit under any administrative unit).
 ALLOWED_PARENTS = {
@@ -99,7 +100,7 @@ def ensure_open(unit: Unit | None, today: date | None = None) -> None:
 
 
 def _unit_name(name: str) -> str:
-    name = nfc(name)
+    name = clean_name(name)
     if not name:
         raise DomainError(_l("Tên đơn vị không được để trống."), code="invalid_unit")
     return name
@@ -150,7 +151,7 @@ def close_unit(actor, unit: Unit, on: date) -> Unit:
 def add_school_year(actor, name: str, starts_on: date, ends_on: date) -> SchoolYear:
     """A school year named like 2025-2026 whose last day is after its first."""
     require(actor, "school_year.manage")
-    name = nfc(name)
+    name = clean_name(name)
     first, _, second = name.partition("-")
     if not (first.isdigit() and second.isdigit() and int(second) == int(first) + 1):
         raise DomainError(_l("Tên năm học cần có dạng 2025-2026."), code="invalid_year")
@@ -182,7 +183,7 @@ def ensure_class(school: Unit, year: SchoolYear, name: str, grade: int,
                  create_only: bool = False) -> SchoolClass:
     """The class ``name`` of this school and year, created when missing."""
     ensure_open(school)
-    name = nfc(name).upper()
+    name = clean_name(name).upper()
     if not name or len(name) > 40:
         raise DomainError(_l("Tên lớp cần từ 1 đến 40 ký tự."), code="invalid_class")
     if grade not in school.school_level.grades():
@@ -254,3 +255,29 @@ def people_in_scope(actor, query: str = ""):
         stmt = stmt.where(or_(User.name_key.like(like, escape="\\"),
                               User.username.like(like, escape="\\")))
     return stmt.order_by(User.name_key, User.id)
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One student of a class page; ``username`` and ``birth_date`` only for staff."""
+
+    user_id: int
+    full_name: str
+    username: str | None = None
+    birth_date: date | None = None
+
+
+def class_roster(actor, school_class: SchoolClass) -> tuple[list[RosterEntry], bool]:
+    """The class's students in class-list order and whether ``actor`` sees their details.
+
+    Students see their classmates' names only (security.md 40): the rows handed to the page
+    carry nothing else, so no template can show a login or a birth date by mistake."""
+    require(actor, "class.view", school_class)
+    details = can(actor, "class.view_roster", school_class)
+    students = sorted(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.class_id == school_class.id, Membership.role == Role.STUDENT)),
+        key=lambda student: student.list_key)
+    if details:
+        return [RosterEntry(s.id, s.full_name, s.username, s.birth_date) for s in students], True
+    return [RosterEntry(s.id, s.full_name) for s in students], False

@@ -16,7 +16,7 @@ from lms.core.errors_views import flash_or_raise
 from lms.extensions import db
 from lms.org import roster_services, services
 from lms.org.forms import ClassForm, ConfirmForm, RosterUploadForm
-from lms.org.models import Membership, Role, SchoolClass, SchoolYear, Unit, UnitKind
+from lms.org.models import SchoolClass, SchoolYear, Unit, UnitKind
 from lms.org.roster import template_xlsx
 
 bp = Blueprint("org", __name__, url_prefix="/schools")
@@ -64,14 +64,12 @@ def school_classes(school_id: int):
 @login_required
 def class_detail(class_id: int):
     school_class = db.get_or_404(SchoolClass, class_id)
-    require(g.user, "class.view", school_class)
-    students = db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.class_id == class_id, Membership.role == Role.STUDENT)).all()
-    students = sorted(students, key=lambda student: student.list_key)
-    resettable = {s.id for s in students if can(g.user, "user.reset_password", s)}
+    students, details = services.class_roster(g.user, school_class)
+    # Only staff see the reset buttons; the users are in the session already (one query).
+    resettable = {s.user_id for s in students if details and can(
+        g.user, "user.reset_password", db.session.get(User, s.user_id))}
     return render_template("org/class_detail.html", school_class=school_class, students=students,
-                           resettable=resettable)
+                           details=details, resettable=resettable)
 
 
 @bp.route("/<int:school_id>/roster", methods=["GET", "POST"])

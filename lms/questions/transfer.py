@@ -36,7 +36,7 @@ from lms.questions.services import (
     visible_condition,
 )
 from media import FileMissing
-from question_bank import PayloadError, student_view, validate_payload
+from question_bank import PayloadError, foreign_media, student_view, validate_payload
 from question_bank import formats as qformats
 from question_bank.models import Question, QuestionStatus, QuestionVersion, question_tag
 
@@ -228,6 +228,16 @@ class _Checked:
     title: str = ""
 
 
+def foreign_media_warning(url: str) -> str:
+    """Why a picture or sound of an imported question is left out: HocLieu shows only files
+    kept in its own storage (nothing is fetched from the Internet, nor loaded from it while
+    students take a test); the URL is named so the teacher can upload the file."""
+    shown = url if len(url) <= 120 else f"{url[:117]}…"
+    return str(_l("Đã bỏ hình ảnh/âm thanh không lưu trên HocLieu: %(url)s. HocLieu chỉ hiển "
+                  "thị tệp đã tải lên (không tải tệp từ Internet, bài làm không lấy nội dung từ "
+                  "trang khác); hãy tải tệp lên trong trình soạn câu hỏi.", url=shown))
+
+
 def _problem(location: str, message: str) -> dict:
     return {"location": location, "message": str(message)}
 
@@ -280,8 +290,10 @@ def import_questions(actor, data: bytes, filename: str, options: ImportOptions |
         location = parsed.location or f"câu {number}"
         warnings += [_problem(_where(w) or location, w.message) for w in parsed.warnings]
         urls = _store_attachments(parsed, save=False)
+        raw = _rewrite_files(parsed.payload, urls)
+        warnings += [_problem(location, foreign_media_warning(url)) for url in foreign_media(raw)]
         try:
-            payload = validate_payload(_rewrite_files(parsed.payload, urls))
+            payload = validate_payload(raw)
         except (PayloadError, KeyError, TypeError, ValueError) as error:
             errors.append(_problem(location, error))
             continue

@@ -243,7 +243,7 @@ def test_an_attempt_still_in_progress_cannot_be_graded(client, org):
 
 
 def test_students_and_other_teachers_cannot_grade_regrade_or_read_reports(client, org):
-    """security.md 1–2: 403 on the exam, 404 on the attempt, nothing changed or leaked."""
+    """security.md 1–2: 404 on the exam and on the attempt, nothing changed or leaked."""
     exam = essay_exam(org)
     attempt_id = sit(client, "hsa", exam, {1: "b", 2: "Bài làm bí mật"})
     new_key = json.loads(json.dumps(db.session.get(Exam, exam.id).snapshot[0]["payload"]))
@@ -252,13 +252,13 @@ def test_students_and_other_teachers_cannot_grade_regrade_or_read_reports(client
         for url in (f"/api/v1/exams/{exam.id}/grading", f"/api/v1/exams/{exam.id}/report",
                     f"/api/v1/exams/{exam.id}/item-analysis"):
             reply = client.get(url, headers=headers)
-            assert reply.status_code == 403, (username, url)
+            assert reply.status_code == 404, (username, url)
             assert "Bài làm bí mật" not in reply.get_data(as_text=True)
         reply = _put(client, headers, attempt_id, 2, {"points": "3"})
         assert reply.status_code == 404, username
         assert client.post(f"/api/v1/exams/{exam.id}/regrade", headers=headers,
                            json={"slot": 1, "payload": new_key,
-                                 "dry_run": False}).status_code == 403
+                                 "dry_run": False}).status_code == 404
     assert client.get("/api/v1/exams/999999/report",
                       headers=bearer(client, "teacherx")).status_code == 404
     assert _put(client, bearer(client, "teacherx"), 999999, 2,
@@ -271,7 +271,7 @@ def test_students_and_other_teachers_cannot_grade_regrade_or_read_reports(client
                     f"/exams/{exam.id}/export.csv", f"/exams/{exam.id}/export.xlsx",
                     f"/exams/{exam.id}/item-analysis.csv"):
             reply = client.get(url)
-            assert reply.status_code == 403, (username, url)
+            assert reply.status_code == 404, (username, url)
             assert "Bài làm bí mật" not in reply.get_data(as_text=True)
     assert db.session.scalar(select(ManualGrade)) is None
     assert _fresh(attempt_id).score == Decimal("1")
@@ -455,7 +455,7 @@ def test_the_regrade_page_previews_then_applies(client, org):
         f"/exams/{exam.id}/regrade?slot=2").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": token})
     login(client, "teachery")
-    assert client.get(f"/exams/{exam.id}/regrade").status_code == 403
+    assert client.get(f"/exams/{exam.id}/regrade").status_code == 404
 
 
 def test_graders_of_one_attempt_and_a_regrade_at_once_lose_nothing(app, client, org):

@@ -109,7 +109,7 @@ def test_preview_pages_are_only_for_the_owner(client, org, bank):
     code = db.session.scalars(select(ExamVariant)).first().code
     client.post("/logout", data={"csrf_token": csrf_token_from(
         client.get("/").get_data(as_text=True))})
-    for username, status in (("teachery", 403), ("hsa", 404)):
+    for username, status in (("teachery", 404), ("hsa", 404)):
         login(client, username)
         assert client.get(f"/exams/{exam.id}/variants").status_code == status
         reply = client.get(f"/exams/{exam.id}/variants/{code}")
@@ -301,7 +301,7 @@ def test_only_the_owner_opens_or_saves_a_draft_matrix(client, org, bank):
     spec = matrix_of(exam)
     token = csrf_token_from(client.get("/").get_data(as_text=True))
     client.post("/logout", data={"csrf_token": token})
-    for username, status in (("teachery", 403), ("hsa", 403)):
+    for username, status in (("teachery", 404), ("hsa", 404)):
         login(client, username)
         assert client.get(f"/exams/{exam.id}/matrix").status_code == status
         assert client.get("/exams/999999/matrix").status_code == 404

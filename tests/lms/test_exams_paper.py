@@ -246,11 +246,11 @@ def test_each_mã_đề_prints_its_own_paper_and_key(client, org):
 def test_students_and_other_teachers_get_nothing(client, exam_2025, path):
     login(client, "hsa")  # a student of the assigned class
     response = client.get(f"/exams/{exam_2025.id}/{path}")
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert "Phương án".encode() not in response.data and b"27,5" not in response.data
     client.get("/logout")
     login(client, "teachery")
-    assert client.get(f"/exams/{exam_2025.id}/{path}").status_code == 403
+    assert client.get(f"/exams/{exam_2025.id}/{path}").status_code == 404
     assert client.get(f"/exams/999999/{path}").status_code == 404
 
 

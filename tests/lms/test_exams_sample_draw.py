@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from lms.core.errors import DomainError, Forbidden, NotFound
+from lms.core.errors import DomainError, NotFound
 from lms.exams import variants
 from lms.exams.models import Attempt, Exam, ExamState
 from lms.extensions import db
@@ -106,12 +106,12 @@ def test_a_draft_is_drawn_from_its_current_questions(client, org, bank):
 
 def test_only_the_owner_of_a_random_draw_exam_gets_a_sample(client, org, bank):
     exam = _random_draw_exam(client, org, bank)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         variants.sample_draw(org.teacher_y, exam)
     with pytest.raises(NotFound):
         variants.sample_draw(org.student_a, exam)
     login(client, "teachery")
-    assert client.get(f"/exams/{exam.id}/sample-draw").status_code == 403
+    assert client.get(f"/exams/{exam.id}/sample-draw").status_code == 404
     fixed = _create(client, bearer(client, "teacherx"),
                     _exam_body(matrix_json(rows_2025(bank)), org)).get_json()["id"]
     with pytest.raises(DomainError) as error:
@@ -128,8 +128,8 @@ def test_the_api_gives_the_same_draw_as_the_page(client, org, bank):
     _check_draw(body, exam.snapshot)
     again = client.get(f"{url}?seed={body['seed']}", headers=bearer(client, "teacherx"))
     assert again.get_json() == body
-    assert client.get(url, headers=bearer(client, "teachery")).status_code == 403
-    assert client.get(url, headers=bearer(client, "hsa")).status_code == 403
+    assert client.get(url, headers=bearer(client, "teachery")).status_code == 404
+    assert client.get(url, headers=bearer(client, "hsa")).status_code == 404
     bad = client.get(f"{url}?seed=-1", headers=bearer(client, "teacherx"))
     assert bad.status_code == 400 and "seed" in str(bad.get_json())
     fixed = _create(client, bearer(client, "teacherx"),

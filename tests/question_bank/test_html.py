@@ -17,7 +17,7 @@ from question_bank import (
     teacher_view,
     validate_payload,
 )
-from question_bank.html import _PLAIN, ALLOWED_TAGS
+from question_bank.html import _PLAIN, ALLOWED_TAGS, is_platform_media
 from question_bank.mathml import MATHML_ELEMENTS
 from tests.question_bank.payloads import RAW
 
@@ -50,13 +50,18 @@ class Elements(HTMLParser):
 
 
 def assert_inert(html: str, extra_tags: frozenset = frozenset()) -> None:
-    """Only allow-listed tags; no event handler, style or non-http(s) URL anywhere."""
+    """Only allow-listed tags; no event handler or style; sources only the platform's own
+    files; links only http(s) or mailto, opening in a new tab without opener."""
     for tag, attrs in Elements(html).tags:
         assert tag in ALLOWED_TAGS | extra_tags, tag
         for name, value in attrs.items():
             assert not name.startswith("on") and name != "style", (tag, name)
-            if name in {"href", "src"}:
-                assert ":" not in value or value.startswith(("http://", "https://")), value
+            if name == "src":
+                assert is_platform_media(value), value
+            if name == "href":
+                assert ":" not in value or value.startswith(("http://", "https://", "mailto:"))
+        if tag == "a":
+            assert attrs["target"] == "_blank" and "noopener" in attrs["rel"], attrs
     lowered = html.lower()
     assert "<script" not in lowered and "<svg" not in lowered
 
@@ -70,11 +75,11 @@ def test_attacks_are_neutralised(attack):
 
 def test_specific_outcomes():
     assert sanitise_html("<script>alert(1)</script>") == ""
-    assert sanitise_html("<img src=x onerror=alert(1)>") == '<img src="x">'
+    assert sanitise_html("<img src=x onerror=alert(1)>") == "<img>"
     assert sanitise_html('<a href="javascript:alert(1)">x</a>') == \
-        '<a rel="noopener noreferrer">x</a>'
+        '<a target="_blank" rel="noopener noreferrer nofollow">x</a>'
     assert sanitise_html('<a href="https://moet.gov.vn">Bộ</a>') == \
-        '<a href="https://moet.gov.vn" rel="noopener noreferrer">Bộ</a>'
+        '<a href="https://moet.gov.vn" target="_blank" rel="noopener noreferrer nofollow">Bộ</a>'
     assert sanitise_html("<svg onload=alert(1)>") == ""
 
 
@@ -83,8 +88,9 @@ def test_teaching_markup_survives():
             '<table><thead><tr><th colspan="2">Bảng</th></tr></thead>'
             '<tbody><tr><td>1</td><td rowspan="2">2</td></tr></tbody></table>'
             '<ul><li>a</li></ul><ol><li>b</li></ol><pre><code>x = 1</code></pre>'
-            '<blockquote>c</blockquote><hr><img src="/m/hinh.png" alt="Hình 1" width="200" '
-            'height="100"><audio src="/m/bai-nghe.mp3" controls=""></audio>')
+            '<blockquote>c</blockquote><hr><img src="/media/questions/ab/hinh.png" alt="Hình 1" '
+            'width="200" height="100"><audio src="/media/questions/cd/bai-nghe.mp3" controls="">'
+            '</audio>')
     assert sanitise_html(html) == html
 
 
