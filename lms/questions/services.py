@@ -5,7 +5,6 @@ flushes and leaves the commit to the caller.
 """
 
 import hashlib
-import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -23,6 +22,7 @@ from question_bank import (
     PayloadError,
     SearchError,
     UnknownQuestionType,
+    clean_name,
     nfc,
     normalise_text_key,
     validate_payload,
@@ -80,12 +80,8 @@ def checked_payload(payload) -> dict:
 
 
 def title_text(value) -> str:
-    """A title as stored: NFC plain text on one line, trimmed ('' for None); control
-    characters (NUL, which PostgreSQL refuses in text, tabs, line breaks) become spaces."""
-    if not value:
-        return ""
-    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in nfc(value))
-    return " ".join(text.split())
+    """A title as stored: one line, trimmed, no invisible or control characters (clean_name)."""
+    return clean_name(value) if value else ""
 
 
 def checked_title(value) -> str:

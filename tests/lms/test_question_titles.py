@@ -361,3 +361,10 @@ def test_review_queue_shows_the_title(client, org):
     login(client, "reviewer1")
     page = client.get("/questions/review").get_data(as_text=True)
     assert 'data-testid="review-item"' in page and "<strong>Tam giác đều</strong>" in page
+
+
+def test_titles_lose_invisible_and_bidi_characters():
+    """A title is a name like any other: bidi overrides and zero-width characters go."""
+    from lms.questions.services import checked_title
+
+    assert checked_title("Câu\u202e 1\u200b về \u2066hàm số\u2069") == "Câu 1 về hàm số"
