@@ -73,13 +73,15 @@ def _register_areas(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
-    from lms.auth.current import load_current_user
+    from lms.auth.current import load_current_user, password_change_gate
 
     @app.before_request
     def _who():
         # SCORM content is authorised by the token in its path, never by the session cookie.
         if request.endpoint != "static" and request.blueprint != "scorm_content":
             load_current_user()
+            return password_change_gate()
+        return None
 
     @app.after_request
     def _headers(response):
