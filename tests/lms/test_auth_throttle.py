@@ -364,6 +364,10 @@ def test_the_api_shows_and_clears_the_delay(app, client, org):
         assert client.delete("/api/v1/users/999999/login-throttle",
                              headers=teacher).status_code == 404
         assert token_login(guesser, "hsa", address="192.0.2.9").status_code == 429
+        browser = app.test_client()
+        login(browser, "teacherx")
+        assert browser.delete(url).status_code == 400          # a cookie needs the CSRF header
+        assert token_login(guesser, "hsa", address="192.0.2.9").status_code == 429
         assert client.delete(url, headers=teacher).status_code == 204
         assert client.get(url, headers=teacher).get_json() == {"failures": 0,
                                                                "blocked_until": None}
