@@ -73,7 +73,7 @@ def _register_areas(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
-    from lms.auth.current import load_current_user
+    from lms.auth.current import load_current_user, password_change_gate
     from lms.core import security_headers
 
     @app.before_request
@@ -81,6 +81,8 @@ def _register_request_hooks(app: Flask) -> None:
         # SCORM content is authorised by the token in its path, never by the session cookie.
         if request.endpoint != "static" and request.blueprint != "scorm_content":
             load_current_user()
+            return password_change_gate()
+        return None
 
     app.add_template_global(security_headers.csp_nonce)
 

@@ -7,7 +7,8 @@ Default broker is SQLite through kombu's SQLAlchemy transport (no extra service)
 from celery import Celery, Task
 from flask import Flask, appcontext_pushed
 
-TASK_MODULES = ["lms.core.tasks", "lms.questions.tasks", "lms.lessons.tasks", "lms.exams.tasks"]
+TASK_MODULES = ["lms.core.tasks", "lms.auth.tasks", "lms.questions.tasks", "lms.lessons.tasks",
+                "lms.exams.tasks"]
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -33,6 +34,8 @@ def celery_init_app(app: Flask) -> Celery:
         beat_schedule={
             "exams-close-overdue": {"task": "exams.close_overdue", "schedule": 30.0},
             "lessons-expire-uploads": {"task": "lessons.expire_uploads", "schedule": 900.0},
+            "auth-sweep-login-throttle": {"task": "auth.sweep_login_throttle",
+                                          "schedule": 3600.0},
         },
         # Whoosh has one writer at a time: index jobs go to a single-process queue.
         task_routes={"questions.index": {"queue": "search"}},

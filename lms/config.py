@@ -66,11 +66,26 @@ class Config:
     SESSION_HOURS = 12
     #: Idle lifetime of an API token, in days.
     API_TOKEN_DAYS = 30
-    #: Failed logins allowed per account, and per client address, in one window.
-    LOGIN_MAX_FAILURES_ACCOUNT = 5
-    LOGIN_MAX_FAILURES_ADDRESS = 30
-    #: Length of that window, in seconds.
+    #: Login throttling (docs/decisions.md, "Login throttling"): only failures count, against
+    #: the client address and the account (or the known device). A key's failures drain at its
+    #: allowance per window; past the allowance each further failure makes the key wait,
+    #: LOGIN_DELAY_SECONDS first, doubling, up to the key's maximum delay.
     LOGIN_WINDOW_SECONDS = 900
+    #: Allowance of an account (from devices it does not know); also access-code guesses.
+    LOGIN_MAX_FAILURES_ACCOUNT = 5
+    #: Allowance of one client address: a school of 1,500 behind one NAT at the start of a test.
+    LOGIN_MAX_FAILURES_ADDRESS = 500
+    #: Allowance of a known device on its account, after which it counts as unknown.
+    LOGIN_MAX_FAILURES_DEVICE = 10
+    #: First delay past an allowance, in seconds; it doubles with each further failure.
+    LOGIN_DELAY_SECONDS = 1
+    #: Longest wait of an account (what its owner on an unknown device may meet), in seconds.
+    LOGIN_ACCOUNT_MAX_DELAY_SECONDS = 60
+    #: Longest wait of a client address, in seconds.
+    LOGIN_ADDRESS_MAX_DELAY_SECONDS = 300
+    #: Days a device stays known after its last login there, and accounts it remembers.
+    LOGIN_DEVICE_DAYS = 365
+    LOGIN_DEVICE_ACCOUNTS = 10
     #: Argon2id cost: memory in KiB, passes, lanes. The default is OWASP's recommended profile
     #: (19 MiB, 2 passes, 1 lane): about 27 ms per hash here, so a 1,000-student roster is
     #: hashed in seconds while a guess still costs 19 MiB of memory.

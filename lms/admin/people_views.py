@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 from lms.admin.blueprint import bp
 from lms.admin.forms import ROLE_LABELS, GrantForm
 from lms.auth import services as auth_services
+from lms.auth import throttle_services
+from lms.auth.current import policy
 from lms.auth.models import User
 from lms.auth.permissions import can, managed_units, require
 from lms.core.errors import DomainError
@@ -54,9 +56,11 @@ def _grant_form(target: User) -> GrantForm:
 def user_detail(user_id: int):
     target = db.get_or_404(User, user_id)
     require(g.user, "user.view", target)
+    throttle = (throttle_services.account_states(policy().limits, [target]).get(target.id)
+                if can(g.user, "user.clear_login_throttle", target) else None)
     return render_template("admin/user_detail.html", target=target, form=_grant_form(target),
                            roles=ROLE_LABELS, action_form=ConfirmForm(),
-                           can_manage=can(g.user, "user.manage", target))
+                           can_manage=can(g.user, "user.manage", target), throttle=throttle)
 
 
 @bp.post("/users/<int:user_id>/memberships")

@@ -81,10 +81,27 @@ class AuthSession(db.Model):
 
 
 class LoginFailure(db.Model):
-    """Failed logins counted per key (``acct:<username>`` or ``addr:<ip>``) in a time window."""
+    """Guesses of a secret other than a password counted per key in a fixed time window: an
+    exam's access code (``exam_code:<exam>:<user>``). Logins use :class:`LoginThrottle`."""
 
     __tablename__ = "login_failure"
 
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(default=utcnow)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class LoginThrottle(db.Model):
+    """Failed logins not yet forgiven, per key: ``addr:<address>``, ``acct:<username>`` or
+    ``dev:<device id>`` (rules in ``lms.auth.throttle``). A key with nothing to remember has
+    no row."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: The account an ``acct:`` or ``dev:`` key belongs to, so its delays can be cleared.
+    username: Mapped[str | None] = mapped_column(String(80), index=True)
+    #: When every failure counted so far will have drained (None: nothing counted).
+    drained_at: Mapped[datetime | None]
+    #: Attempts on this key are refused until then (None: no wait).
+    blocked_until: Mapped[datetime | None]

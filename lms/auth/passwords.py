@@ -41,12 +41,22 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-#: A hash to verify against when the user does not exist, so timing does not reveal it.
-_DUMMY = PasswordHasher(memory_cost=8192, time_cost=1, parallelism=1).hash("dummy")
+#: Hashes to verify against when the user does not exist, one per cost.
+_dummies: dict[tuple[int, int, int], str] = {}
 
 
-def burn_time(password: str) -> None:
-    verify_password(_DUMMY, password)
+def dummy_hash(cost: tuple[int, int, int]) -> str:
+    """A hash made with the same Argon2 parameters as real ones (``cost``), so verifying
+    against it costs what a real check costs."""
+    if cost not in _dummies:
+        _dummies[cost] = hash_password(secrets.token_urlsafe(16), cost)
+    return _dummies[cost]
+
+
+def burn_time(password: str, cost: tuple[int, int, int]) -> None:
+    """Spend what checking ``password`` against a real hash of ``cost`` spends, so an
+    unknown username answers as slowly as a wrong password (no enumeration by timing)."""
+    verify_password(dummy_hash(cost), password)
 
 
 def generate_password(length: int = 8) -> str:

@@ -155,6 +155,13 @@ def _user_reset(user, target) -> bool:
                for m in memberships(user, Role.TEACHER, Role.HOMEROOM_TEACHER))
 
 
+@rule("user.clear_login_throttle")
+def _user_clear_throttle(user, target) -> bool:
+    """Clearing an account's login delays: whoever may reset its password (a student asks
+    the teacher who would otherwise reset it)."""
+    return _user_reset(user, target)
+
+
 @rule("user.manage")
 def _user_manage(user, target) -> bool:
     """Edit, deactivate or change the roles of an account: leaders and admins over it."""

@@ -3,7 +3,7 @@
 import functools
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -11,17 +11,18 @@ from sqlalchemy import bindparam, case, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from lms.auth import passwords
+from lms.auth import devices, passwords
 from lms.auth.models import AuthSession, LoginFailure, SessionKind, User
 from lms.auth.permissions import require
-from lms.core.errors import DomainError, TooManyRequests, Unauthorized
+from lms.auth.throttle import Limits
+from lms.auth.throttle_services import forget_account, throttled_check
+from lms.core.errors import DomainError, Unauthorized
 from lms.core.models import utcnow
 from lms.extensions import db
 from question_bank import clean_name, fold, nfc
 
 #: One message for unknown user and wrong password, so neither is revealed (security.md 28).
 BAD_LOGIN = _l("Tên đăng nhập hoặc mật khẩu không đúng.")
-THROTTLED = _l("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.")
 #: Touch ``last_seen_at`` at most this often, so most requests do not write.
 TOUCH_EVERY = timedelta(minutes=5)
 MIN_PASSWORD = 8
@@ -33,10 +34,15 @@ class AuthPolicy:
 
     session_hours: int
     api_token_days: int
+    #: Access-code guesses (lms.exams.access) count against these two.
     max_account: int
-    max_address: int
     window_seconds: int
     cost: tuple[int, int, int]
+    limits: Limits
+    device_days: int
+    device_accounts: int
+    #: Signs device tokens: the app's secret key.
+    secret: str = field(repr=False)
 
     @classmethod
     def from_config(cls, config) -> "AuthPolicy":
@@ -44,10 +50,13 @@ class AuthPolicy:
             session_hours=int(config["SESSION_HOURS"]),
             api_token_days=int(config["API_TOKEN_DAYS"]),
             max_account=int(config["LOGIN_MAX_FAILURES_ACCOUNT"]),
-            max_address=int(config["LOGIN_MAX_FAILURES_ADDRESS"]),
             window_seconds=int(config["LOGIN_WINDOW_SECONDS"]),
             cost=(int(config["ARGON2_MEMORY_KIB"]), int(config["ARGON2_TIME_COST"]),
                   int(config["ARGON2_PARALLELISM"])),
+            limits=Limits.from_config(config),
+            device_days=int(config["LOGIN_DEVICE_DAYS"]),
+            device_accounts=int(config["LOGIN_DEVICE_ACCOUNTS"]),
+            secret=str(config["SECRET_KEY"]),
         )
 
 
@@ -59,31 +68,42 @@ def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def authenticate(policy: AuthPolicy, username: str, password: str, address: str) -> User:
-    """Check a password, counting every attempt against the account and the address first.
+@dataclass(frozen=True)
+class Login:
+    """A successful login: the user, and the device token the client keeps (the device is
+    now known for this account)."""
 
-    The counters are bumped in their own committed transaction *before* the password is
-    checked, so parallel guesses cannot all slip under the limit.
+    user: User
+    device_token: str
+
+
+def authenticate(policy: AuthPolicy, username: str, password: str, address: str,
+                 device_token: str | None = None) -> Login:
+    """Check a password under the login throttle: one rule for the form and the API.
+
+    Only failures count. A client whose device token names this account is throttled on that
+    device's key alone, so guesses elsewhere never slow its owner down; any other client on
+    the account's and the address's keys (``throttle_services.throttled_check``).
     """
     username = normalise_username(username)
-    account_count = _bump_failures(f"acct:{username}", policy.window_seconds)
-    address_count = _bump_failures(f"addr:{address}", policy.window_seconds)
-    if account_count > policy.max_account or address_count > policy.max_address:
-        raise TooManyRequests(THROTTLED)
+    known = devices.read(policy.secret, device_token, policy.device_days * 86400)
+    user = throttled_check(policy.limits, username, address, devices.device_id(known, username),
+                           lambda: _user_with_password(policy, username, password))
+    if user is None:
+        raise Unauthorized(BAD_LOGIN, code="bad_credentials")
+    return Login(user, devices.remember(policy.secret, known, username,
+                                        policy.device_accounts))
+
+
+def _user_with_password(policy: AuthPolicy, username: str, password: str) -> User | None:
+    """The active user whose password this is. An unknown user costs the same Argon2 work."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        passwords.burn_time(password)
-        raise Unauthorized(BAD_LOGIN, code="bad_credentials")
+        passwords.burn_time(password, policy.cost)
+        return None
     if not passwords.verify_password(user.password_hash, password) or not user.active:
-        raise Unauthorized(BAD_LOGIN, code="bad_credentials")
-    _clear_failures(f"acct:{username}")
+        return None
     return user
-
-
-def _bump_failures(key: str, window_seconds: int) -> int:
-    """Atomically count one attempt for ``key``; a stale window restarts at one."""
-    with db.engine.begin() as conn:
-        return conn.execute(_bump_statement(conn.dialect.name, key, window_seconds)).scalar_one()
 
 
 def _bump_statement(dialect: str, key: str, window_seconds: int):
@@ -104,11 +124,6 @@ def _bump_statement(dialect: str, key: str, window_seconds: int):
         )
         .returning(table.c.count)
     )
-
-
-def _clear_failures(key: str) -> None:
-    with db.engine.begin() as conn:
-        conn.execute(delete(LoginFailure.__table__).where(LoginFailure.__table__.c.key == key))
 
 
 def start_session(user: User, kind: SessionKind, address: str = "", user_agent: str = "") -> str:
@@ -157,9 +172,14 @@ def _session_statement():
             .where(AuthSession.token_hash == bindparam("token_hash")))
 
 
-def change_password(policy: AuthPolicy, user: User, current: str, new: str) -> None:
-    """A user changes their own password, proving the current one."""
-    if not passwords.verify_password(user.password_hash, current):
+def change_password(policy: AuthPolicy, user: User, current: str, new: str,
+                    address: str) -> None:
+    """A user changes their own password, proving the current one; wrong current passwords
+    are throttled like failed logins (a borrowed session must not become a guessing oracle)."""
+    def check():
+        return user if passwords.verify_password(user.password_hash, current) else None
+
+    if throttled_check(policy.limits, user.username, address, None, check) is None:
         raise DomainError(_l("Mật khẩu hiện tại không đúng."), code="bad_credentials")
     set_password(policy, user, new)
     user.must_change_password = False
@@ -174,11 +194,13 @@ def set_password(policy: AuthPolicy, user: User, new: str) -> None:
 
 
 def reset_password(policy: AuthPolicy, actor: User, target: User) -> str:
-    """A teacher, leader or admin with ``target`` in scope sets a new random password."""
+    """A teacher, leader or admin with ``target`` in scope sets a new random password; the
+    account's login delays are cleared with it, so the new password works at once."""
     require(actor, "user.reset_password", target)
     new = passwords.generate_password()
     set_password(policy, target, new)
     target.must_change_password = True
+    forget_account(target.username)
     return new
 
 

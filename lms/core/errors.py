@@ -44,6 +44,12 @@ class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"
 
+    def __init__(self, message: str, details: dict | None = None, code: str | None = None,
+                 retry_after: int | None = None):
+        super().__init__(message, details, code)
+        #: Seconds to wait before trying again, sent as ``Retry-After`` when known.
+        self.retry_after = retry_after
+
 
 class Unauthorized(DomainError):
     status = 401

@@ -36,7 +36,14 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
 
 
 def handle_domain_error(error: DomainError):
-    return error_response(error.status, error.code, str(error.message), error.details)
+    body, status = error_response(error.status, error.code, str(error.message), error.details)
+    return body, status, retry_after_header(error)
+
+
+def retry_after_header(error: DomainError) -> dict:
+    """``Retry-After`` for a refusal that knows when to try again (RFC 9110), else nothing."""
+    seconds = getattr(error, "retry_after", None)
+    return {"Retry-After": str(seconds)} if seconds else {}
 
 
 def handle_csrf_error(error: CSRFError):

@@ -2,10 +2,21 @@
 
 import io
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from lms.auth import throttle_services
 from lms.auth.current import policy
 from lms.auth.decorators import login_required
 from lms.auth.models import User
@@ -13,6 +24,7 @@ from lms.auth.permissions import can, require
 from lms.auth.services import reset_password as reset_password_service
 from lms.core.errors import DomainError
 from lms.core.errors_views import flash_or_raise
+from lms.core.safe_redirect import safe_next
 from lms.extensions import db
 from lms.org import roster_services, services
 from lms.org.forms import ClassForm, ConfirmForm, RosterUploadForm
@@ -65,11 +77,13 @@ def school_classes(school_id: int):
 def class_detail(class_id: int):
     school_class = db.get_or_404(SchoolClass, class_id)
     students, details = services.class_roster(g.user, school_class)
-    # Only staff see the reset buttons; the users are in the session already (one query).
-    resettable = {s.user_id for s in students if details and can(
-        g.user, "user.reset_password", db.session.get(User, s.user_id))}
+    # Only staff see the reset and unblock buttons; the users are in the session already.
+    users = [db.session.get(User, s.user_id) for s in students] if details else []
+    resettable = {u.id for u in users if can(g.user, "user.reset_password", u)}
+    throttled = throttle_services.account_states(
+        policy().limits, [u for u in users if u.id in resettable])
     return render_template("org/class_detail.html", school_class=school_class, students=students,
-                           details=details, resettable=resettable)
+                           details=details, resettable=resettable, throttled=throttled)
 
 
 @bp.route("/<int:school_id>/roster", methods=["GET", "POST"])
@@ -134,3 +148,14 @@ def reset_password(user_id: int):
     password = reset_password_service(policy(), g.user, target)
     db.session.commit()
     return render_template("org/password_reset.html", target=target, password=password)
+
+
+@bp.post("/users/<int:user_id>/login-throttle/clear")
+@login_required
+def clear_login_throttle(user_id: int):
+    target = db.get_or_404(User, user_id)
+    require(g.user, "user.clear_login_throttle", target)
+    throttle_services.clear_login_throttle(g.user, target)
+    db.session.commit()
+    flash(_("Đã bỏ chặn đăng nhập cho %(name)s.", name=target.full_name), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("core.index")))

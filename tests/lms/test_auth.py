@@ -1,8 +1,8 @@
-"""Sessions, CSRF, throttling and redirects (security.md 20, 27–29)."""
-
-import threading
+"""Sessions, CSRF, passwords and redirects (security.md 20, 27, 29); throttling is in
+test_auth_throttle.py."""
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from lms.auth.models import AuthSession, User
@@ -85,46 +85,6 @@ def test_cookie_authenticated_api_write_needs_csrf_header(client, org):
     assert client.delete("/api/v1/auth/token").status_code == 400
 
 
-def test_throttle_per_account_holds_under_parallel_guesses(app, org):
-    """30 parallel wrong guesses: at most LOGIN_MAX_FAILURES_ACCOUNT reach the password check."""
-    limit = app.config["LOGIN_MAX_FAILURES_ACCOUNT"]
-    barrier = threading.Barrier(12)
-    statuses: list[int] = []
-
-    def guess(n):
-        with app.test_client() as c:
-            barrier.wait()
-            r = c.post("/api/v1/auth/token", json={"username": "hsa", "password": f"bad{n}"},
-                       environ_base={"REMOTE_ADDR": f"10.0.0.{n}"})
-            statuses.append(r.status_code)
-
-    threads = [threading.Thread(target=guess, args=(n,)) for n in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert statuses.count(401) == limit
-    assert statuses.count(429) == 12 - limit
-    # Even the right password is refused while the account is throttled.
-    right = app.test_client().post("/api/v1/auth/token",
-                                   json={"username": "hsa", "password": "secret-pass"})
-    assert right.status_code == 429
-    assert right.get_json()["error"]["code"] == "too_many_requests"
-
-
-def test_throttle_per_address(app, client, org):
-    app.config["LOGIN_MAX_FAILURES_ADDRESS"] = 3
-    app.extensions.pop("hoclieu_auth_policy", None)
-    try:
-        codes = [client.post("/api/v1/auth/token",
-                             json={"username": f"user-{n}", "password": "nope"}).status_code
-                 for n in range(5)]
-    finally:
-        app.config["LOGIN_MAX_FAILURES_ADDRESS"] = 30
-        app.extensions.pop("hoclieu_auth_policy", None)
-    assert codes == [401, 401, 401, 429, 429]
-
-
 def test_passwords_are_argon2id(org):
     stored = _db.session.get(User, org.student_a.id).password_hash
     assert stored.startswith("$argon2id$")
@@ -173,3 +133,106 @@ def test_forced_password_change_before_anything_else(client, org):
         "new": "new-secret-9", "confirm": "new-secret-9"})
     assert response.status_code == 302
     assert client.get("/").status_code == 200
+
+
+def _must_change(org) -> None:
+    _db.session.get(User, org.student_a.id).must_change_password = True
+    _db.session.commit()
+
+
+def test_must_change_password_holds_api_clients_to_changing_it(client, org):
+    """One gate for the web and the API: a token is issued, but it can only change the
+    password (or say who it is, or be revoked) until the password is changed."""
+    from lms.exams.models import Attempt
+    from tests.lms.exams_setup import T0, published_exam
+
+    exam = published_exam(org, {"time_limit_minutes": 15})
+    _must_change(org)
+    issued = client.post("/api/v1/auth/token", json={"username": "hsa",
+                                                     "password": "secret-pass"})
+    assert issued.status_code == 201 and issued.get_json()["must_change_password"] is True
+    old = {"Authorization": f"Bearer {issued.get_json()['token']}"}
+    with time_machine.travel(T0, tick=False):
+        refused = client.post(f"/api/v1/exams/{exam.id}/attempts", json={}, headers=old)
+        assert refused.status_code == 403
+        assert refused.get_json()["error"]["code"] == "password_change_required"
+        assert client.get("/api/v1/classes", headers=old).status_code == 403
+        assert _db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+        me = client.get("/api/v1/me", headers=old)
+        assert me.status_code == 200 and me.get_json()["must_change_password"] is True
+        wrong = client.post("/api/v1/account/password", headers=old,
+                            json={"current": "not-it", "new": "new-secret-9"})
+        assert wrong.status_code == 400
+        short = client.post("/api/v1/account/password", headers=old,
+                            json={"current": "secret-pass", "new": "short"})
+        assert short.get_json()["error"]["code"] == "weak_password"
+        changed = client.post("/api/v1/account/password", headers=old,
+                              json={"current": "secret-pass", "new": "new-secret-9"})
+        assert changed.status_code == 200
+        new = {"Authorization": f"Bearer {changed.get_json()['token']}"}
+        assert client.get("/api/v1/me", headers=old).status_code == 401   # every old token ends
+        assert client.post(f"/api/v1/exams/{exam.id}/attempts", json={},
+                           headers=new).status_code == 200
+    assert _db.session.get(User, org.student_a.id).must_change_password is False
+    assert api_token(client, "hsa", "new-secret-9")
+
+
+def test_must_change_password_holds_page_scripts_and_cookie_api_calls(client, org):
+    _must_change(org)
+    login(client, "hsa")
+    script = client.get("/", headers={"Accept": "application/json"})
+    assert script.status_code == 403
+    assert script.get_json()["error"]["code"] == "password_change_required"
+    assert client.get("/api/v1/classes").status_code == 403
+    assert client.get("/api/v1/me").status_code == 200
+    # Positive control: the same calls pass once the password is changed.
+    page = client.get("/account/password").get_data(as_text=True)
+    client.post("/account/password", data={
+        "csrf_token": csrf_token_from(page), "current": "secret-pass",
+        "new": "new-secret-9", "confirm": "new-secret-9"})
+    assert client.get("/api/v1/classes").status_code == 200
+
+
+def _production_cost() -> tuple[int, int, int]:
+    from lms.config import Config
+
+    return Config.ARGON2_MEMORY_KIB, Config.ARGON2_TIME_COST, Config.ARGON2_PARALLELISM
+
+
+def test_the_dummy_check_uses_the_real_argon2_parameters():
+    from argon2 import extract_parameters
+
+    from lms.auth import passwords
+
+    for cost in (_production_cost(), (1024, 1, 1)):
+        real = passwords.hash_password("whatever", cost)
+        assert extract_parameters(passwords.dummy_hash(cost)) == extract_parameters(real)
+
+
+def test_unknown_user_and_wrong_password_take_the_same_median_time(app, org):
+    """security.md 38, with the production Argon2 cost. Measured as this thread's CPU time,
+    which waiting for the cores of a busy machine does not inflate, samples interleaved;
+    the dummy check of the old code cost a fifth of a real one."""
+    import statistics
+    import time
+
+    from lms.auth.passwords import hash_password
+    from lms.auth.services import AuthPolicy, authenticate
+    from lms.core.errors import Unauthorized
+
+    memory, passes, lanes = _production_cost()
+    policy = AuthPolicy.from_config({**app.config, "ARGON2_MEMORY_KIB": memory,
+                                     "ARGON2_TIME_COST": passes, "ARGON2_PARALLELISM": lanes,
+                                     "LOGIN_MAX_FAILURES_ACCOUNT": 1000})
+    _db.session.get(User, org.student_a.id).password_hash = hash_password(
+        "secret-pass", policy.cost)
+    _db.session.commit()
+    spent = {"hsa": [], "no-such-user": []}
+    for n in range(15):
+        for username, samples in spent.items():
+            started = time.thread_time()
+            with pytest.raises(Unauthorized):
+                authenticate(policy, username, f"wrong-{n}", f"10.9.{n}.1")
+            samples.append(time.thread_time() - started)
+    ratio = statistics.median(spent["no-such-user"]) / statistics.median(spent["hsa"])
+    assert 0.8 < ratio < 1.25
