@@ -154,7 +154,7 @@ def _metadata(form) -> dict:
         if isinstance(raw, dict):
             data = raw
         else:
-            data = json.loads(raw) if raw else {k: v for k, v in form.items()
+            data = current_app.json.loads(raw) if raw else {k: v for k, v in form.items()
                                                 if k in LessonMetaSchema().fields}
         if isinstance(data.get("authors"), str):
             data["authors"] = [a for a in data["authors"].split(";") if a.strip()]

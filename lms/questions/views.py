@@ -1,11 +1,11 @@
 """The question bank in the browser: search, detail, import with preview, review queue."""
 
-import json
 import mimetypes
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     jsonify,
@@ -394,7 +394,8 @@ def _form_meta(form) -> services.QuestionMeta:
 
 def _form_payload(form) -> dict:
     try:
-        payload = json.loads(form.get("payload") or "")
+        # the app's provider: nesting is bounded before parsing (lms.core.jsonlimits)
+        payload = current_app.json.loads(form.get("payload") or "")
     except ValueError:
         raise DomainError(_("Nội dung câu hỏi gửi lên bị hỏng (không đọc được JSON)."),
                           code="invalid_payload") from None

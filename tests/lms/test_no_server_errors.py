@@ -215,6 +215,25 @@ def test_a_deep_body_on_the_autosave_fast_path_is_400(client, org):
     assert client.put(url, json={"seq": 1, "response": None}, headers=student).status_code == 200
 
 
+def test_json_inside_form_fields_is_bounded_too(client, org):
+    """Lesson metadata and the question editor's payload carry JSON inside a form."""
+    teacher = bearer(client, "teacherx")
+    deep = "[" * 50_000 + "]" * 50_000
+    reply = client.post("/api/v1/lessons", headers=teacher, content_type="multipart/form-data",
+                        data={"kind": "authored", "metadata": deep})
+    assert (reply.status_code, _error(reply)["code"]) == (400, "json_too_deep")
+    made = client.post("/api/v1/lessons", headers=teacher, content_type="multipart/form-data",
+                       data={"kind": "authored", "metadata": json.dumps({"title": "Bài 1"})})
+    assert made.status_code == 201, made.get_json()
+    login(client, "teacherx")
+    token = csrf_token_from(client.get("/questions/new").get_data(as_text=True))
+    form = {"csrf_token": token, "subject": "TOAN", "grade": "10"}
+    refused = client.post("/questions/new", data={**form, "payload": deep})
+    assert refused.status_code in (200, 400)
+    taken = client.post("/questions/new", data={**form, "payload": json.dumps(RAW["essay"])})
+    assert taken.status_code == 302
+
+
 # ---------------------------------------------------------------- media keys and questions
 
 
