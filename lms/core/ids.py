@@ -8,6 +8,8 @@ same way (slots, indexes). JSON bodies use ``lms.api.schemas.Id``, which holds t
 bounds.
 """
 
+import builtins
+
 from werkzeug.routing import IntegerConverter, ValidationError
 
 #: The largest id any table can hold.
@@ -20,13 +22,14 @@ class BoundedIntConverter(IntegerConverter):
     more than 4,300 digits with an error of its own)."""
 
     def __init__(self, map, fixed_digits=0, min=0, max=MAX_ID, signed=False):
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=min_of(max, MAX_ID),
-                         signed=signed)
+        bound = MAX_ID if max is None else builtins.min(max, MAX_ID)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=bound, signed=signed)
 
     def to_python(self, value: str):
-        if len(value.lstrip("0")) > _MAX_DIGITS:
+        digits = value.lstrip("0") or "0"       # int() counts leading zeros against its limit
+        if len(digits) > _MAX_DIGITS or (self.fixed_digits and len(value) != self.fixed_digits):
             raise ValidationError()
-        return super().to_python(value)
+        return super().to_python(digits if not self.fixed_digits else value)
 
 
 class IdConverter(BoundedIntConverter):
@@ -41,9 +44,10 @@ def parse_int(text) -> int | None:
     digits only: ``"²".isdigit()`` is true but ``int("²")`` fails, and a huge number would
     overflow the query it is used in."""
     text = str(text if text is not None else "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > _MAX_DIGITS:
+    digits = text.lstrip("0") or "0"            # int() counts leading zeros against its limit
+    if not (text.isascii() and text.isdigit()) or len(digits) > _MAX_DIGITS:
         return None
-    value = int(text)
+    value = int(digits)
     return value if value <= MAX_ID else None
 
 
@@ -54,10 +58,6 @@ def to_int(text) -> int:
     if value is None:
         raise ValueError(f"not a whole number: {str(text)[:40]!r}")
     return value
-
-
-def min_of(value, bound: int) -> int:
-    return bound if value is None else min(value, bound)
 
 
 def register_converters(app) -> None:
