@@ -11,7 +11,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
-from lms.api.exams import AssignSchema, EmptySchema, MatrixSchema, SettingsSchema, managed_exam
+from lms.api.exams import (
+    TIME_DOC,
+    AssignSchema,
+    EmptySchema,
+    MatrixSchema,
+    SettingsSchema,
+    managed_exam,
+)
 from lms.api.schemas import MAX_SLOT, Count, Id
 from lms.core.models import utcnow
 from lms.exams import (
@@ -35,8 +42,8 @@ blp = Blueprint("api_exam_manage", __name__, url_prefix="/api/v1",
 class OverrideSchema(Schema):
     extra_time_minutes = fields.Integer(allow_none=True, validate=validate.Range(
         min=0, max=manage.MAX_EXTRA_MINUTES))
-    opens_at = fields.String(allow_none=True, metadata={"description": "ISO 8601; naive = UTC"})
-    closes_at = fields.String(allow_none=True)
+    opens_at = fields.String(allow_none=True, metadata={"description": TIME_DOC})
+    closes_at = fields.String(allow_none=True, metadata={"description": TIME_DOC})
     extra_attempts = fields.Integer(allow_none=True, validate=validate.Range(
         min=0, max=manage.MAX_EXTRA_ATTEMPTS))
 

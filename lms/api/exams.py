@@ -47,10 +47,14 @@ def Points(metadata: dict | None = None, **kwargs) -> fields.Decimal:  # noqa: N
     return fields.Decimal(validate=_points, metadata={**bounds, **(metadata or {})}, **kwargs)
 
 
+#: How window times are written (lms.core.moments decides; a bad one is 400 invalid_time).
+TIME_DOC = "ISO 8601 (an offset or Z; none means UTC), in the years 2000–2099"
+
+
 class SettingsSchema(Schema):
     time_limit_minutes = fields.Integer(validate=validate.Range(min=0, max=24 * 60))
-    opens_at = fields.String(allow_none=True)
-    closes_at = fields.String(allow_none=True)
+    opens_at = fields.String(allow_none=True, metadata={"description": TIME_DOC})
+    closes_at = fields.String(allow_none=True, metadata={"description": TIME_DOC})
     attempts = fields.Integer(validate=validate.Range(min=0, max=100))
     shuffle_questions = fields.Boolean()
     shuffle_options = fields.Boolean()
