@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     config_module.finalise(app.config)
+    _init_request_parsing(app)
     _init_extensions(app)
     _register_areas(app)
     _register_request_hooks(app)
@@ -29,6 +30,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["ENV"] == "production":
         _refuse_unsafe_production(app)
     return app
+
+
+def _init_request_parsing(app: Flask) -> None:
+    """Bounded ids in every URL rule (added after this) and bounded JSON in every body."""
+    from lms.core.ids import register_converters
+    from lms.core.jsonlimits import JSONProvider
+
+    register_converters(app)
+    app.json = JSONProvider(app)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -94,6 +94,8 @@ class Config:
     ARGON2_PARALLELISM = 1
     #: Largest request body accepted, in bytes (uploads stream and have their own limits).
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    #: Deepest nesting of arrays and objects accepted in a JSON body (checked before parsing).
+    JSON_MAX_DEPTH = 64
     #: Largest lesson upload (SCORM zip or video), in MiB; checked while streaming to disk.
     MAX_UPLOAD_MB = 2048
     #: Storage each user may fill with lesson files (originals and derived files), in MiB.

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
 
+from lms.core.moments import check_moment
+
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 LANGUAGE_COOKIE = "hoclieu_lang"
 
@@ -41,11 +43,15 @@ LOCAL_FORMAT = "%d/%m/%Y %H:%M"
 
 
 def to_local(moment: datetime | None) -> datetime | None:
-    """Naive UTC → naive local time in ``TIMEZONE``."""
+    """Naive UTC → naive local time in ``TIMEZONE``. A stored moment at the calendar's edge
+    (kept from before input was bounded) is shown as it is rather than failing the page."""
     if moment is None:
         return None
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return moment.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+    try:
+        return moment.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+    except OverflowError:
+        return moment
 
 
 def from_local(moment: datetime) -> datetime:
@@ -54,11 +60,12 @@ def from_local(moment: datetime) -> datetime:
     return moment.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
-def parse_local(text: str | None) -> datetime | None:
+def parse_local(text: str | None, field: str = "") -> datetime | None:
     """'dd/mm/yyyy HH:MM' typed in local time → naive UTC; empty → None; anything else →
-    ValueError."""
+    ValueError; a year outside lms.core.moments' range → its DomainError."""
     text = (text or "").strip()
-    return from_local(datetime.strptime(text, LOCAL_FORMAT)) if text else None
+    return from_local(check_moment(datetime.strptime(text, LOCAL_FORMAT), field)) if text \
+        else None
 
 
 def vn_date(value: date | datetime | None) -> str:

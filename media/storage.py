@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import tempfile
 import unicodedata
 from abc import ABC, abstractmethod
@@ -227,9 +228,12 @@ class LocalStorage(Storage):
 
     def size(self, key):
         try:
-            return self.path(key).stat().st_size
+            info = self.path(key).stat()
         except FileNotFoundError:
             raise FileMissing(f"Không có tệp {key!r} trong kho.") from None
+        if not stat.S_ISREG(info.st_mode):  # a folder of keys ("questions/ab") is no file
+            raise FileMissing(f"Không có tệp {key!r} trong kho.")
+        return info.st_size
 
     def url_for_download(self, key, filename, expires=None):
         self.path(key)

@@ -23,7 +23,7 @@ def curriculum():
                            can_edit=can(g.user, "curriculum.manage"))
 
 
-@bp.route("/curriculum/subjects/<int:subject_id>", methods=["GET", "POST"])
+@bp.route("/curriculum/subjects/<id:subject_id>", methods=["GET", "POST"])
 def subject_edit(subject_id: int):
     subject = db.get_or_404(Subject, subject_id)
     require(g.user, "curriculum.manage")
@@ -47,7 +47,7 @@ def _topic_form(subject: Subject, grade: int) -> tuple[TopicForm, list[Topic]]:
     return form, chapters
 
 
-@bp.route("/curriculum/subjects/<int:subject_id>/grades/<int:grade>", methods=["GET", "POST"])
+@bp.route("/curriculum/subjects/<id:subject_id>/grades/<int:grade>", methods=["GET", "POST"])
 def topics(subject_id: int, grade: int):
     subject = db.get_or_404(Subject, subject_id)
     if grade not in subject.grades:
@@ -70,7 +70,7 @@ def _back(topic: Topic):
     return redirect(url_for("admin.topics", subject_id=topic.subject_id, grade=topic.grade))
 
 
-@bp.post("/curriculum/topics/<int:topic_id>/rename")
+@bp.post("/curriculum/topics/<id:topic_id>/rename")
 def topic_rename(topic_id: int):
     topic = db.get_or_404(Topic, topic_id)
     require(g.user, "curriculum.manage")
@@ -81,7 +81,7 @@ def topic_rename(topic_id: int):
     return _back(topic)
 
 
-@bp.post("/curriculum/topics/<int:topic_id>/move/<any(up, down):direction>")
+@bp.post("/curriculum/topics/<id:topic_id>/move/<any(up, down):direction>")
 def topic_move(topic_id: int, direction: str):
     topic = db.get_or_404(Topic, topic_id)
     require(g.user, "curriculum.manage")
@@ -90,7 +90,7 @@ def topic_move(topic_id: int, direction: str):
     return _back(topic)
 
 
-@bp.post("/curriculum/topics/<int:topic_id>/delete")
+@bp.post("/curriculum/topics/<id:topic_id>/delete")
 def topic_delete(topic_id: int):
     topic = db.get_or_404(Topic, topic_id)
     require(g.user, "curriculum.manage")

@@ -13,18 +13,21 @@ from lms.auth.models import User
 from lms.auth.permissions import can, managed_units, require
 from lms.core.errors import DomainError
 from lms.core.errors_views import flash_or_raise
+from lms.core.ids import to_int
 from lms.extensions import db
 from lms.org import services
 from lms.org.forms import ConfirmForm
 from lms.org.models import Membership, Role, SchoolClass, Unit
 
 PAGE_SIZE = 25
+#: Far past any real listing; a page beyond it would only overflow the query's offset.
+MAX_PAGE = 100_000
 
 
 @bp.get("/users")
 def users():
     query = request.args.get("q", "")[:100]
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=to_int), 1), MAX_PAGE)
     stmt = services.people_in_scope(g.user, query)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
@@ -52,7 +55,7 @@ def _grant_form(target: User) -> GrantForm:
     return form
 
 
-@bp.get("/users/<int:user_id>")
+@bp.get("/users/<id:user_id>")
 def user_detail(user_id: int):
     target = db.get_or_404(User, user_id)
     require(g.user, "user.view", target)
@@ -63,7 +66,7 @@ def user_detail(user_id: int):
                            can_manage=can(g.user, "user.manage", target), throttle=throttle)
 
 
-@bp.post("/users/<int:user_id>/memberships")
+@bp.post("/users/<id:user_id>/memberships")
 def user_grant(user_id: int):
     target = db.get_or_404(User, user_id)
     require(g.user, "user.view", target)
@@ -83,7 +86,7 @@ def user_grant(user_id: int):
     return redirect(url_for("admin.user_detail", user_id=target.id))
 
 
-@bp.post("/users/<int:user_id>/memberships/<int:membership_id>/revoke")
+@bp.post("/users/<id:user_id>/memberships/<id:membership_id>/revoke")
 def user_revoke(user_id: int, membership_id: int):
     membership = db.get_or_404(Membership, membership_id)
     if membership.user_id != user_id:
@@ -95,7 +98,7 @@ def user_revoke(user_id: int, membership_id: int):
     return redirect(url_for("admin.user_detail", user_id=user_id))
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 def user_deactivate(user_id: int):
     target = db.get_or_404(User, user_id)
     require(g.user, "user.manage", target)

@@ -82,7 +82,7 @@ def unit_new():
     return render_template("admin/unit_form.html", form=form, unit=None)
 
 
-@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+@bp.route("/units/<id:unit_id>", methods=["GET", "POST"])
 def unit_edit(unit_id: int):
     unit = db.get_or_404(Unit, unit_id)
     require(g.user, "unit.manage", unit)
@@ -99,7 +99,7 @@ def unit_edit(unit_id: int):
     return render_template("admin/unit_form.html", form=form, unit=unit)
 
 
-@bp.post("/units/<int:unit_id>/close")
+@bp.post("/units/<id:unit_id>/close")
 def unit_close(unit_id: int):
     unit = db.get_or_404(Unit, unit_id)
     require(g.user, "unit.manage", unit)

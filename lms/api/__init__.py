@@ -3,23 +3,40 @@
 Every endpoint calls the same service functions as the HTML views.
 """
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import CombinedMultiDict
 
 from lms.core.errors import Unauthorized
 from lms.extensions import csrf
 
 
 class Parser(FlaskParser):
-    """Invalid input is a 400 with the field messages, like every other client error."""
+    """Invalid input is a 400 with the field messages, like every other client error.
+
+    JSON bodies go through the app's JSON provider (lms.core.jsonlimits: depth checked before
+    parsing); ``multipart`` reads a multipart form's fields and files as one body."""
 
     DEFAULT_VALIDATION_STATUS = 400
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        return current_app.json.loads(req.get_data(cache=True))
+
+    def load_multipart(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
 
 
 Blueprint.ARGUMENTS_PARSER = Parser()
+#: A ``multipart`` body is documented as one multipart/form-data request body.
+Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+    **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING, "multipart": "multipart/form-data"}
 
 
 class Api(SmorestApi):

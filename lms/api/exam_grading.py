@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
+from lms.api.schemas import MAX_SLOT, Count
 from lms.exams import grading, reports, services
 from lms.exams.models import Exam
 from lms.extensions import db
@@ -28,14 +29,14 @@ class GradeSchema(Schema):
                          metadata={"description": "{criterion: points} for every criterion "
                                    "of the essay's rubric"})
     comment = fields.String(load_default="", validate=validate.Length(max=4000))
-    child = fields.Integer(load_default=None, allow_none=True,
+    child = Count(MAX_SLOT, load_default=None, allow_none=True,
                            metadata={"description": "Index of an essay child of a stimulus "
                                      "that also has objective children (as the queue's "
                                      "item.child); omit for a whole slot."})
 
 
 class RegradeSchema(Schema):
-    slot = fields.Integer(required=True)
+    slot = Count(MAX_SLOT, 1, required=True)
     payload = fields.Dict(required=True, metadata={"description": "The corrected question "
                           "payload: same type and ids as the slot's current payload."})
     dry_run = fields.Boolean(load_default=True)
@@ -45,7 +46,7 @@ def _exam(user, exam_id: int, action: str = "exam.grade") -> Exam:
     return services.exam_for(user, exam_id, action)
 
 
-@blp.get("/exams/<int:exam_id>/grading")
+@blp.get("/exams/<id:exam_id>/grading")
 @blp.arguments(QueueArgs, location="query")
 @blp.response(200)
 def grading_queue(args, exam_id):
@@ -55,7 +56,7 @@ def grading_queue(args, exam_id):
     return grading.queue(user, exam, blind=args["blind"], include_graded=args["include_graded"])
 
 
-@blp.put("/attempts/<int:attempt_id>/grades/<int:slot>")
+@blp.put("/attempts/<id:attempt_id>/grades/<int:slot>")
 @blp.arguments(GradeSchema)
 @blp.response(200)
 def put_grade(body, attempt_id, slot):
@@ -75,7 +76,7 @@ def put_grade(body, attempt_id, slot):
     return reply
 
 
-@blp.post("/exams/<int:exam_id>/regrade")
+@blp.post("/exams/<id:exam_id>/regrade")
 @blp.arguments(RegradeSchema)
 @blp.response(200)
 def regrade(body, exam_id):
@@ -91,7 +92,7 @@ def regrade(body, exam_id):
     return report
 
 
-@blp.get("/exams/<int:exam_id>/report")
+@blp.get("/exams/<id:exam_id>/report")
 @blp.response(200)
 def exam_report(exam_id):
     """Per test, class and student: final grades, mean, median, σ, histogram."""
@@ -99,7 +100,7 @@ def exam_report(exam_id):
     return reports.exam_report(user, _exam(user, exam_id))
 
 
-@blp.get("/exams/<int:exam_id>/item-analysis")
+@blp.get("/exams/<id:exam_id>/item-analysis")
 @blp.response(200)
 def item_analysis(exam_id):
     """Facility, discrimination, point-biserial, distractors per question; Cronbach's α."""

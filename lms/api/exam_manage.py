@@ -11,7 +11,15 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
-from lms.api.exams import AssignSchema, EmptySchema, MatrixSchema, SettingsSchema, managed_exam
+from lms.api.exams import (
+    TIME_DOC,
+    AssignSchema,
+    EmptySchema,
+    MatrixSchema,
+    SettingsSchema,
+    managed_exam,
+)
+from lms.api.schemas import MAX_SLOT, Count, Id
 from lms.core.models import utcnow
 from lms.exams import (
     assignments,
@@ -24,6 +32,7 @@ from lms.exams import (
     services,
     variants,
 )
+from lms.exams.teacher_nav import exam_warnings
 from lms.extensions import db
 
 blp = Blueprint("api_exam_manage", __name__, url_prefix="/api/v1",
@@ -33,8 +42,8 @@ blp = Blueprint("api_exam_manage", __name__, url_prefix="/api/v1",
 class OverrideSchema(Schema):
     extra_time_minutes = fields.Integer(allow_none=True, validate=validate.Range(
         min=0, max=manage.MAX_EXTRA_MINUTES))
-    opens_at = fields.String(allow_none=True, metadata={"description": "ISO 8601; naive = UTC"})
-    closes_at = fields.String(allow_none=True)
+    opens_at = fields.String(allow_none=True, metadata={"description": TIME_DOC})
+    closes_at = fields.String(allow_none=True, metadata={"description": TIME_DOC})
     extra_attempts = fields.Integer(allow_none=True, validate=validate.Range(
         min=0, max=manage.MAX_EXTRA_ATTEMPTS))
 
@@ -60,12 +69,12 @@ class MatrixEditSchema(Schema):
 
 
 class MembersSchema(Schema):
-    student_ids = fields.List(fields.Integer(), required=True, metadata={
+    student_ids = fields.List(Id(), required=True, metadata={
         "description": "The group's whole new member list (duplicates ignored)."})
 
 
 class NextSchema(Schema):
-    slot = fields.Integer(required=True, metadata={
+    slot = Count(MAX_SLOT, 1, required=True, metadata={
         "description": "The slot the student is leaving; resending the same request is a no-op."})
 
 
@@ -85,18 +94,21 @@ def assignments_view(exam) -> list[dict]:
 
 def exam_view(exam) -> dict:
     return {"id": exam.id, "title": exam.title, "state": exam.state.value,
-            "settings": settings_view(exam), "assignments": assignments_view(exam)}
+            "settings": settings_view(exam), "assignments": assignments_view(exam),
+            "warnings": [{"code": code, "message": str(message)}
+                         for code, message in exam_warnings(exam).items()]}
 
 
-@blp.get("/exams/<int:exam_id>")
+@blp.get("/exams/<id:exam_id>")
 @blp.response(200)
 def get_exam(exam_id):
-    """The test with its settings, assignments and overrides, for its manager."""
+    """The test with its settings, assignments and overrides, for its manager; ``warnings``
+    lists settings that work but defeat the test (``answers_before_last_attempt``)."""
     user, exam = managed_exam(exam_id)
     return exam_view(exam)
 
 
-@blp.patch("/exams/<int:exam_id>/settings")
+@blp.patch("/exams/<id:exam_id>/settings")
 @blp.arguments(SettingsSchema)
 @blp.response(200)
 def update_settings(body, exam_id):
@@ -107,7 +119,7 @@ def update_settings(body, exam_id):
     return exam_view(exam)
 
 
-@blp.get("/exams/<int:exam_id>/assignments")
+@blp.get("/exams/<id:exam_id>/assignments")
 @blp.response(200)
 def list_assignments(exam_id):
     """The test's assignments, oldest first: ``kind`` (class | unit | group), ``label``,
@@ -116,7 +128,7 @@ def list_assignments(exam_id):
     return {"assignments": assignments_view(exam)}
 
 
-@blp.post("/exams/<int:exam_id>/assignments")
+@blp.post("/exams/<id:exam_id>/assignments")
 @blp.arguments(AssignSchema)
 @blp.response(201)
 @blp.alt_response(400, description="Lớp/đơn vị/học sinh không tồn tại (unknown_class, "
@@ -133,7 +145,7 @@ def add_assignments(body, exam_id):
     return {"created": [a.id for a in made], "assignments": assignments_view(exam)}
 
 
-@blp.put("/exams/<int:exam_id>/matrix")
+@blp.put("/exams/<id:exam_id>/matrix")
 @blp.arguments(MatrixEditSchema)
 @blp.response(200)
 @blp.alt_response(400, description="Ngân hàng thiếu câu cho ô nào đó (matrix_short: "
@@ -150,7 +162,7 @@ def put_matrix(body, exam_id):
     return {"id": exam.id, "title": exam.title, "questions": len(exam.selection or [])}
 
 
-@blp.get("/exams/<int:exam_id>/sample-draw")
+@blp.get("/exams/<id:exam_id>/sample-draw")
 @blp.arguments(SampleDrawArgs, location="query")
 @blp.response(200)
 @blp.alt_response(400, description="Bài không bốc câu ngẫu nhiên (not_random_draw)")
@@ -162,7 +174,7 @@ def sample_draw(args, exam_id):
     return variants.sample_draw(user, exam, args["seed"])
 
 
-@blp.delete("/exams/<int:exam_id>/assignments/<int:assignment_id>")
+@blp.delete("/exams/<id:exam_id>/assignments/<id:assignment_id>")
 @blp.arguments(UnassignArgs, location="query")
 @blp.response(200)
 @blp.alt_response(404, description="Không có lượt giao này trong bài")
@@ -179,7 +191,7 @@ def unassign(args, exam_id, assignment_id):
     return report
 
 
-@blp.put("/exams/<int:exam_id>/assignments/<int:assignment_id>/members")
+@blp.put("/exams/<id:exam_id>/assignments/<id:assignment_id>/members")
 @blp.arguments(MembersSchema)
 @blp.arguments(UnassignArgs, location="query")
 @blp.response(200)
@@ -198,7 +210,7 @@ def put_members(body, args, exam_id, assignment_id):
     return report
 
 
-@blp.put("/exams/<int:exam_id>/overrides/<int:user_id>")
+@blp.put("/exams/<id:exam_id>/overrides/<id:user_id>")
 @blp.arguments(OverrideSchema)
 @blp.response(200)
 def put_student_override(body, exam_id, user_id):
@@ -210,7 +222,7 @@ def put_student_override(body, exam_id, user_id):
             "override": manage.override_of(assignment, user_id)}
 
 
-@blp.put("/exams/<int:exam_id>/assignments/<int:assignment_id>/override")
+@blp.put("/exams/<id:exam_id>/assignments/<id:assignment_id>/override")
 @blp.arguments(OverrideSchema)
 @blp.response(200)
 def put_group_override(body, exam_id, assignment_id):
@@ -222,7 +234,7 @@ def put_group_override(body, exam_id, assignment_id):
     return {"assignment_id": assignment.id, "override": manage.override_of(assignment, None)}
 
 
-@blp.post("/exams/<int:exam_id>/pregenerate")
+@blp.post("/exams/<id:exam_id>/pregenerate")
 @blp.arguments(EmptySchema)
 @blp.response(200)
 @blp.alt_response(202, description="Lớp đông: đã giao cho tác vụ nền; theo dõi ở status_url "
@@ -243,7 +255,7 @@ def pregenerate(_body, exam_id):
             "status_url": url_for("api_tasks.get_task", task_id=task.id)}, 202
 
 
-@blp.post("/attempts/<int:attempt_id>/check/<int:slot>")
+@blp.post("/attempts/<id:attempt_id>/check/<int:slot>")
 @blp.arguments(EmptySchema)
 @blp.response(200)
 def check_slot(_body, attempt_id, slot):
@@ -255,7 +267,7 @@ def check_slot(_body, attempt_id, slot):
     return review
 
 
-@blp.post("/attempts/<int:attempt_id>/next")
+@blp.post("/attempts/<id:attempt_id>/next")
 @blp.arguments(NextSchema)
 @blp.response(200)
 def next_question(body, attempt_id):

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from lms.api import require_user
+from lms.api.schemas import Id, Moment
 from lms.core.errors import DomainError
 from lms.core.models import utcnow
 from lms.exams import access, assignments, audience, integrity, logic, matrix, services, variants
@@ -31,10 +32,28 @@ def _review(value) -> None:
                           f"{', '.join(logic.REVIEW_ITEMS)} and when in {', '.join(logic.WHENS)}")
 
 
+def _points(value) -> None:
+    if logic.parse_points(value) is None:
+        raise ValidationError(str(services.POINTS_MESSAGE))
+
+
+def Points(metadata: dict | None = None, **kwargs) -> fields.Decimal:  # noqa: N802
+    """A question's points: ``logic.parse_points`` decides (more than 0, at most 100, two
+    decimals); the bounds are documented as numbers (a Range validator on a Decimal field
+    would print them as strings in the OpenAPI document)."""
+    bounds = {"exclusiveMinimum": 0, "maximum": int(logic.MAX_POINTS),
+              "multipleOf": float(logic.POINTS_STEP)}
+    return fields.Decimal(validate=_points, metadata={**bounds, **(metadata or {})}, **kwargs)
+
+
+#: How window times are written (lms.core.moments decides; a bad one is 400 invalid_time).
+TIME_DOC = "ISO 8601 (an offset or Z; none means UTC), in the years 2000–2099"
+
+
 class SettingsSchema(Schema):
     time_limit_minutes = fields.Integer(validate=validate.Range(min=0, max=24 * 60))
-    opens_at = fields.String(allow_none=True)
-    closes_at = fields.String(allow_none=True)
+    opens_at = fields.String(allow_none=True, metadata={"description": TIME_DOC})
+    closes_at = fields.String(allow_none=True, metadata={"description": TIME_DOC})
     attempts = fields.Integer(validate=validate.Range(min=0, max=100))
     shuffle_questions = fields.Boolean()
     shuffle_options = fields.Boolean()
@@ -69,7 +88,7 @@ class GroupSchema(Schema):
 
     name = fields.String(required=True, validate=validate.Length(
         min=1, max=audience.MAX_GROUP_NAME), metadata={"example": "Nhóm thi lại"})
-    student_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(
+    student_ids = fields.List(Id(), required=True, validate=validate.Length(
         max=audience.MAX_GROUP), metadata={
         "description": "Students the caller teaches or manages (duplicates ignored). Empty → "
                        "400 empty_group; not a student → 400 unknown_students; a student "
@@ -78,8 +97,8 @@ class GroupSchema(Schema):
 
 
 class AssignSchema(Schema):
-    class_ids = fields.List(fields.Integer(), load_default=list)
-    unit_ids = fields.List(fields.Integer(), load_default=list, metadata={
+    class_ids = fields.List(Id(), load_default=list)
+    unit_ids = fields.List(Id(), load_default=list, metadata={
         "description": "Schools, district offices or the department: every class below the "
                        "unit takes the test (its leader or an administrator above assigns)."})
     groups = fields.List(fields.Nested(GroupSchema), load_default=list, metadata={
@@ -90,7 +109,7 @@ class AssignSchema(Schema):
 class MatrixCellSchema(Schema):
     """One cell: how many questions of a topic at a cognitive level, and points for each."""
 
-    topic_id = fields.Integer(required=True, metadata={
+    topic_id = Id(required=True, metadata={
         "description": "A topic (chapter or lesson topic) of the subject and grade; a chapter "
                        "also takes the questions of its topics."})
     level = fields.String(required=True, validate=validate.Length(min=1, max=10), metadata={
@@ -98,10 +117,8 @@ class MatrixCellSchema(Schema):
                        "(3LEVEL)."})
     count = fields.Integer(required=True,
                            validate=validate.Range(min=1, max=matrix.MAX_CELL_COUNT))
-    points = fields.Decimal(required=True, as_string=True,
-                            validate=validate.Range(min=0, min_inclusive=False,
-                                                    max=matrix.MAX_POINTS),
-                            metadata={"description": "Points per question, e.g. \"0.25\"."})
+    points = Points(required=True, metadata={"description": "Points per question, e.g. "
+                                                            "\"0.25\"."})
 
 
 class MatrixSectionSchema(Schema):
@@ -128,13 +145,14 @@ class MatrixSchema(Schema):
 
 class ExamCreateSchema(Schema):
     title = fields.String(required=True)
-    question_ids = fields.List(fields.Integer(), validate=validate.Length(min=1, max=200),
+    question_ids = fields.List(Id(), validate=validate.Length(min=1, max=200),
                                metadata={"description": "Hand-picked bank questions in order; "
                                                         "exactly one of question_ids, matrix."})
     matrix = fields.Nested(MatrixSchema, metadata={
         "description": "Build from the bank by a matrix; exactly one of question_ids, matrix. "
                        "A cell the bank cannot fill → 400 matrix_short with details.cells."})
-    points = fields.Dict(keys=fields.String(), values=fields.Decimal(as_string=True))
+    points = fields.Dict(keys=fields.String(), values=Points(), metadata={
+        "description": "{question id: points}; 1 when a question is not listed."})
     settings = fields.Nested(SettingsSchema)
     assign = fields.Nested(AssignSchema)
     publish = fields.Boolean(load_default=False)
@@ -161,8 +179,8 @@ class AnswerSchema(Schema):
 class EventSchema(Schema):
     kind = fields.String(required=True,
                          validate=validate.OneOf([k.value for k in AttemptEventKind]))
-    at = fields.DateTime(required=True, metadata={"description": "ISO 8601; the device's "
-                                                  "time corrected by the server's clock"})
+    at = Moment(required=True, metadata={"description": "ISO 8601; the device's time "
+                                          "corrected by the server's clock"})
     detail = fields.Dict(keys=fields.String(validate=validate.Length(max=40)),
                          allow_none=True, metadata={"description": "small flat object"})
 
@@ -236,7 +254,7 @@ def my_classes():
     return {"classes": sorted(seen.values(), key=lambda c: c["name"])}
 
 
-@blp.post("/exams/<int:exam_id>/publish")
+@blp.post("/exams/<id:exam_id>/publish")
 @blp.response(200)
 def publish_exam(exam_id):
     """Freeze the questions and open the test to its assignments."""
@@ -246,7 +264,7 @@ def publish_exam(exam_id):
     return {"id": exam.id, "state": exam.state.value}
 
 
-@blp.get("/exams/<int:exam_id>/results")
+@blp.get("/exams/<id:exam_id>/results")
 @blp.response(200)
 def exam_results(exam_id):
     """Every attempt's state and score, for the test's owner."""
@@ -257,7 +275,7 @@ def exam_results(exam_id):
                              for uid, g in sorted(grades.items())]}
 
 
-@blp.get("/exams/<int:exam_id>/variants")
+@blp.get("/exams/<id:exam_id>/variants")
 @blp.response(200)
 def exam_variants(exam_id):
     """The test's generation mode and variant codes (mã đề), for its owner."""
@@ -265,7 +283,7 @@ def exam_variants(exam_id):
     return variants.list_variants(user, exam)
 
 
-@blp.get("/exams/<int:exam_id>/variants/<code>")
+@blp.get("/exams/<id:exam_id>/variants/<code>")
 @blp.response(200)
 def exam_variant(exam_id, code):
     """One variant as its students see it (order, options with letters) and its answer key."""
@@ -300,7 +318,7 @@ def _quick_body(schema, plain):
     return decorator
 
 
-@blp.post("/exams/<int:exam_id>/attempts")
+@blp.post("/exams/<id:exam_id>/attempts")
 @_quick_body(StartSchema, lambda body: type(body) is dict and not body)
 @blp.response(200)
 def start_attempt(body, exam_id):
@@ -319,7 +337,7 @@ def start_attempt(body, exam_id):
     return services.start_payload(attempt, now)
 
 
-@blp.put("/attempts/<int:attempt_id>/answers/<int:slot>")
+@blp.put("/attempts/<id:attempt_id>/answers/<int:slot>")
 @_quick_body(AnswerSchema, _plain_answer)
 @blp.response(200)
 def save_answer(body, attempt_id, slot):
@@ -331,7 +349,7 @@ def save_answer(body, attempt_id, slot):
     return {"slot": slot, "saved_seq": saved, "server_time": services.iso(now)}
 
 
-@blp.post("/attempts/<int:attempt_id>/submit")
+@blp.post("/attempts/<id:attempt_id>/submit")
 @blp.arguments(EmptySchema)
 @blp.response(200)
 def submit_attempt(_body, attempt_id):
@@ -343,7 +361,7 @@ def submit_attempt(_body, attempt_id):
     return services.attempt_review(attempt, now)
 
 
-@blp.get("/attempts/<int:attempt_id>")
+@blp.get("/attempts/<id:attempt_id>")
 @blp.response(200)
 def get_attempt(attempt_id):
     """State, saved answers and the result as the review policy allows."""
@@ -352,7 +370,7 @@ def get_attempt(attempt_id):
     return services.attempt_review(attempt)
 
 
-@blp.post("/attempts/<int:attempt_id>/events")
+@blp.post("/attempts/<id:attempt_id>/events")
 @blp.arguments(EventsSchema)
 @blp.response(200)
 def record_events(body, attempt_id):

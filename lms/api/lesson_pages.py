@@ -1,7 +1,6 @@
 """Authored lessons and the lesson library: pages, images, preview, publishing, what a learner
 viewed, watched and answered, assignments to classes."""
 
-from datetime import UTC, datetime
 
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
 from lms.api.lessons import LessonSchema, lesson_json
+from lms.api.schemas import MAX_PAGE, Count, Id, Moment
 from lms.core.errors import DomainError
 from lms.core.storage import download_response
 from lms.extensions import db
@@ -27,7 +27,7 @@ class LibraryArgs(Schema):
     author = fields.String(load_default="")
     school = fields.String(load_default="")
     kind = fields.String(load_default="")
-    page = fields.Integer(load_default=1)
+    page = Count(MAX_PAGE, 1, load_default=1)
 
 
 class LibraryPage(Schema):
@@ -51,7 +51,7 @@ class PageOut(Schema):
 
 
 class OrderIn(Schema):
-    page_ids = fields.List(fields.Integer(), required=True)
+    page_ids = fields.List(Id(), required=True, validate=validate.Length(max=1000))
 
 
 class PreviewIn(Schema):
@@ -90,8 +90,8 @@ class FeedbackOut(Schema):
 
 
 class AssignIn(Schema):
-    class_id = fields.Integer(required=True)
-    due_at = fields.DateTime(required=True, metadata={"description": "ISO 8601, UTC"})
+    class_id = Id(required=True)
+    due_at = Moment(required=True, metadata={"description": "ISO 8601; no offset means UTC"})
 
 
 class AssignmentOut(Schema):
@@ -107,13 +107,6 @@ def _page_json(page) -> dict:
             "body_html": page.body_html, "blocks": page.blocks}
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    """Timestamps are stored as naive UTC; an offset in the request is honoured."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
-
-
 @blp.get("/lessons")
 @blp.arguments(LibraryArgs, location="query")
 @blp.response(200, LibraryPage)
@@ -124,7 +117,7 @@ def list_lessons(args):
     return {**result, "items": [lesson_json(lesson) for lesson in result["items"]]}
 
 
-@blp.post("/lessons/<int:lesson_id>/pages")
+@blp.post("/lessons/<id:lesson_id>/pages")
 @blp.arguments(PageIn)
 @blp.response(201, PageOut)
 def add_page(data, lesson_id):
@@ -136,7 +129,7 @@ def add_page(data, lesson_id):
     return _page_json(page)
 
 
-@blp.put("/lessons/<int:lesson_id>/pages/<int:page_id>")
+@blp.put("/lessons/<id:lesson_id>/pages/<id:page_id>")
 @blp.arguments(PageIn)
 @blp.response(200, PageOut)
 def update_page(data, lesson_id, page_id):
@@ -148,7 +141,7 @@ def update_page(data, lesson_id, page_id):
     return _page_json(page)
 
 
-@blp.delete("/lessons/<int:lesson_id>/pages/<int:page_id>")
+@blp.delete("/lessons/<id:lesson_id>/pages/<id:page_id>")
 @blp.response(204)
 def delete_page(lesson_id, page_id):
     user = require_user()
@@ -157,7 +150,7 @@ def delete_page(lesson_id, page_id):
     db.session.commit()
 
 
-@blp.put("/lessons/<int:lesson_id>/pages/order")
+@blp.put("/lessons/<id:lesson_id>/pages/order")
 @blp.arguments(OrderIn)
 @blp.response(200, PageOut(many=True))
 def reorder_pages(data, lesson_id):
@@ -168,7 +161,7 @@ def reorder_pages(data, lesson_id):
     return [_page_json(p) for p in authored.pages_of(lesson)]
 
 
-@blp.post("/lessons/<int:lesson_id>/preview")
+@blp.post("/lessons/<id:lesson_id>/preview")
 @blp.arguments(PreviewIn)
 @blp.response(200, PreviewOut)
 def preview(data, lesson_id):
@@ -181,7 +174,7 @@ def preview(data, lesson_id):
     return {"html": html}
 
 
-@blp.post("/lessons/<int:lesson_id>/images")
+@blp.post("/lessons/<id:lesson_id>/images")
 @blp.response(201, ImageOut)
 def upload_image(lesson_id):
     """Upload a PNG, JPEG or GIF for the pages (multipart field ``file``)."""
@@ -196,7 +189,7 @@ def upload_image(lesson_id):
             "url": url_for("lesson_pages.image", lesson_id=lesson.id, file_id=row.id)}
 
 
-@blp.post("/lessons/<int:lesson_id>/publish")
+@blp.post("/lessons/<id:lesson_id>/publish")
 @blp.response(201, VersionOut)
 def publish(lesson_id):
     """Freeze the draft into a new immutable version."""
@@ -208,7 +201,7 @@ def publish(lesson_id):
             "published_at": version.published_at.isoformat() + "Z"}
 
 
-@blp.post("/lessons/<int:lesson_id>/pages/<int:page_id>/viewed")
+@blp.post("/lessons/<id:lesson_id>/pages/<id:page_id>/viewed")
 @blp.response(200, description="The caller's progress")
 def page_viewed(lesson_id, page_id):
     """The caller opened a page of the published version."""
@@ -219,7 +212,7 @@ def page_viewed(lesson_id, page_id):
     return learner.progress_details(user, lesson)
 
 
-@blp.post("/lessons/<int:lesson_id>/pages/<int:page_id>/videos/<int:video_id>/watched")
+@blp.post("/lessons/<id:lesson_id>/pages/<id:page_id>/videos/<id:video_id>/watched")
 @blp.response(200, description="The caller's progress")
 def video_watched(lesson_id, page_id, video_id):
     user = require_user()
@@ -229,7 +222,7 @@ def video_watched(lesson_id, page_id, video_id):
     return learner.progress_details(user, lesson)
 
 
-@blp.post("/lessons/<int:lesson_id>/pages/<int:page_id>/questions/<int:question_id>/answer")
+@blp.post("/lessons/<id:lesson_id>/pages/<id:page_id>/questions/<id:question_id>/answer")
 @blp.arguments(AnswerIn)
 @blp.response(200, FeedbackOut)
 @blp.alt_response(409, description="Already answered (code already_answered)")
@@ -242,7 +235,7 @@ def answer(data, lesson_id, page_id, question_id):
     return {**result, "progress": learner.progress_details(user, lesson)}
 
 
-@blp.get("/lessons/<int:lesson_id>/videos/<int:video_id>/<kind>")
+@blp.get("/lessons/<id:lesson_id>/videos/<id:video_id>/<kind>")
 @blp.response(200, description="A rendition or poster of a video embedded in the lesson")
 def embedded_video(lesson_id, video_id, kind):
     user = require_user()
@@ -251,14 +244,14 @@ def embedded_video(lesson_id, video_id, kind):
     return download_response(row.key, f"{video_id}-{row.path}", row.content_type)
 
 
-@blp.post("/lessons/<int:lesson_id>/assignments")
+@blp.post("/lessons/<id:lesson_id>/assignments")
 @blp.arguments(AssignIn)
 @blp.response(201, AssignmentOut)
 def assign(data, lesson_id):
     """Assign the lesson to a class the caller teaches, due at ``due_at``."""
     user = require_user()
     lesson = services.lesson_for(user, lesson_id)
-    row = library.assign(user, lesson, data["class_id"], _naive_utc(data["due_at"]))
+    row = library.assign(user, lesson, data["class_id"], data["due_at"])
     db.session.commit()
     return {"id": row.id, "lesson_id": row.lesson_id,
             "lesson_version_id": row.lesson_version_id, "class_id": row.class_id,

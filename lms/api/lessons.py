@@ -8,12 +8,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from lms.api import require_user
+from lms.api.schemas import Count, Id
 from lms.core.errors import DomainError
 from lms.core.storage import download_response
 from lms.extensions import db
 from lms.lessons import authored, learner, services, uploads
 from lms.lessons.content import launch_url
-from lms.lessons.models import FileKind, LessonProgress
+from lms.lessons.models import MAX_LESSON_MINUTES, FileKind, LessonProgress
 
 blp = Blueprint("api_lessons", __name__, url_prefix="/api/v1", description="Bài giảng")
 
@@ -38,11 +39,11 @@ def _upload_limit():
 
 class LessonMetaSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    subject_id = fields.Integer(allow_none=True)
+    subject_id = Id(allow_none=True)
     grade = fields.Integer(allow_none=True, validate=validate.Range(1, 12))
-    topic_id = fields.Integer(allow_none=True)
+    topic_id = Id(allow_none=True)
     textbook_series = fields.String(load_default="")
-    duration_minutes = fields.Integer(load_default=45)
+    duration_minutes = Count(MAX_LESSON_MINUTES, 1, load_default=45)
     authors = fields.List(fields.String(), load_default=list)
     licence = fields.String(load_default="")
     description = fields.String(load_default="")
@@ -164,7 +165,7 @@ def _metadata(form) -> dict:
         if isinstance(raw, dict):
             data = raw
         else:
-            data = json.loads(raw) if raw else {k: v for k, v in form.items()
+            data = current_app.json.loads(raw) if raw else {k: v for k, v in form.items()
                                                 if k in LessonMetaSchema().fields}
         if isinstance(data.get("authors"), str):
             data["authors"] = [a for a in data["authors"].split(";") if a.strip()]
@@ -211,7 +212,7 @@ def create_lesson():
             "task_id": lesson.task_id}
 
 
-@blp.get("/lessons/<int:lesson_id>")
+@blp.get("/lessons/<id:lesson_id>")
 @blp.response(200, LessonSchema)
 def get_lesson(lesson_id):
     """Metadata, state, launch URL (SCORM) and renditions (video)."""
@@ -228,7 +229,7 @@ def progress_json(row: LessonProgress | None, details: dict | None = None) -> di
             "authored": details}
 
 
-@blp.get("/lessons/<int:lesson_id>/progress")
+@blp.get("/lessons/<id:lesson_id>/progress")
 @blp.response(200, ProgressSchema)
 def get_progress(lesson_id):
     """The caller's own status, score and completion (nobody reads another's here)."""
@@ -238,7 +239,7 @@ def get_progress(lesson_id):
     return progress_json(services.progress_of(user, lesson, request.args.get("sco")), details)
 
 
-@blp.post("/lessons/<int:lesson_id>/scorm/commit")
+@blp.post("/lessons/<id:lesson_id>/scorm/commit")
 @blp.arguments(CommitSchema)
 @blp.response(200, ProgressSchema)
 def commit_scorm(data, lesson_id):
@@ -250,7 +251,7 @@ def commit_scorm(data, lesson_id):
     return progress_json(row)
 
 
-@blp.get("/lessons/<int:lesson_id>/media/<kind>")
+@blp.get("/lessons/<id:lesson_id>/media/<kind>")
 @blp.response(200, description="The file (or a redirect to a short-lived presigned URL)")
 def get_media(lesson_id, kind):
     """A rendition or the poster of a video lesson, for whoever may open the lesson."""

@@ -5,6 +5,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
+from lms.api.schemas import Id
 from lms.exams import item_stats, usage
 from lms.extensions import db
 from lms.questions import bank_export, services, transfer
@@ -129,7 +130,7 @@ class ExportArgs(SearchArgs):
 
 class ExportBody(Schema):
     format = fields.String(required=True, metadata={"description": "gift, moodlexml, qti, docx"})
-    ids = fields.List(fields.Integer(), required=True,
+    ids = fields.List(Id(), required=True,
                       validate=validate.Length(1, bank_export.MAX_EXPORT))
     answer_key = fields.Boolean(load_default=True)
 
@@ -141,9 +142,9 @@ TITLE_FIELD = {"description": "Tên câu hỏi, văn bản thuần tối đa 255
 class QuestionCreate(Schema):
     title = fields.String(load_default="", allow_none=True, metadata=TITLE_FIELD)
     subject = fields.String(required=True)
-    grade = fields.Integer(required=True)
-    topic_id = fields.Integer(load_default=None)
-    level_id = fields.Integer(load_default=None)
+    grade = fields.Integer(required=True, validate=validate.Range(1, 12))
+    topic_id = Id(load_default=None)
+    level_id = Id(load_default=None)
     licence = fields.String(load_default=None)
     source = fields.String(load_default=None)
     tags = fields.List(fields.String(), load_default=list)
@@ -169,7 +170,7 @@ class ImportForm(Schema):
 
 
 class ImportFile(ImportForm):
-    """The multipart body as documented: the file plus the form fields (read from the form)."""
+    """The multipart body: the file plus the form fields."""
 
     file = Upload(required=True)
 
@@ -248,7 +249,7 @@ def export_ids(data):
                                                    data["answer_key"]))
 
 
-@blp.get("/questions/<int:question_id>")
+@blp.get("/questions/<id:question_id>")
 @blp.response(200, QuestionDetail)
 def get_question(question_id):
     """One question: the teacher view for its author and reviewers, otherwise the student view."""
@@ -276,7 +277,7 @@ def create_question(data):
     return {**services.question_detail(actor, question), "duplicates": duplicates}
 
 
-@blp.put("/questions/<int:question_id>")
+@blp.put("/questions/<id:question_id>")
 @blp.arguments(QuestionUpdate)
 @blp.response(200, QuestionDetail)
 def update_question(data, question_id):
@@ -291,14 +292,13 @@ def update_question(data, question_id):
 
 
 @blp.post("/questions/import")
-@blp.arguments(ImportForm, location="form")
-@blp.arguments(ImportFile, location="files")
+@blp.arguments(ImportFile, location="multipart")
 @blp.response(200, ImportReport)
-def import_file(form, files):
+def import_file(form):
     """Import a question file; the report is the one of ``flask questions import --json``.
     Nothing is saved when a question has an error unless ``only_valid``."""
     actor = require_user()
-    upload = files["file"]
+    upload = form["file"]
     subject_id = services.subject_by_code(form["subject"]).id if form["subject"] else None
     options = transfer.ImportOptions(subject_id=subject_id, grade=form["grade"],
                                      fmt=form["format"], dry_run=form["dry_run"],
@@ -320,21 +320,21 @@ def _decide(question_id, action, *extra):
     return services.question_summary(question)
 
 
-@blp.post("/questions/<int:question_id>/submit")
+@blp.post("/questions/<id:question_id>/submit")
 @blp.response(200, QuestionItem)
 def submit_question(question_id):
     """The author sends the question to the reviewers."""
     return _decide(question_id, services.submit)
 
 
-@blp.post("/questions/<int:question_id>/approve")
+@blp.post("/questions/<id:question_id>/approve")
 @blp.response(200, QuestionItem)
 def approve_question(question_id):
     """A reviewer of the subject approves it for the whole province."""
     return _decide(question_id, services.approve)
 
 
-@blp.post("/questions/<int:question_id>/return")
+@blp.post("/questions/<id:question_id>/return")
 @blp.arguments(ReturnArgs)
 @blp.response(200, QuestionItem)
 def return_question(data, question_id):

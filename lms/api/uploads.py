@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
 from lms.core.errors import DomainError
+from lms.core.ids import MAX_ID
 from lms.extensions import db
 from lms.lessons import uploads
 
@@ -27,7 +28,8 @@ def _chunk_limit():
 
 class UploadOpenSchema(Schema):
     filename = fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    size = fields.Integer(required=True, validate=validate.Range(min=1))
+    size = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID), metadata={
+        "description": "Bytes; more than HOCLIEU_MAX_UPLOAD_MB or the quota → 413."})
     kind = fields.String(required=True, validate=validate.OneOf(["scorm", "video"]))
 
 

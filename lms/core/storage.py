@@ -5,7 +5,7 @@ from werkzeug.http import parse_range_header
 
 from lms.core.errors import NotFound
 from lms.core.security_headers import FILE_POLICY
-from media import FileMissing, Storage, content_disposition, storage_from_config
+from media import FileMissing, InvalidKey, Storage, content_disposition, storage_from_config
 
 _KEY = "hoclieu_storage"
 
@@ -28,7 +28,10 @@ def download_response(key: str, filename: str,
     The caller has already checked that the user may read the file.
     """
     store = storage()
-    url = store.url_for_download(key, filename)
+    try:
+        url = store.url_for_download(key, filename)
+    except InvalidKey:  # a key typed into a URL (/media/…) that no stored file can have
+        raise NotFound(f"Không tìm thấy tệp {filename!r} trong kho lưu trữ.") from None
     if url:
         response = redirect(url, 302)
         response.headers["Cache-Control"] = "no-store"

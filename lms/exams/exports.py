@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from lms.exams import logic
 from lms.exams.reports import Row
 from lms.i18n import to_local
 
@@ -49,7 +50,7 @@ def item_table(items: dict) -> tuple[list[str], list[list]]:
                _("Số bài có câu này")]
     table = []
     for item in items["items"]:
-        table.append([item["slot"], item["type"], Decimal(item["points"]),
+        table.append([item["slot"], item["type"], logic.stored_points(item["points"]),
                       _num(item["facility"]), _num(item["discrimination"]),
                       _num(item["point_biserial"]), None, None, None, item["n"]])
         for option in item.get("distractors", []):

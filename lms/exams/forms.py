@@ -8,6 +8,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from lms.core.errors import DomainError
 from lms.exams import logic
 from lms.i18n import parse_local, vn_date
 
@@ -26,10 +27,12 @@ def options(pairs) -> list[SelectChoice]:
 def vn_time(form, field) -> None:
     """dd/mm/yyyy HH:MM or empty."""
     try:
-        field.parsed = parse_local(field.data)
+        field.parsed = parse_local(field.data, field.name)
     except ValueError:
         raise ValidationError(_l("Hãy nhập thời điểm dạng dd/mm/yyyy HH:MM, ví dụ 01/12/2026 "
                                  "07:30.")) from None
+    except DomainError as error:
+        raise ValidationError(str(error.message)) from None
 
 
 class NewExamForm(FlaskForm):

@@ -117,7 +117,7 @@ def child_share(entry: dict) -> Decimal:
     equally by its objective and essay children (the rule of ``services.slot_fractions``)."""
     children = entry["payload"].get("children") or []
     scored = sum(1 for c in children if get_type(c["type"]).auto_scored or c["type"] == "essay")
-    return Decimal(entry["points"]) / scored
+    return logic.stored_points(entry["points"]) / scored
 
 
 def share_text(share: Decimal) -> str:
@@ -330,7 +330,7 @@ def rubric_points(entry: dict, scores: dict) -> tuple[Decimal, dict]:
         normalised[name] = str(value)
         earned += value
     rubric_total = sum(known.values(), Decimal(0))
-    slot_max = Decimal(entry["points"])
+    slot_max = logic.stored_points(entry["points"])
     if rubric_total <= 0:
         raise DomainError(_l("Rubric của câu %(slot)s có tổng điểm 0.", slot=entry["slot"]),
                           code="no_rubric")
@@ -366,7 +366,7 @@ def set_grade(actor, attempt_id: int, slot: int, points=None, rubric: dict | Non
     if (points is None) == (rubric is None):
         raise DomainError(_l("Gửi điểm (points) hoặc điểm theo tiêu chí (rubric), "
                              "một trong hai."), code="points_or_rubric")
-    slot_max = Decimal(part["points"])
+    slot_max = logic.stored_points(part["points"])
     if rubric is not None:
         earned, normalised = rubric_points(part, rubric)
     else:

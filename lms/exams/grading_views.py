@@ -36,7 +36,7 @@ def _flag(name: str) -> bool:
     return (request.values.get(name) or "") in ("1", "true", "on")
 
 
-@bp.get("/exams/<int:exam_id>/grading")
+@bp.get("/exams/<id:exam_id>/grading")
 @login_required
 def queue(exam_id: int):
     """One ungraded answer at a time (``pos`` picks among them); ``blind=1`` hides names."""
@@ -52,7 +52,7 @@ def queue(exam_id: int):
                            pos=pos, item=items[pos] if items else None)
 
 
-@bp.post("/exams/<int:exam_id>/grading/<int:attempt_id>/<int:slot>")
+@bp.post("/exams/<id:exam_id>/grading/<id:attempt_id>/<int:slot>")
 @login_required
 def grade(exam_id: int, attempt_id: int, slot: int):
     """Save one grade, then show the next ungraded answer in the same mode."""
@@ -85,7 +85,7 @@ def grade(exam_id: int, attempt_id: int, slot: int):
                             pos=form.get("pos") or None))
 
 
-@bp.get("/exams/<int:exam_id>/report")
+@bp.get("/exams/<id:exam_id>/report")
 @login_required
 def report(exam_id: int):
     """Histogram, per-class and per-student tables, item analysis with bars."""
@@ -105,7 +105,7 @@ def _download(body: bytes, filename: str, mimetype: str):
     return response
 
 
-@bp.get("/exams/<int:exam_id>/export.<any(csv, xlsx):fmt>")
+@bp.get("/exams/<id:exam_id>/export.<any(csv, xlsx):fmt>")
 @login_required
 def export(exam_id: int, fmt: str):
     """Every finished attempt; the XLSX also has the item analysis sheet."""
@@ -122,7 +122,7 @@ def export(exam_id: int, fmt: str):
     return _download(body, f"{name}.xlsx", XLSX_MIMETYPE)
 
 
-@bp.get("/exams/<int:exam_id>/item-analysis.csv")
+@bp.get("/exams/<id:exam_id>/item-analysis.csv")
 @login_required
 def export_items(exam_id: int):
     exam = _exam(exam_id)
@@ -134,7 +134,7 @@ def export_items(exam_id: int):
 # ---------------------------------------------------------------- regrade
 
 
-@bp.route("/exams/<int:exam_id>/regrade", methods=["GET", "POST"])
+@bp.route("/exams/<id:exam_id>/regrade", methods=["GET", "POST"])
 @login_required
 def regrade(exam_id: int):
     """Correct the key of one slot (any objective type, or a stimulus' objective children):

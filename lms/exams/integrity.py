@@ -15,6 +15,7 @@ from lms.auth.models import User
 from lms.auth.permissions import require
 from lms.core.errors import Conflict, DomainError
 from lms.core.models import utcnow
+from lms.core.moments import check_moment
 from lms.exams import logic, services
 from lms.exams.models import Attempt, AttemptEvent, AttemptEventKind, AttemptState, Exam
 from lms.extensions import db
@@ -37,12 +38,6 @@ KIND_LABELS = {
     AttemptEventKind.RECONNECT: _l("Gửi lại được sau khi mất kết nối"),
     AttemptEventKind.RESUMED: _l("Mở lại bài làm"),
 }
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is not None:
-        moment = (moment - moment.utcoffset()).replace(tzinfo=None)
-    return moment
 
 
 def _detail(value) -> dict | None:
@@ -70,7 +65,7 @@ def record_events(actor, attempt_id: int, events: list[dict],
     if len(events) > MAX_BATCH:
         raise DomainError(_l("Tối đa %(n)s sự kiện mỗi lần gửi.", n=MAX_BATCH),
                           code="invalid_event")
-    rows = [(AttemptEventKind(e["kind"]), _naive_utc(e["at"]), _detail(e.get("detail")))
+    rows = [(AttemptEventKind(e["kind"]), check_moment(e["at"], "at"), _detail(e.get("detail")))
             for e in events]
     if attempt.state != AttemptState.IN_PROGRESS:
         raise Conflict(_l("Bài làm đã nộp."), details={"state": attempt.state.value},

@@ -109,7 +109,7 @@ def question_statistics(actor, question, limit: int = MAX_ATTEMPTS) -> dict:
         for entry in entries[attempt.exam_id]:
             if entry["slot"] not in shown:
                 continue
-            slot, points = entry["slot"], Decimal(entry["points"])
+            slot, points = entry["slot"], logic.stored_points(entry["points"])
             response = stored[attempt.id].get(slot)
             answered += response is not None
             grade = manual[attempt.id].get(slot)
@@ -161,5 +161,5 @@ def _earned(attempt: Attempt, entry: dict, response, grade: ManualGrade | None
     fraction = services.slot_fractions(attempt, [entry], {slot: response})[slot]
     manual = grade.points if grade is not None else None
     if fraction is not None:    # a mixed stimulus adds its essay children's grades
-        return logic.slot_points(fraction, Decimal(entry["points"])) + (manual or ZERO)
+        return logic.slot_points(fraction, logic.stored_points(entry["points"])) + (manual or ZERO)
     return manual

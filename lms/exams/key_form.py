@@ -28,6 +28,7 @@ import copy
 from flask_babel import lazy_gettext as _l
 
 from lms.core.errors import DomainError
+from lms.core.ids import parse_int
 from question_bank import get_type
 
 #: Empty rows offered under the accepted answers, to add new ones.
@@ -121,7 +122,7 @@ def _ordering(new, form, p):
     places = {}
     for item in new["items"]:
         raw = (form.get(f"{p}pos-{item['id']}") or "").strip()
-        places[item["id"]] = int(raw) if raw.isdigit() else 0
+        places[item["id"]] = parse_int(raw) or 0
     if sorted(places.values()) != list(range(1, count + 1)):
         raise DomainError(_l("Thứ tự đúng: mỗi mục cần một vị trí khác nhau từ 1 đến %(n)s.",
                              n=count), code="invalid_order")

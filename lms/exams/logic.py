@@ -10,7 +10,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 WHENS = ("during", "after_submit", "after_close", "never")
 REVIEW_ITEMS = ("responses", "correctness", "score", "correct_answers", "feedback")
@@ -97,6 +97,20 @@ def late_decision(late: dict, deadline: datetime | None, now: datetime) -> Write
     return WriteDecision(False, late.get("mode") != "not_counted")
 
 
+#: Review items that give the answers away.
+ANSWER_ITEMS = ("correct_answers", "feedback")
+
+
+def answers_before_last_attempt(settings: dict) -> bool:
+    """A test (not practice) that shows correct answers or feedback once an attempt is
+    submitted (or during it) while the student may make another attempt: they can read the
+    key and then score full marks. Pages warn the teacher; nothing refuses it."""
+    if setting(settings, "mode") != "test" or setting(settings, "attempts_allowed") == 1:
+        return False
+    review = setting(settings, "review")
+    return any(review.get(item) in ("during", "after_submit") for item in ANSWER_ITEMS)
+
+
 def what_may_show(policy: dict, attempt_finished: bool, now: datetime,
                   close_at: datetime | None) -> set[str]:
     """The review items (REVIEW_ITEMS) a student may see now. Used by every path.
@@ -111,6 +125,43 @@ def what_may_show(policy: dict, attempt_finished: bool, now: datetime,
                 or (when == "after_close" and attempt_finished and closed)):
             shown.add(item)
     return shown
+
+
+#: A question's points in a test: more than 0, at most MAX_POINTS, in steps of POINTS_STEP.
+#: Larger values overflow the stored score (NUMERIC(10, 4)) and ``1E+999999`` every total.
+MAX_POINTS = Decimal(100)
+POINTS_STEP = Decimal("0.01")
+
+
+def parse_points(value) -> Decimal | None:
+    """Points typed or sent (``"0,25"``, ``"1.5"``, ``2``) → Decimal, or None when they are not
+    a number in (0, MAX_POINTS] with at most two decimals."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        points = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        return None
+    if not points.is_finite() or not Decimal(0) < points <= MAX_POINTS \
+            or points != points.quantize(POINTS_STEP):
+        return None
+    return points
+
+
+def stored_points(value) -> Decimal:
+    """A slot's points as kept in an exam's selection or snapshot. Rows stored before input
+    was bounded may hold ``Infinity`` or ``1E+999999``: they count as MAX_POINTS (anything
+    else that is no positive number as 0), so totals, submits and reports still work."""
+    points = parse_points(value)
+    if points is not None:
+        return points
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return Decimal(0)
+    if number.is_nan() or number <= 0:
+        return Decimal(0)
+    return min(number, MAX_POINTS)
 
 
 def slot_points(fraction: Decimal | None, points: Decimal) -> Decimal:

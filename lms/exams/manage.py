@@ -5,7 +5,6 @@ Same conventions as ``services``: the acting user first, permissions checked her
 """
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -13,13 +12,14 @@ from sqlalchemy import func, select
 from lms.auth.permissions import STAFF_ROLES, can, memberships, require
 from lms.core.errors import Conflict, DomainError, NotFound
 from lms.core.models import utcnow
-from lms.exams import audience, logic, services, usage
+from lms.exams import audience, logic, services, usage, variants
 from lms.exams.models import (
     OPEN_STATES,
     Attempt,
     AttemptState,
     Exam,
     ExamAssignment,
+    ExamMatrix,
     ExamState,
 )
 from lms.extensions import db
@@ -64,12 +64,9 @@ def _editable(actor, exam: Exam) -> None:
 
 
 def _points(value) -> str:
-    try:
-        points = Decimal(str(value).strip().replace(",", "."))
-    except InvalidOperation:
-        raise DomainError(_l("Điểm phải là một số, ví dụ 0,25 hoặc 1."), code="invalid") from None
-    if not points.is_finite() or points <= 0 or points > 100:
-        raise DomainError(_l("Điểm mỗi câu phải lớn hơn 0 và không quá 100."), code="invalid")
+    points = logic.parse_points(value)
+    if points is None:
+        raise DomainError(services.POINTS_MESSAGE, code="invalid")
     return str(points)
 
 
@@ -146,10 +143,42 @@ def update_settings(actor, exam: Exam, raw: dict) -> None:
     """New settings laid over the current ones (draft or published); open attempts get
     their deadlines recomputed from the new window and time limit."""
     require(actor, "exam.manage", exam)
-    exam.settings = services.normalise_settings(raw, base=exam.settings)
+    settings = services.normalise_settings(raw, base=exam.settings)
+    _check_paper_change(exam, settings)
+    exam.settings = settings
     db.session.flush()
     for assignment in exam.assignments:
         services.recompute_deadlines(assignment)
+
+
+#: Settings that decide how the papers are built: frozen once the test is published.
+PAPER_SETTINGS = ("generation", "variant_count", "code_digits")
+
+
+def _check_paper_change(exam: Exam, settings: dict) -> None:
+    """How papers are built changes only while they can still be built that way: never after
+    publishing (the variants and the snapshot are frozen: 409 ``published_paper``); a random
+    draw needs a matrix (400); and a matrix draft moves into or out of a random draw only
+    through its matrix (``PUT …/matrix``), which draws the questions anew for it (409)."""
+    changed = [key for key in PAPER_SETTINGS
+               if logic.setting(settings, key) != logic.setting(exam.settings, key)]
+    if not changed:
+        return
+    if exam.state != ExamState.DRAFT:
+        raise Conflict(_l("Bài kiểm tra đã phát hành: không đổi được cách tạo đề (%(keys)s). "
+                          "Hãy tạo một bài mới.", keys=", ".join(changed)),
+                       code="published_paper", details={"fields": changed})
+    drawn = [logic.setting(s, "generation") == variants.RANDOM_DRAW
+             for s in (exam.settings, settings)]
+    if drawn[0] == drawn[1]:
+        return
+    has_matrix = db.session.scalar(select(ExamMatrix.id).where(ExamMatrix.exam_id == exam.id))
+    if not has_matrix:
+        raise DomainError(_l("Bốc câu ngẫu nhiên cho từng học sinh cần một ma trận đề."),
+                          code="invalid_settings", details={"fields": ["generation"]})
+    raise Conflict(_l("Đổi sang hoặc bỏ bốc câu ngẫu nhiên ở trang ma trận đề (PUT …/matrix "
+                      "kèm settings): các câu hỏi được bốc lại cho cách tạo đề mới."),
+                   code="matrix_generation", details={"fields": ["generation"]})
 
 
 # ---------------------------------------------------------------- assignments
@@ -198,10 +227,6 @@ def students_of(exam: Exam) -> dict[int, ExamAssignment]:
 
 
 def _override_time(value, field: str) -> str | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
     return services._parse_time(value, field)
 
 

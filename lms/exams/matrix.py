@@ -13,7 +13,6 @@ The matrix a client sends (docs/exams.md, "Matrices and variants")::
 
 import random
 from collections import Counter
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -21,7 +20,7 @@ from sqlalchemy import func, select
 from lms.auth.permissions import can, require
 from lms.core.errors import Conflict, DomainError
 from lms.curriculum.models import CognitiveScale, Subject, Topic
-from lms.exams import services, usage, variants
+from lms.exams import logic, services, usage, variants
 from lms.exams.models import Exam, ExamMatrix, ExamState
 from lms.extensions import db
 from lms.questions.services import visible_condition
@@ -37,7 +36,6 @@ MAX_CELLS = 200
 MAX_CELL_COUNT = 100
 #: Same bound as a hand-picked paper (``question_ids`` of the API).
 MAX_QUESTIONS = 200
-MAX_POINTS = Decimal(100)
 #: A random-draw exam freezes at most this many candidates per cell into its snapshot, so the
 #: snapshot every request reads stays small even when the bank has thousands of matches.
 MAX_POOL_PER_CELL = 50
@@ -196,26 +194,16 @@ def _cell(cell, path: str, topics: dict | None, levels: dict, problems: _Problem
     count = cell.get("count")
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_CELL_COUNT:
         problems.add(f"{path}.count", _l("Số câu của ô phải từ 1 đến %(n)s.", n=MAX_CELL_COUNT))
-    points = _points(cell.get("points"))
+    points = logic.parse_points(cell.get("points"))
     if points is None:
         problems.add(f"{path}.points",
-                     _l("Điểm mỗi câu phải là số lớn hơn 0 và không quá %(max)s.", max=MAX_POINTS))
+                     services.POINTS_MESSAGE)
     if len(problems.items) > before or topic is None:
         return None
     return {"topic_id": topic.id, "topic": topic.name, "level": level.code,
             "level_id": level.id, "level_name": level.name, "count": count, "points": str(points)}
 
 
-def _points(value) -> Decimal | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        points = Decimal(str(value).replace(",", "."))
-    except (InvalidOperation, ValueError):
-        return None
-    if not points.is_finite() or not Decimal(0) < points <= MAX_POINTS:
-        return None
-    return points
 
 
 # ---------------------------------------------------------------- the bank

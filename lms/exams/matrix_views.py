@@ -14,6 +14,7 @@ from lms.auth.decorators import login_required
 from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
 from lms.core.errors_views import flash_or_raise
+from lms.core.ids import parse_int
 from lms.curriculum.models import CognitiveScale, Subject, Topic
 from lms.exams import logic, matrix, services, variants
 from lms.exams.forms import MatrixWindowForm
@@ -53,14 +54,20 @@ def _choice(args) -> tuple[Subject | None, int, str]:
 def _sections(form) -> list[dict]:
     """The section slots of the grid: the three of the 2025 layout, or as many as the form
     says (a matrix from the API may have more)."""
-    count = form.get("section_count", "")
-    count = min(max(int(count), len(SECTION_DEFAULTS)), matrix.MAX_SECTIONS) \
-        if count.isdigit() else len(SECTION_DEFAULTS)
+    count = parse_int(form.get("section_count", ""))
+    count = min(max(count, len(SECTION_DEFAULTS)), matrix.MAX_SECTIONS) \
+        if count is not None else len(SECTION_DEFAULTS)
     slots = [*SECTION_DEFAULTS, *((f"Phần {i + 1}", "single_choice", "1")
                                   for i in range(len(SECTION_DEFAULTS), count))]
     return [{"name": form.get(f"name-{i}", name), "type": form.get(f"type-{i}", kind),
              "points": form.get(f"points-{i}", points)}
             for i, (name, kind, points) in enumerate(slots)]
+
+
+def _number_or_text(raw: str):
+    """A whole number as a number; anything else as typed, for the service to name."""
+    number = parse_int(raw)
+    return number if number is not None else raw
 
 
 def matrix_from_form(form, subject: Subject, grade: int, scale: str, rows, levels) -> dict:
@@ -75,7 +82,7 @@ def matrix_from_form(form, subject: Subject, grade: int, scale: str, rows, level
                 if raw in ("", "0"):
                     continue
                 cells.append({"topic_id": topic.id, "level": level.code,
-                              "count": int(raw) if raw.isdigit() else raw,
+                              "count": _number_or_text(raw),
                               "points": section["points"]})
         if cells:
             sections.append({"name": section["name"], "type": section["type"], "cells": cells})
@@ -84,8 +91,7 @@ def matrix_from_form(form, subject: Subject, grade: int, scale: str, rows, level
 
 def _settings(form, window: MatrixWindowForm) -> dict:
     def number(name, default):
-        raw = form.get(name, "")
-        return int(raw) if raw.isdigit() else (raw or default)
+        return _number_or_text(form.get(name, "")) or default
 
     return {"generation": form.get("generation", variants.FIXED),
             "variant_count": number("variant_count", 4), "code_digits": number("code_digits", 3),
@@ -115,7 +121,7 @@ def new():
     return redirect(url_for(".variants_page", exam_id=exam.id))
 
 
-@bp.route("/<int:exam_id>/matrix", methods=["GET", "POST"])
+@bp.route("/<id:exam_id>/matrix", methods=["GET", "POST"])
 @login_required
 def edit(exam_id: int):
     """A draft's matrix in the same form, filled from what is stored; saving draws the
@@ -240,7 +246,8 @@ def _build(spec: dict, form, window: MatrixWindowForm) -> Exam:
     if form.get("publish"):
         services.publish(g.user, exam)
     for class_id in form.getlist("class_ids"):
-        school_class = db.session.get(SchoolClass, int(class_id)) if class_id.isdigit() else None
+        number = parse_int(class_id)
+        school_class = db.session.get(SchoolClass, number) if number is not None else None
         if school_class is None:
             raise NotFound(_("Không tìm thấy lớp."))
         services.assign_to_class(g.user, exam, school_class)
@@ -253,7 +260,7 @@ def _exam(exam_id: int) -> Exam:
     return services.exam_for(g.user, exam_id)
 
 
-@bp.get("/<int:exam_id>/variants")
+@bp.get("/<id:exam_id>/variants")
 @login_required
 def variants_page(exam_id: int):
     """The test's variant codes; the first variant's paper and key below them."""
@@ -263,7 +270,7 @@ def variants_page(exam_id: int):
     return _preview(exam, listed, code)
 
 
-@bp.get("/<int:exam_id>/variants/<code>")
+@bp.get("/<id:exam_id>/variants/<code>")
 @login_required
 def variant_page(exam_id: int, code: str):
     """One variant's paper as its students see it, and its answer key."""
@@ -271,7 +278,7 @@ def variant_page(exam_id: int, code: str):
     return _preview(exam, variants.list_variants(g.user, exam), code)
 
 
-@bp.get("/<int:exam_id>/sample-draw")
+@bp.get("/<id:exam_id>/sample-draw")
 @login_required
 def sample_draw_page(exam_id: int):
     """A random-draw test: one paper drawn as a student starting now could get it, with its

@@ -74,7 +74,7 @@ def _papers(exam: Exam) -> list[tuple[str, list]]:
     return [(v.code, paper.entries_for(exam.snapshot, v)) for v in exam_variants(exam)]
 
 
-@bp.get("/exams/<int:exam_id>/paper.docx")
+@bp.get("/exams/<id:exam_id>/paper.docx")
 @login_required
 def paper_docx(exam_id: int):
     """The test paper of one mã đề (?code=, default the first) as Word."""
@@ -85,7 +85,7 @@ def paper_docx(exam_id: int):
     return _download(content, f"de-{exam.id}-ma-{variant.code}.docx", DOCX)
 
 
-@bp.get("/exams/<int:exam_id>/paper.pdf")
+@bp.get("/exams/<id:exam_id>/paper.pdf")
 @login_required
 def paper_pdf(exam_id: int):
     """The test paper of one mã đề as PDF."""
@@ -96,7 +96,7 @@ def paper_pdf(exam_id: int):
     return _download(_pdf(page), f"de-{exam.id}-ma-{variant.code}.pdf", "application/pdf")
 
 
-@bp.get("/exams/<int:exam_id>/answer-key.docx")
+@bp.get("/exams/<id:exam_id>/answer-key.docx")
 @login_required
 def answer_key_docx(exam_id: int):
     """The answer key of every mã đề, one page each, with the solutions."""
@@ -105,7 +105,7 @@ def answer_key_docx(exam_id: int):
     return _download(content, f"dap-an-{exam.id}.docx", DOCX)
 
 
-@bp.get("/exams/<int:exam_id>/answer-key.csv")
+@bp.get("/exams/<id:exam_id>/answer-key.csv")
 @login_required
 def answer_key_csv(exam_id: int):
     """ma_de, phan, cau, dap_an for every question of every mã đề."""
@@ -114,7 +114,7 @@ def answer_key_csv(exam_id: int):
     return _download(content, f"dap-an-{exam.id}.csv", "text/csv; charset=utf-8")
 
 
-@bp.get("/exams/<int:exam_id>/answer-sheet.pdf")
+@bp.get("/exams/<id:exam_id>/answer-sheet.pdf")
 @login_required
 def answer_sheet_pdf(exam_id: int):
     """The 2025 answer sheet sized to this exam's parts."""

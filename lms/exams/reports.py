@@ -165,7 +165,7 @@ def item_statistics(sittings: list[Sitting], slots: list[dict]) -> dict:
     n = len(sittings)
     items = []
     for info in slots:
-        slot, top = info["slot"], Decimal(info["points"])
+        slot, top = info["slot"], logic.stored_points(info["points"])
         given = [s for s in sittings if slot in s.points]
         upper, lower = ranked_groups(given) if len(given) >= 2 else ([], [])
         fractions = [s.points[slot] / top for s in given]
@@ -264,7 +264,8 @@ def load_rows(exam: Exam) -> list[Row]:
         for entry in variants.attempt_entries(attempt):
             slot, payload = entry["slot"], entry["payload"]
             grade = manual[attempt.id].get(slot)
-            points[slot] = logic.slot_points(fractions[slot], Decimal(entry["points"])) \
+            top = logic.stored_points(entry["points"])
+            points[slot] = logic.slot_points(fractions[slot], top) \
                 + (grade.points if grade is not None else ZERO)
             if ungraded_parts(entry, grade):
                 ungraded.add(slot)
@@ -320,11 +321,12 @@ def _grade_stats(grades: list[Decimal], scale: int) -> dict:
 def paper_points(exam: Exam) -> Decimal:
     """The points of one student's paper: every slot, or for a random draw each cell's
     ``count`` × its questions' points (every draw has the same cells, counts and points)."""
-    if exam.settings.get("generation") != variants.RANDOM_DRAW:
-        return sum((Decimal(e["points"]) for e in exam.snapshot), ZERO)
+    if not variants.draws_per_student(exam.settings, exam.snapshot):
+        return sum((logic.stored_points(e["points"]) for e in exam.snapshot), ZERO)
     cells = {}
     for entry in exam.snapshot:
-        cells.setdefault(entry["cell"]["index"], entry["cell"]["count"] * Decimal(entry["points"]))
+        cells.setdefault(entry["cell"]["index"],
+                         entry["cell"]["count"] * logic.stored_points(entry["points"]))
     return sum(cells.values(), ZERO)
 
 
@@ -377,7 +379,7 @@ def item_report(actor, exam: Exam, rows: list[Row] | None = None) -> dict:
     sittings = [Sitting(r.attempt.id, sum(r.points.values(), ZERO), r.points, r.choices)
                 for r in kept]
     drawn = {slot for sitting in sittings for slot in sitting.points}
-    random_draw = exam.settings.get("generation") == variants.RANDOM_DRAW
+    random_draw = variants.draws_per_student(exam.settings, exam.snapshot)
     slots = []
     for entry in exam.snapshot:
         payload = entry["payload"]

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from lms.auth.permissions import can, require
 from lms.core.errors import Conflict, DomainError, Forbidden, NotFound
 from lms.core.models import utcnow
+from lms.core.moments import parse_moment
 from lms.exams import (
     access,
     audience,
@@ -59,6 +60,8 @@ from question_bank import (
 from question_bank.models import Question
 
 MAX_RESPONSE_CHARS = 10_000
+POINTS_MESSAGE = _l("Điểm phải là một số lớn hơn 0, không quá %(max)s, có tối đa hai chữ số "
+                    "thập phân (ví dụ 0,25).", max=logic.MAX_POINTS)
 CHOICE_TYPES = {"single_choice", "multiple_response"}
 
 
@@ -66,16 +69,10 @@ CHOICE_TYPES = {"single_choice", "multiple_response"}
 
 
 def _parse_time(value, field: str) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise DomainError(_l("Cài đặt %(field)s: thời điểm không hợp lệ %(value)s (cần ISO 8601).",
-                             field=field, value=value), code="invalid_settings") from exc
-    if parsed.tzinfo is not None:
-        parsed = (parsed - parsed.utcoffset()).replace(tzinfo=None)
-    return parsed.isoformat()
+    """A window time from the API (ISO 8601) or a form (a datetime) → stored ISO, naive UTC;
+    a year outside lms.core.moments' range is a 400 naming the field."""
+    moment = parse_moment(value, field)
+    return moment.isoformat() if moment else None
 
 
 def normalise_settings(raw: dict | None, base: dict | None = None) -> dict:
@@ -94,9 +91,9 @@ def normalise_settings(raw: dict | None, base: dict | None = None) -> dict:
     if "time_limit_minutes" in raw:
         raw["time_limit_s"] = int(raw.pop("time_limit_minutes") or 0) * 60 or None
     if "opens_at" in raw:
-        raw["open_at"] = raw.pop("opens_at")
+        raw["open_at"] = _parse_time(raw.pop("opens_at"), "opens_at")
     if "closes_at" in raw:
-        raw["close_at"] = raw.pop("closes_at")
+        raw["close_at"] = _parse_time(raw.pop("closes_at"), "closes_at")
     if "attempts" in raw:
         raw["attempts_allowed"] = raw.pop("attempts")
     if isinstance(raw.get("review"), str):
@@ -190,9 +187,10 @@ def create_exam(actor, title: str, question_ids: list[int], points: dict | None 
         if question is None or not can(actor, "question.view", question):
             raise DomainError(_l("Câu hỏi mã %(id)s không tồn tại hoặc bạn không được dùng.",
                                  id=qid), code="unknown_question")
-        value = Decimal(str(points.get(str(qid), 1)))
-        if value <= 0:
-            raise DomainError(_l("Điểm của câu %(id)s phải lớn hơn 0.", id=qid), code="invalid")
+        value = logic.parse_points(points.get(str(qid), 1))
+        if value is None:
+            raise DomainError(POINTS_MESSAGE, code="invalid_points",
+                              details={"fields": {"points": {str(qid): [str(POINTS_MESSAGE)]}}})
         selection.append({"question_id": qid, "points": str(value)})
     exam = Exam(title=title[:300], owner_id=actor.id, settings=settings, selection=selection)
     first = db.session.get(Question, question_ids[0])
@@ -757,7 +755,7 @@ def grade_attempt(attempt: Attempt, snapshot: list | None = None) -> tuple[Decim
     manual = manual_points(attempt.id)
     earned = total = Decimal(0)
     for entry in variants.attempt_entries(attempt, snapshot):
-        points = Decimal(entry["points"])
+        points = logic.stored_points(entry["points"])
         total += points
         earned += logic.slot_points(fractions[entry["slot"]], points) \
             + manual.get(entry["slot"], Decimal(0))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 
+from lms.exams import logic
 from lms.exams.grading import hand_graded_slots
 from lms.exams.models import Exam, ExamState
 
@@ -39,6 +40,24 @@ TABS = [
     ("print", _l("Bản in"), "exams_teacher.print_page", ("exams_teacher.print_page",), False),
     ("integrity", _l("Nhật ký làm bài"), "exams.integrity_log", ("exams.integrity_log",), False),
 ]
+
+
+#: code → what the teacher reads; ``exam_warnings`` decides which apply.
+WARNINGS = {
+    "answers_before_last_attempt": _l(
+        "Học sinh được xem đáp án hoặc lời giải ngay sau khi nộp bài trong khi vẫn còn lượt làm: "
+        "em có thể đọc đáp án rồi làm lại để được điểm tối đa. Hãy cho xem đáp án sau khi đóng "
+        "bài, hoặc chỉ cho làm một lượt (Cài đặt)."),
+}
+
+
+def exam_warnings(exam: Exam) -> dict[str, str]:
+    """Settings that work but defeat the test, by code (the header of every teacher page of
+    the test shows them; the API's ``GET /exams/<id>`` lists them)."""
+    found = {}
+    if logic.answers_before_last_attempt(exam.settings):
+        found["answers_before_last_attempt"] = WARNINGS["answers_before_last_attempt"]
+    return found
 
 
 def exam_tabs(exam: Exam) -> list[Tab]:

@@ -17,18 +17,20 @@ from lms.auth.models import User
 from lms.auth.permissions import require
 from lms.core.errors import DomainError
 from lms.core.errors_views import flash_or_raise
+from lms.core.ids import to_int
 from lms.curriculum.models import Subject
 from lms.exams import assignments, logic, manage, pregeneration, services
 from lms.exams.forms import REVIEW_LABELS, WHEN_LABELS, NewExamForm, OverrideForm, SettingsForm
 from lms.exams.models import Attempt, Exam, ExamState
 from lms.exams.paper_views import exam_variants
-from lms.exams.teacher_nav import exam_tabs
+from lms.exams.teacher_nav import exam_tabs, exam_warnings
 from lms.extensions import db
 from lms.i18n import vn_date
 from lms.questions import services as questions
 
 bp = Blueprint("exams_teacher", __name__, url_prefix="/teacher/exams")
 bp.add_app_template_global(exam_tabs)
+bp.add_app_template_global(exam_warnings)
 
 SEARCH_ARGS = ("q", "subject", "grade", "type", "page")
 STATE_LABELS = {"pending": _l("Đã tạo sẵn"), "in_progress": _l("Đang làm"),
@@ -79,7 +81,7 @@ def new():
     return render_template("exams/teacher/new.html", form=form)
 
 
-@bp.get("/<int:exam_id>")
+@bp.get("/<id:exam_id>")
 @login_required
 def edit(exam_id: int):
     """The draft's questions, a bank search to add more, assignments (classes, groups; bỏ
@@ -104,15 +106,15 @@ def edit(exam_id: int):
         classes=[c for c, _students in students_by_class], students_by_class=students_by_class,
         assignment_rows=assignments.assignment_rows(exam),
         pages=max(1, -(-result["total"] // questions.PER_PAGE)),
-        total_points=sum((Decimal(e["points"]) for e in exam.selection), Decimal(0)))
+        total_points=sum((logic.stored_points(e["points"]) for e in exam.selection), Decimal(0)))
 
 
-@bp.post("/<int:exam_id>/questions/add")
+@bp.post("/<id:exam_id>/questions/add")
 @login_required
 def add_question(exam_id: int):
     exam = _exam(exam_id)
     try:
-        question_id = int(request.form.get("question_id", ""))
+        question_id = to_int(request.form.get("question_id", ""))
     except ValueError:
         abort(400)
     if _attempt(manage.add_question, exam, question_id, request.form.get("points") or "1"):
@@ -120,7 +122,7 @@ def add_question(exam_id: int):
     return _back_to_edit(exam)
 
 
-@bp.post("/<int:exam_id>/questions/<int:index>/<any(up, down, remove):action>")
+@bp.post("/<id:exam_id>/questions/<int:index>/<any(up, down, remove):action>")
 @login_required
 def change_question(exam_id: int, index: int, action: str):
     """Move a question up or down, or take it out of the draft."""
@@ -132,7 +134,7 @@ def change_question(exam_id: int, index: int, action: str):
     return _back_to_edit(exam)
 
 
-@bp.post("/<int:exam_id>/points")
+@bp.post("/<id:exam_id>/points")
 @login_required
 def save_points(exam_id: int):
     exam = _exam(exam_id)
@@ -142,7 +144,7 @@ def save_points(exam_id: int):
     return _back_to_edit(exam)
 
 
-@bp.post("/<int:exam_id>/assign")
+@bp.post("/<id:exam_id>/assign")
 @login_required
 def assign(exam_id: int):
     exam = _exam(exam_id)
@@ -157,7 +159,7 @@ def assign(exam_id: int):
     return redirect(url_for("exams_teacher.edit", exam_id=exam.id) + "#assign")
 
 
-@bp.post("/<int:exam_id>/groups")
+@bp.post("/<id:exam_id>/groups")
 @login_required
 def add_group(exam_id: int):
     """Give the test to a named group of the teacher's students (nhóm)."""
@@ -173,7 +175,7 @@ def add_group(exam_id: int):
     return redirect(url_for("exams_teacher.edit", exam_id=exam.id) + "#assign")
 
 
-@bp.post("/<int:exam_id>/assignments/<int:assignment_id>/members")
+@bp.post("/<id:exam_id>/assignments/<id:assignment_id>/members")
 @login_required
 def group_members(exam_id: int, assignment_id: int):
     """A group's new member list (students taken out are handled as an unassign is)."""
@@ -195,7 +197,7 @@ def group_members(exam_id: int, assignment_id: int):
     return redirect(url_for("exams_teacher.edit", exam_id=exam.id) + "#assign")
 
 
-@bp.post("/<int:exam_id>/assignments/<int:assignment_id>/remove")
+@bp.post("/<id:exam_id>/assignments/<id:assignment_id>/remove")
 @login_required
 def unassign(exam_id: int, assignment_id: int):
     """Bỏ giao: take the test back from a class, unit or group; attempts made are kept.
@@ -210,7 +212,7 @@ def unassign(exam_id: int, assignment_id: int):
     return redirect(url_for("exams_teacher.edit", exam_id=exam.id) + "#assign")
 
 
-@bp.post("/<int:exam_id>/publish")
+@bp.post("/<id:exam_id>/publish")
 @login_required
 def publish(exam_id: int):
     exam = _exam(exam_id)
@@ -220,7 +222,7 @@ def publish(exam_id: int):
     return redirect(url_for("exams_teacher.edit", exam_id=exam.id))
 
 
-@bp.route("/<int:exam_id>/settings", methods=["GET", "POST"])
+@bp.route("/<id:exam_id>/settings", methods=["GET", "POST"])
 @login_required
 def settings(exam_id: int):
     exam = _exam(exam_id)
@@ -236,7 +238,7 @@ def settings(exam_id: int):
                            review_labels=REVIEW_LABELS, when_labels=WHEN_LABELS)
 
 
-@bp.get("/<int:exam_id>/results")
+@bp.get("/<id:exam_id>/results")
 @login_required
 def results(exam_id: int):
     """Attempts per student with state, score and grade; overrides per assignment (class,
@@ -282,7 +284,7 @@ def _override_form():
     return form
 
 
-@bp.post("/<int:exam_id>/overrides/<int:user_id>")
+@bp.post("/<id:exam_id>/overrides/<id:user_id>")
 @login_required
 def student_override(exam_id: int, user_id: int):
     """Extra time, another window or extra attempts for one student."""
@@ -294,7 +296,7 @@ def student_override(exam_id: int, user_id: int):
     return redirect(url_for("exams_teacher.results", exam_id=exam.id) + f"#student-{user_id}")
 
 
-@bp.post("/<int:exam_id>/assignments/<int:assignment_id>/override")
+@bp.post("/<id:exam_id>/assignments/<id:assignment_id>/override")
 @login_required
 def group_override(exam_id: int, assignment_id: int):
     """The same for a whole class; each student's own values still win."""
@@ -307,7 +309,7 @@ def group_override(exam_id: int, assignment_id: int):
     return redirect(url_for("exams_teacher.results", exam_id=exam.id) + "#groups")
 
 
-@bp.post("/<int:exam_id>/pregenerate")
+@bp.post("/<id:exam_id>/pregenerate")
 @login_required
 def pregenerate(exam_id: int):
     """At once for a class or two; a large assignment gets a background job whose progress
@@ -330,7 +332,7 @@ def pregenerate(exam_id: int):
     return redirect(url_for("exams_teacher.results", exam_id=exam.id))
 
 
-@bp.get("/<int:exam_id>/export")
+@bp.get("/<id:exam_id>/export")
 @login_required
 def export_page(exam_id: int):
     """Xuất kết quả: the CSV and XLSX downloads of the results and the item analysis."""
@@ -338,7 +340,7 @@ def export_page(exam_id: int):
     return render_template("exams/teacher/export.html", exam=exam)
 
 
-@bp.get("/<int:exam_id>/print")
+@bp.get("/<id:exam_id>/print")
 @login_required
 def print_page(exam_id: int):
     """Bản in: the paper of each mã đề (.docx, .pdf), the answer keys and the answer sheet."""

@@ -101,6 +101,14 @@ def make_variants(snapshot: list[dict], count: int, digits: int,
     return papers
 
 
+def draws_per_student(settings: dict, snapshot: list[dict] | None) -> bool:
+    """Random draw is in effect: the setting says so and every entry carries its matrix cell.
+    A paper without cells (a hand-picked test switched to random_draw before that was refused)
+    is served, reported and previewed as the fixed paper it is."""
+    return (settings.get("generation", FIXED) == RANDOM_DRAW and bool(snapshot)
+            and all("cell" in entry for entry in snapshot))
+
+
 def draw(snapshot: list[dict], rng: random.Random) -> list[int]:
     """One student's slots from a random-draw snapshot: ``count`` distinct entries of each
     cell's pool, in paper order."""
@@ -177,7 +185,7 @@ def plan_attempt(exam: Exam, rng: random.Random, planned: int = 0,
         if variant is not None:
             return Plan(list(variant.order), dict(variant.option_order), variant.code)
     entries = exam.snapshot if snapshot is None else snapshot
-    if generation == RANDOM_DRAW:
+    if draws_per_student(settings, entries):
         drawn = set(draw(entries, rng))
         entries = [e for e in entries if e["slot"] in drawn]
     slots = [(e["slot"], e.get("section", "")) for e in entries]
@@ -283,14 +291,15 @@ def sample_draw(actor, exam: Exam, seed: int | None = None) -> dict:
     ``seed`` each call unless one is given (the same seed gives the same draw, so the page can
     link to it)."""
     require_owner(actor, exam)
-    if exam.settings.get("generation", FIXED) != RANDOM_DRAW:
+    snapshot = exam.snapshot if exam.state != ExamState.DRAFT else provisional_snapshot(exam)
+    if not draws_per_student(exam.settings, snapshot):
         raise DomainError(_l("Bài kiểm tra này không bốc câu ngẫu nhiên."),
                           code="not_random_draw")
     seed = secrets.randbits(SEED_BITS) if seed is None else seed
-    snapshot = exam.snapshot if exam.state != ExamState.DRAFT else provisional_snapshot(exam)
     # reproducible from its seed on purpose: a preview; students' draws use SystemRandom
     plan = plan_attempt(exam, random.Random(seed), snapshot=snapshot)  # noqa: S311
-    points = sum((Decimal(e["points"]) for e in snapshot if e["slot"] in set(plan.order)),
+    drawn = set(plan.order)
+    points = sum((logic.stored_points(e["points"]) for e in snapshot if e["slot"] in drawn),
                  Decimal(0))
     return {"exam_id": exam.id, "seed": seed, "pool": len(snapshot),
             "points": str(points), **paper_view(snapshot, plan.order, plan.options)}

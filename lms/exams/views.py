@@ -46,7 +46,7 @@ def my_exams():
                            now=now)
 
 
-@bp.get("/<int:exam_id>")
+@bp.get("/<id:exam_id>")
 @login_required
 def start_page(exam_id: int):
     exam, row = _assigned_exam(exam_id)
@@ -61,7 +61,7 @@ def _start_page(exam: Exam, row: student.ExamRow, code_error: str | None = None,
                            navigation=logic.setting(exam.settings, "navigation")), status
 
 
-@bp.post("/<int:exam_id>/start")
+@bp.post("/<id:exam_id>/start")
 @login_required
 def start(exam_id: int):
     """Start or resume, then go to the take page (form POST with the CSRF token and, when
@@ -104,7 +104,7 @@ def _current_attempt(attempt_id: int, now):
     return attempt, None
 
 
-@bp.get("/attempts/<int:attempt_id>")
+@bp.get("/attempts/<id:attempt_id>")
 @login_required
 def take(attempt_id: int):
     now = utcnow()
@@ -169,7 +169,7 @@ def _take_urls(attempt) -> dict:
             "media": url_for("exams.media", attempt_id=attempt.id, key="")}
 
 
-@bp.get("/attempts/<int:attempt_id>/result")
+@bp.get("/attempts/<id:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
     now = utcnow()
@@ -208,7 +208,7 @@ def _media_keys(exam: Exam) -> set[str]:
     return keys
 
 
-@bp.get("/attempts/<int:attempt_id>/media/<path:key>")
+@bp.get("/attempts/<id:attempt_id>/media/<path:key>")
 @login_required
 def media(attempt_id: int, key: str):
     """An image or audio file used by the questions of one's own attempt (and only those)."""
@@ -220,7 +220,7 @@ def media(attempt_id: int, key: str):
     return download_response(key, filename, mimetype)
 
 
-@bp.get("/<int:exam_id>/integrity")
+@bp.get("/<id:exam_id>/integrity")
 @login_required
 def integrity_log(exam_id: int):
     """For the test's owner: each student's attempts with their integrity events."""

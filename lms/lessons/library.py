@@ -16,6 +16,8 @@ from sqlalchemy import and_, false, func, or_, select
 
 from lms.auth.permissions import memberships, province_paths, require
 from lms.core.errors import DomainError, NotFound
+from lms.core.ids import parse_int
+from lms.core.moments import check_moment
 from lms.extensions import db
 from lms.lessons import rules as _lesson_rules  # noqa: F401 — registers lesson.assign_to_class
 from lms.lessons.authored import latest_version
@@ -54,10 +56,10 @@ def clean_filters(filters: dict) -> dict:
         if not value:
             continue
         if name in ("subject", "grade", "topic", "school"):
-            if not value.isdigit():
+            value = parse_int(value)
+            if value is None:
                 raise DomainError(_("Bộ lọc «%(name)s» phải là số.", name=name),
                                   code="invalid_filter")
-            value = int(value)
         if name == "grade" and not 1 <= value <= 12:
             raise DomainError(_("Khối lớp phải là số từ 1 đến 12."), code="invalid_filter")
         if name == "kind" and value not in {k.value for k in LessonKind}:
@@ -110,8 +112,10 @@ def schools_in_reach(actor) -> list[Unit]:
 
 def assign(actor, lesson: Lesson, class_id: int, due_at: datetime) -> LessonAssignment:
     """Give a lesson the actor may open to a class they teach, pinning the version assigned
-    (an authored lesson must be published first)."""
+    (an authored lesson must be published first). ``due_at`` is naive UTC in the years
+    lms.core.moments takes: a due date far off would break every student's dashboard."""
     require(actor, "lesson.view", lesson)
+    due_at = check_moment(due_at, "due_at")
     school_class = db.session.get(SchoolClass, class_id)
     if school_class is None:
         raise NotFound(_("Không tìm thấy lớp."))

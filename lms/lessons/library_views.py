@@ -22,6 +22,8 @@ from lms.auth.decorators import login_required
 from lms.auth.permissions import can
 from lms.core.errors import DomainError, Forbidden
 from lms.core.errors_views import flash_or_raise
+from lms.core.ids import parse_int, to_int
+from lms.core.moments import check_moment
 from lms.core.storage import download_response
 from lms.curriculum.models import Subject, Topic, TopicKind
 from lms.extensions import db
@@ -56,9 +58,10 @@ def _int_or_none(value: str, label: str) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    number = parse_int(value)
+    if number is None:
         raise DomainError(_("%(field)s phải là số.", field=label), code="invalid_metadata")
-    return int(value)
+    return number
 
 
 def meta_from_form(form) -> dict:
@@ -122,7 +125,7 @@ def _meta_values(lesson) -> dict:
             "description": lesson.description}
 
 
-@bp.route("/<int:lesson_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:lesson_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(lesson_id: int):
     """Metadata, the draft's pages (reorder, delete), publish and assign."""
@@ -144,8 +147,8 @@ def edit(lesson_id: int):
                            version=authored.latest_version(lesson), **_choices())
 
 
-@bp.route("/<int:lesson_id>/pages/new", methods=["GET", "POST"])
-@bp.route("/<int:lesson_id>/pages/<int:page_id>", methods=["GET", "POST"])
+@bp.route("/<id:lesson_id>/pages/new", methods=["GET", "POST"])
+@bp.route("/<id:lesson_id>/pages/<id:page_id>", methods=["GET", "POST"])
 @login_required
 def page_form(lesson_id: int, page_id: int | None = None):
     """The page editor: a textarea with insert buttons and a live, server-rendered preview."""
@@ -166,7 +169,7 @@ def page_form(lesson_id: int, page_id: int | None = None):
                            check_types=authored.CHECK_TYPES)
 
 
-@bp.post("/<int:lesson_id>/pages/<int:page_id>/<any(up, down, delete):action>")
+@bp.post("/<id:lesson_id>/pages/<id:page_id>/<any(up, down, delete):action>")
 @login_required
 def page_action(lesson_id: int, page_id: int, action: str):
     lesson = authored.authored_for_edit(g.user, lesson_id)
@@ -180,7 +183,7 @@ def page_action(lesson_id: int, page_id: int, action: str):
     return redirect(url_for("lesson_pages.edit", lesson_id=lesson.id))
 
 
-@bp.post("/<int:lesson_id>/publish")
+@bp.post("/<id:lesson_id>/publish")
 @login_required
 def publish(lesson_id: int):
     lesson = authored.authored_for_edit(g.user, lesson_id)
@@ -194,7 +197,7 @@ def publish(lesson_id: int):
     return redirect(url_for("lesson_pages.edit", lesson_id=lesson.id))
 
 
-@bp.get("/<int:lesson_id>/images/<int:file_id>")
+@bp.get("/<id:lesson_id>/images/<id:file_id>")
 @login_required
 def image(lesson_id: int, file_id: int):
     """A picture of a lesson, for whoever may open the lesson."""
@@ -212,10 +215,12 @@ def due_from_form(form) -> datetime:
         hour = datetime.strptime(form.get("due_time") or "23:59", "%H:%M").time()
     except ValueError:
         raise DomainError(_("Hạn nộp phải là một ngày hợp lệ."), code="invalid_due") from None
-    return from_local(datetime.combine(day, time(hour.hour, hour.minute)))
+    # the year is checked before the conversion, which overflows at the calendar's edge
+    local = check_moment(datetime.combine(day, time(hour.hour, hour.minute)), "due_date")
+    return from_local(local)
 
 
-@bp.route("/<int:lesson_id>/assign", methods=["GET", "POST"])
+@bp.route("/<id:lesson_id>/assign", methods=["GET", "POST"])
 @login_required
 def assign(lesson_id: int):
     """Give the lesson to one of the teacher's classes with a due date."""
@@ -250,7 +255,7 @@ def _feedbacks(snapshot: dict, rows: dict) -> dict:
     return shown
 
 
-@bp.get("/<int:lesson_id>/read")
+@bp.get("/<id:lesson_id>/read")
 @login_required
 def read(lesson_id: int):
     """One page of the latest published version (the author may read the draft with
@@ -267,7 +272,7 @@ def read(lesson_id: int):
         flash(_("Bài giảng chưa có trang nào."), "error")
         return redirect(url_for("lesson_pages.edit", lesson_id=lesson.id))
     try:
-        number = max(1, min(int(request.args.get("page", 1)), len(pages)))
+        number = max(1, min(to_int(request.args.get("page", 1)), len(pages)))
     except ValueError:
         number = 1
     page = pages[number - 1]
@@ -293,7 +298,7 @@ def response_from_form(question_type: str, form) -> dict:
     return {"text": form.get("text", "")}
 
 
-@bp.post("/<int:lesson_id>/read/<int:page_id>/questions/<int:question_id>")
+@bp.post("/<id:lesson_id>/read/<id:page_id>/questions/<id:question_id>")
 @login_required
 def answer(lesson_id: int, page_id: int, question_id: int):
     """Answer a check question from the reader (no JavaScript needed)."""

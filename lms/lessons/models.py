@@ -14,6 +14,9 @@ from lms.core.models import utcnow
 from lms.extensions import db, db_enum
 
 CLASS_PERIOD_MINUTES = 45
+#: The longest a lesson may last (a week of minutes): far more than any lesson, and a number
+#: every database's integer column holds.
+MAX_LESSON_MINUTES = 7 * 24 * 60
 
 
 class LessonKind(enum.StrEnum):

@@ -25,6 +25,7 @@ from lms.core.storage import storage
 from lms.extensions import db
 from lms.lessons.models import (
     CLASS_PERIOD_MINUTES,
+    MAX_LESSON_MINUTES,
     FileKind,
     Lesson,
     LessonFile,
@@ -120,6 +121,9 @@ def _apply_meta(lesson: Lesson, meta: dict) -> None:
     if int(duration) < CLASS_PERIOD_MINUTES:
         raise DomainError(_("Thời lượng phải ít nhất một tiết (%(n)d phút).",
                             n=CLASS_PERIOD_MINUTES), code="invalid_metadata")
+    if int(duration) > MAX_LESSON_MINUTES:
+        raise DomainError(_("Thời lượng không quá %(n)d phút.", n=MAX_LESSON_MINUTES),
+                          code="invalid_metadata")
     _check_refs(meta)
     lesson.title = title[:300]
     lesson.duration_minutes = int(duration)

@@ -35,7 +35,7 @@ CONTENT_CSP = ("sandbox allow-scripts allow-forms allow-popups; "
                "default-src 'self' 'unsafe-inline' data: blob:")
 
 
-@bp.get("/<int:lesson_id>/<token>/<path:path>")
+@bp.get("/<id:lesson_id>/<token>/<path:path>")
 def serve(lesson_id: int, token: str, path: str):
     """One file of a package, if the token grants this lesson (404 otherwise: no oracle)."""
     if not token_allows(token, lesson_id):
@@ -84,7 +84,7 @@ def with_runtime_shim(html: bytes) -> bytes:
     return html[:at] + runtime_shim() + html[at:]
 
 
-@player_bp.get("/<int:lesson_id>/play")
+@player_bp.get("/<id:lesson_id>/play")
 @login_required
 def play(lesson_id: int):
     """The player: hosts scorm-again with the learner's saved state and frames the SCO."""
@@ -109,7 +109,7 @@ def play(lesson_id: int):
         learner={"id": str(g.user.id), "name": g.user.full_name})
 
 
-@player_bp.get("/<int:lesson_id>")
+@player_bp.get("/<id:lesson_id>")
 @login_required
 def show(lesson_id: int):
     """A video lesson: the transcode progress bar while processing, the player when ready

@@ -50,7 +50,7 @@ def _year_choices(form_field) -> None:
         form_field.data = current.id
 
 
-@bp.route("/<int:school_id>/classes", methods=["GET", "POST"])
+@bp.route("/<id:school_id>/classes", methods=["GET", "POST"])
 @login_required
 def school_classes(school_id: int):
     school = _school_or_404(school_id)
@@ -72,7 +72,7 @@ def school_classes(school_id: int):
     return render_template("org/school_classes.html", school=school, classes=classes, form=form)
 
 
-@bp.get("/classes/<int:class_id>")
+@bp.get("/classes/<id:class_id>")
 @login_required
 def class_detail(class_id: int):
     school_class = db.get_or_404(SchoolClass, class_id)
@@ -86,7 +86,7 @@ def class_detail(class_id: int):
                            details=details, resettable=resettable, throttled=throttled)
 
 
-@bp.route("/<int:school_id>/roster", methods=["GET", "POST"])
+@bp.route("/<id:school_id>/roster", methods=["GET", "POST"])
 @login_required
 def roster_upload(school_id: int):
     school = _school_or_404(school_id)
@@ -107,7 +107,7 @@ def roster_upload(school_id: int):
     return render_template("org/roster_upload.html", school=school, form=form), status
 
 
-@bp.get("/<int:school_id>/roster/template.xlsx")
+@bp.get("/<id:school_id>/roster/template.xlsx")
 @login_required
 def roster_template(school_id: int):
     school = _school_or_404(school_id)
@@ -116,7 +116,7 @@ def roster_template(school_id: int):
                      download_name="mau-danh-sach.xlsx", mimetype=XLSX)
 
 
-@bp.get("/<int:school_id>/roster/<int:import_id>")
+@bp.get("/<id:school_id>/roster/<id:import_id>")
 @login_required
 def roster_preview(school_id: int, import_id: int):
     record = roster_services.load_import(g.user, import_id)
@@ -126,7 +126,7 @@ def roster_preview(school_id: int, import_id: int):
                            form=ConfirmForm())
 
 
-@bp.post("/<int:school_id>/roster/<int:import_id>/confirm")
+@bp.post("/<id:school_id>/roster/<id:import_id>/confirm")
 @login_required
 def roster_confirm(school_id: int, import_id: int):
     record = roster_services.load_import(g.user, import_id)
@@ -140,7 +140,7 @@ def roster_confirm(school_id: int, import_id: int):
                            updated=updated)
 
 
-@bp.post("/users/<int:user_id>/reset-password")
+@bp.post("/users/<id:user_id>/reset-password")
 @login_required
 def reset_password(user_id: int):
     target = db.get_or_404(User, user_id)

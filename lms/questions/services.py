@@ -19,6 +19,7 @@ from lms.questions import rules  # noqa: F401 — registers the question.* permi
 from lms.questions import search as question_search  # registers the after-commit indexing hook
 from question_bank import (
     NEAR_DUPLICATE_THRESHOLD,
+    QUESTION_TYPES,
     PayloadError,
     SearchError,
     UnknownQuestionType,
@@ -73,6 +74,12 @@ def checked_payload(payload) -> dict:
                           code="invalid_payload")
     try:
         return validate_payload(payload)
+    except UnknownQuestionType:
+        message = _l("Loại câu hỏi (type) phải là một trong: %(types)s.",
+                     types=", ".join(QUESTION_TYPES))
+        raise DomainError(message, code="invalid_payload",
+                          details={"problems": [{"path": "type", "message": str(message)}]}
+                          ) from None
     except PayloadError as error:
         problems = [{"path": p.path, "message": p.message} for p in error.problems]
         raise DomainError(_l("Câu hỏi chưa hợp lệ: %(problems)s", problems=str(error)),

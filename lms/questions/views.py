@@ -1,11 +1,11 @@
 """The question bank in the browser: search, detail, import with preview, review queue."""
 
-import json
 import mimetypes
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     jsonify,
@@ -22,6 +22,7 @@ from lms.auth.decorators import login_required
 from lms.auth.permissions import REVIEWER_ROLES, memberships, require
 from lms.core.errors import DomainError, NotFound
 from lms.core.errors_views import flash_or_raise
+from lms.core.ids import parse_int
 from lms.core.storage import download_response
 from lms.curriculum.models import Subject
 from lms.exams import item_stats, usage
@@ -90,7 +91,7 @@ def bank():
                            max_export=bank_export.MAX_EXPORT)
 
 
-@bp.get("/questions/<int:question_id>")
+@bp.get("/questions/<id:question_id>")
 @login_required
 def detail(question_id: int):
     question = services.load_question(question_id)
@@ -103,7 +104,7 @@ def detail(question_id: int):
                            statistics=statistics)
 
 
-@bp.post("/questions/<int:question_id>/<any(submit, approve, return):action>")
+@bp.post("/questions/<id:question_id>/<any(submit, approve, return):action>")
 @login_required
 def decide(question_id: int, action: str):
     """Submit (author), approve or return with a comment (reviewer)."""
@@ -380,9 +381,10 @@ def _form_meta(form) -> services.QuestionMeta:
         value = (form.get(name) or "").strip()
         if not value:
             return None
-        if not value.isdigit():
+        number = parse_int(value)
+        if number is None:
             raise DomainError(_("Trường %(name)s phải là số.", name=name), code="invalid_form")
-        return int(value)
+        return number
 
     return services.meta_from({
         "subject": form.get("subject"), "grade": number("grade"),
@@ -392,7 +394,8 @@ def _form_meta(form) -> services.QuestionMeta:
 
 def _form_payload(form) -> dict:
     try:
-        payload = json.loads(form.get("payload") or "")
+        # the app's provider: nesting is bounded before parsing (lms.core.jsonlimits)
+        payload = current_app.json.loads(form.get("payload") or "")
     except ValueError:
         raise DomainError(_("Nội dung câu hỏi gửi lên bị hỏng (không đọc được JSON)."),
                           code="invalid_payload") from None
@@ -461,7 +464,7 @@ def create():
     return redirect(url_for("questions.detail", question_id=question.id))
 
 
-@bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@bp.route("/questions/<id:question_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(question_id: int):
     """A new version of the question; its metadata is changed in place."""
@@ -520,7 +523,7 @@ def upload_media():
     return jsonify({"url": stored.url, "kind": stored.kind}), 201
 
 
-@bp.get("/questions/<int:question_id>/versions")
+@bp.get("/questions/<id:question_id>/versions")
 @login_required
 def compare(question_id: int):
     """Two versions side by side with the fields that changed (default: the last two)."""
