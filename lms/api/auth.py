@@ -108,7 +108,7 @@ def _throttled_user(user_id: int) -> User:
     return target
 
 
-@blp.get("/users/<int:user_id>/login-throttle")
+@blp.get("/users/<id:user_id>/login-throttle")
 @blp.response(200, ThrottleSchema)
 def login_throttle(user_id):
     """An account's login delays, for whoever may reset its password."""
@@ -118,7 +118,7 @@ def login_throttle(user_id):
             "blocked_until": state.blocked_until if state else None}
 
 
-@blp.delete("/users/<int:user_id>/login-throttle")
+@blp.delete("/users/<id:user_id>/login-throttle")
 @blp.response(204)
 def clear_login_throttle(user_id):
     """Clear an account's login delays (the account's and its devices'); logged."""

@@ -150,7 +150,7 @@ def reset_password(user_id: int):
     return render_template("org/password_reset.html", target=target, password=password)
 
 
-@bp.post("/users/<int:user_id>/login-throttle/clear")
+@bp.post("/users/<id:user_id>/login-throttle/clear")
 @login_required
 def clear_login_throttle(user_id: int):
     target = db.get_or_404(User, user_id)
