@@ -1,7 +1,6 @@
 """Video lessons: content-sniffed upload (security.md 24), transcoded by lessons.transcode
 (eager in tests) to stored renditions and a poster, progress 100, idempotent rerun."""
 
-import shutil
 import subprocess
 
 import pytest
@@ -14,15 +13,14 @@ from lms.lessons.tasks import transcode_lesson
 from tests.conftest import api_token
 from tests.lms.lessons_helpers import upload
 
-FFMPEG = shutil.which("ffmpeg")
-pytestmark = pytest.mark.skipif(FFMPEG is None, reason="ffmpeg not installed")
+pytestmark = pytest.mark.usefixtures("ffmpeg")
 
 
 @pytest.fixture(scope="module")
-def clip(tmp_path_factory) -> bytes:
+def clip(tmp_path_factory, ffmpeg) -> bytes:
     """A 2 s 720p H.264/AAC clip generated with lavfi."""
     path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
                     "testsrc=size=1280x720:rate=10:duration=2", "-f", "lavfi", "-i",
                     "sine=frequency=440:duration=2", "-c:v", "libx264", "-preset",
                     "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
