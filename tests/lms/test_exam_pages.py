@@ -171,15 +171,17 @@ def test_result_page_immediately_shows_grade_and_keys(client, org):
 def test_another_students_attempt_pages_are_404(client, org):
     """security.md 1, through HTML: take, result and media of someone else's attempt."""
     exam = published_exam(org, AFTER_CLOSE)
-    login(client, "hsa")
-    _start(client, exam.id)
-    attempt = _attempt(exam.id, org.student_a.id)
-    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").get_data(
-        as_text=True))})
-    login(client, "hsb")
-    for url in (f"/exams/attempts/{attempt.id}", f"/exams/attempts/{attempt.id}/result",
-                f"/exams/attempts/{attempt.id}/media/questions/x.png"):
-        assert client.get(url).status_code == 404, url
+    with time_machine.travel(T0, tick=False):   # inside the test's window, whatever today is
+        login(client, "hsa")
+        assert _start(client, exam.id).status_code == 302
+        attempt = _attempt(exam.id, org.student_a.id)
+        urls = (f"/exams/attempts/{attempt.id}", f"/exams/attempts/{attempt.id}/result")
+        assert [client.get(url).status_code for url in urls] == [200, 302]  # owner: open
+        client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").get_data(
+            as_text=True))})
+        login(client, "hsb")
+        for url in (*urls, f"/exams/attempts/{attempt.id}/media/questions/x.png"):
+            assert client.get(url).status_code == 404, url
 
 
 def test_media_of_the_attempt_only(client, org):
