@@ -84,6 +84,21 @@ def app(tmp_path_factory):
     drop()
 
 
+@pytest.fixture(autouse=True)
+def _settings_restored(request):
+    """Every test shares one app: a test that changes its settings must put back the previous
+    values (``monkeypatch.setitem(app.config, key, value)`` does), or it fails here."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    config = request.getfixturevalue("app").config
+    before = dict(config)
+    yield
+    changed = sorted(key for key in before.keys() | config.keys()
+                     if key not in before or key not in config or before[key] != config[key])
+    assert not changed, f"the test left app.config changed: {changed}"
+
+
 @pytest.fixture(scope="session")
 def ffmpeg() -> str:
     """The ffmpeg executable; without it the test skips (fails under ``CI=true``)."""

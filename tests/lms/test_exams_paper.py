@@ -257,16 +257,14 @@ def test_anonymous_is_sent_to_login(client, exam_2025):
 
 
 def test_without_chromium_the_pdf_is_a_clear_503_and_the_docx_still_works(app, client,
-                                                                           exam_2025):
+                                                                           exam_2025,
+                                                                           monkeypatch):
     login(client, "teacherx")
-    app.config["PDF_CHROMIUM"] = "/nonexistent/chromium"
-    try:
-        response = client.get(f"/exams/{exam_2025.id}/answer-sheet.pdf")
-        assert response.status_code == 503
-        assert ".docx" in response.get_data(as_text=True)
-        assert client.get(f"/exams/{exam_2025.id}/paper.docx").status_code == 200
-    finally:
-        app.config["PDF_CHROMIUM"] = ""
+    monkeypatch.setitem(app.config, "PDF_CHROMIUM", "/nonexistent/chromium")
+    response = client.get(f"/exams/{exam_2025.id}/answer-sheet.pdf")
+    assert response.status_code == 503
+    assert ".docx" in response.get_data(as_text=True)
+    assert client.get(f"/exams/{exam_2025.id}/paper.docx").status_code == 200
 
 
 def test_titles_and_fields_render_as_text():

@@ -87,24 +87,18 @@ def test_unplayable_video_ends_failed_with_a_message(client, db, org):
     assert task.state.value == "failed" and task.message == lesson.failure_message
 
 
-def test_upload_over_the_limit_is_413(app, client, db, org):
+def test_upload_over_the_limit_is_413(app, client, db, org, monkeypatch):
     token = api_token(client, "teacherx")
-    app.config["MAX_UPLOAD_MB"] = 0  # only the 64 KiB form allowance remains
-    try:
-        response = upload(client, token, "video", bytes(200 * 1024), "big.mp4")
-    finally:
-        app.config["MAX_UPLOAD_MB"] = 2048
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 0)  # only the 64 KiB form allowance remains
+    response = upload(client, token, "video", bytes(200 * 1024), "big.mp4")
     assert response.status_code == 413
     assert db.session.scalar(select(func.count()).select_from(Lesson)) == 0
 
 
-def test_quota_counts_stored_files(app, client, db, org, clip):
+def test_quota_counts_stored_files(app, client, db, org, clip, monkeypatch):
     token = api_token(client, "teacherx")
-    app.config["UPLOAD_QUOTA_MB"] = 0
-    try:
-        response = upload(client, token, "video", clip, "a.mp4")
-    finally:
-        app.config["UPLOAD_QUOTA_MB"] = 20480
+    monkeypatch.setitem(app.config, "UPLOAD_QUOTA_MB", 0)
+    response = upload(client, token, "video", clip, "a.mp4")
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "quota_exceeded"
 
