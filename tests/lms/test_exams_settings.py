@@ -80,6 +80,8 @@ def test_a_students_own_override_wins_key_by_key():
 def test_sequential_position_closes_only_earlier_slots():
     order = [3, 1, 2]
     assert [logic.sequential_allows(order, 1, slot) for slot in order] == [False, True, True]
+    # a slot outside the attempt is not this rule's to refuse (the answer check answers 400)
+    assert logic.sequential_allows(order, 1, 9)
 
 
 # ---------------------------------------------------------------- access code

@@ -2,8 +2,10 @@
 
 import pytest
 
-from lms.auth.permissions import can
-from lms.org.models import Membership, Role
+from lms.auth.permissions import can, covers, province_paths
+from lms.org.models import Membership, Role, SchoolLevel, UnitKind
+from lms.org.services import add_unit
+from tests.factories import UserFactory, member
 
 
 def who(org, name):
@@ -57,3 +59,82 @@ def test_grant_rules(org):
 def test_inactive_user_can_do_nothing(org):
     org.admin.active = False
     assert not can(org.admin, "unit.manage", org.school_x)
+
+
+# The rows below were added for mutants that survived the mutation pass (docs/decisions.md,
+# "Mutation pass"): each pairs a refusal with the rightful user's success.
+
+
+@pytest.mark.parametrize(("actor", "action", "target", "allowed"), [
+    ("leader_x", "class.view", "class_x", True),
+    ("leader_x", "class.view", "class_y", False),
+    ("leader_x", "class.manage", "class_x", True),
+    ("admin", "class.manage", "class_y", True),
+    ("teacher_x", "class.manage", "class_x", False),
+    ("leader_x", "class.manage", "class_y", False),
+    ("admin", "user.view", "reviewer", True),       # over the unit, though not allowed to reset
+    ("teacher_x", "user.view", "reviewer", False),
+    ("leader_x", "exam.assign_to_student", "student_a", True),
+    ("leader_x", "exam.assign_to_student", "teacher_x", False),   # not a student
+])
+def test_rule_table_leaders_classes_and_viewing(org, actor, action, target, allowed):
+    assert can(who(org, actor), action, who(org, target)) is allowed
+
+
+def test_a_homeroom_teacher_resets_passwords_of_their_class_only(org):
+    homeroom = member(UserFactory(username="gvcn"), Role.HOMEROOM_TEACHER, org.school_x,
+                      org.class_x)
+    assert can(homeroom, "user.reset_password", org.student_a)
+    assert not can(homeroom, "user.reset_password", org.student_y)
+
+
+def test_an_admin_is_managed_only_from_strictly_above(org):
+    school_admin = member(UserFactory(username="admin-x"), Role.ADMIN, org.school_x)
+    peer = member(UserFactory(username="admin-2"), Role.ADMIN, org.dept)
+    for action in ("user.manage", "user.reset_password"):
+        assert can(org.admin, action, school_admin)          # department above the school
+        assert not can(peer, action, org.admin)               # the same unit is not above
+        assert not can(school_admin, action, org.admin)       # below
+        assert not can(org.leader_x, action, school_admin)    # a leader never manages an admin
+    assert not can(org.admin, "user.manage", org.admin)       # nor does anyone manage oneself
+
+
+def test_accounts_without_a_role_are_for_admins(org):
+    roleless = UserFactory(username="chua-co-vai-tro")
+    for action in ("user.manage", "user.view"):
+        assert can(org.admin, action, roleless)
+        assert not can(org.leader_x, action, roleless)
+        assert not can(org.teacher_x, action, roleless)
+
+
+def test_nobody_revokes_their_own_role_or_one_they_could_not_grant(org):
+    own = next(m for m in org.admin.memberships if m.role == Role.ADMIN)
+    leaders = next(m for m in org.leader_x.memberships)
+    other_school = next(m for m in org.teacher_y.memberships)
+    assert can(org.admin, "membership.revoke", leaders)
+    assert not can(org.admin, "membership.revoke", own)
+    assert can(org.leader_x, "membership.revoke", next(m for m in org.teacher_x.memberships))
+    assert not can(org.leader_x, "membership.revoke", other_school)
+
+
+def test_no_unit_is_covered_by_nobody(org):
+    assert covers(org.admin, org.school_y, Role.ADMIN)
+    assert not covers(org.admin, None, Role.ADMIN)
+
+
+def test_province_paths_follow_the_department_above_each_membership(org):
+    """Published authored lessons are open to the province (lesson.view): a member's province is
+    the department above each of their units; an admin's own unit; else their tree's root."""
+    ministry = add_unit(UnitKind.MINISTRY, "Bộ GD&ĐT", None)
+    dept2 = add_unit(UnitKind.DEPARTMENT, "Sở GD&ĐT Hai", ministry)
+    school_z = add_unit(UnitKind.SCHOOL, "Trường THPT Z", dept2,
+                        school_level=SchoolLevel.UPPER_SECONDARY)
+    assert province_paths(org.teacher_x) == [org.dept.path]
+    assert province_paths(org.teacher_y) == [org.dept.path]               # via the district
+    assert province_paths(member(UserFactory(username="gv-z"), Role.TEACHER,
+                                 school_z)) == [dept2.path]               # not the ministry
+    assert province_paths(member(UserFactory(username="bo"), Role.UNIT_REVIEWER,
+                                 ministry)) == [ministry.path]            # no department
+    both = member(member(UserFactory(username="hai-noi"), Role.ADMIN, org.school_x),
+                  Role.TEACHER, school_z)
+    assert province_paths(both) == sorted([org.school_x.path, dept2.path])
