@@ -34,6 +34,10 @@ BOUNDARIES = [
     ("not_counted", 30, 1, True, False),
     ("not_counted", 30, 30, True, False),
     ("not_counted", 30, 31, False, False),
+    ("grace", 0, 0, True, True),                # no grace set: not even one second more
+    ("grace", 0, 1, False, True),
+    ("grace", None, 1, False, True),
+    ("not_counted", 0, 1, False, False),
 ]
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from lms.auth.permissions import can, covers, province_paths
+from lms.lessons.models import Lesson, LessonKind, LessonState
 from lms.org.models import Membership, Role, SchoolLevel, UnitKind
 from lms.org.services import add_unit
 from tests.factories import UserFactory, member
@@ -138,3 +139,21 @@ def test_province_paths_follow_the_department_above_each_membership(org):
     both = member(member(UserFactory(username="hai-noi"), Role.ADMIN, org.school_x),
                   Role.TEACHER, school_z)
     assert province_paths(both) == sorted([org.school_x.path, dept2.path])
+
+
+def _lesson(org, kind=LessonKind.VIDEO, state=LessonState.READY, school=None) -> Lesson:
+    return Lesson(kind=kind, state=state, title="Bài 1", owner_id=org.teacher_x.id,
+                  school_id=(school or org.school_x).id)
+
+
+def test_an_uploaded_lesson_is_open_to_its_school_and_admins_once_ready(org):
+    ready = _lesson(org)
+    assert can(org.teacher_x, "lesson.view", ready)                     # the owner
+    assert can(org.student_a, "lesson.view", ready)                     # the school
+    assert can(org.admin, "lesson.view", ready)                         # an admin above it
+    assert not can(org.student_y, "lesson.view", ready)                 # another school
+    for state in (LessonState.PROCESSING, LessonState.FAILED):
+        not_ready = _lesson(org, state=state)
+        assert can(org.teacher_x, "lesson.view", not_ready)
+        assert not can(org.student_a, "lesson.view", not_ready)
+        assert not can(org.admin, "lesson.view", not_ready)
