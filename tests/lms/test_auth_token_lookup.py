@@ -39,6 +39,7 @@ def test_revoked_token_and_deactivated_user_are_refused_on_the_next_request(clie
 
 def test_idle_token_expires_and_use_is_recorded_every_few_minutes(client, org, app):
     token = api_token(client, "hsa")
+    assert (_row(token).address, _row(token).user_agent[:8]) == ("127.0.0.1", "Werkzeug")
     policy = AuthPolicy.from_config(app.config)
     start = _row(token).last_seen_at
     with time_machine.travel(start + timedelta(minutes=2), tick=False):

@@ -93,3 +93,10 @@ def test_random_ids_are_unique_and_unrelated_to_keys():
     ids = logic.random_ids(["a", "b", "c", "d"], random.Random(1))
     assert len(set(ids.values())) == 4
     assert not set(ids.values()) & {"a", "b", "c", "d"}
+
+
+def test_a_setting_missing_from_an_older_document_takes_its_default():
+    stored = {"navigation": "sequential"}          # saved before "late" and "mode" existed
+    assert logic.setting(stored, "navigation") == "sequential"
+    assert logic.setting(stored, "mode") == "test"
+    assert logic.setting(stored, "late") == {"mode": "auto_submit", "grace_s": 0}

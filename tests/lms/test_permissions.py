@@ -82,11 +82,14 @@ def test_rule_table_leaders_classes_and_viewing(org, actor, action, target, allo
     assert can(who(org, actor), action, who(org, target)) is allowed
 
 
-def test_a_homeroom_teacher_resets_passwords_of_their_class_only(org):
+def test_a_homeroom_teacher_acts_for_their_class_only(org):
     homeroom = member(UserFactory(username="gvcn"), Role.HOMEROOM_TEACHER, org.school_x,
                       org.class_x)
     assert can(homeroom, "user.reset_password", org.student_a)
     assert not can(homeroom, "user.reset_password", org.student_y)
+    for action in ("class.view", "exam.assign_to_class"):
+        assert can(homeroom, action, org.class_x)
+        assert not can(homeroom, action, org.class_y)
 
 
 def test_an_admin_is_managed_only_from_strictly_above(org):
