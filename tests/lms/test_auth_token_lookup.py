@@ -83,3 +83,12 @@ def test_a_browser_session_lives_its_idle_hours_to_the_second(org, app):
         assert resolve_session(policy, secret, SessionKind.BROWSER) is None
         db.session.commit()
     assert _row(secret) is None
+
+
+def test_a_long_address_or_user_agent_is_cut_to_its_column(client, org):
+    reply = client.post("/api/v1/auth/token", json={"username": "hsa", "password": "secret-pass"},
+                        headers={"User-Agent": "U" * 400},
+                        environ_base={"REMOTE_ADDR": "a" * 100})
+    assert reply.status_code == 201
+    row = _row(reply.get_json()["token"])
+    assert (row.address, row.user_agent) == ("a" * 64, "U" * 300)

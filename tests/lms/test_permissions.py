@@ -2,7 +2,8 @@
 
 import pytest
 
-from lms.auth.permissions import can, covers, province_paths
+from lms.auth.permissions import can, covers, province_paths, require
+from lms.core.errors import Forbidden
 from lms.lessons.models import Lesson, LessonKind, LessonState
 from lms.org.models import Membership, Role, SchoolLevel, UnitKind
 from lms.org.services import add_unit
@@ -160,3 +161,17 @@ def test_an_uploaded_lesson_is_open_to_its_school_and_admins_once_ready(org):
         assert can(org.teacher_x, "lesson.view", not_ready)
         assert not can(org.student_a, "lesson.view", not_ready)
         assert not can(org.admin, "lesson.view", not_ready)
+
+
+def test_a_refusal_says_why_and_the_rightful_user_passes(org):
+    require(org.admin, "unit.manage", org.school_x)
+    with pytest.raises(Forbidden) as refused:
+        require(org.leader_x, "unit.manage", org.school_x)
+    assert str(refused.value.message) == "Bạn không có quyền thực hiện thao tác này."
+
+
+def test_staff_and_reviewers_build_tests_students_do_not(org):
+    for name in ("teacher_x", "leader_x", "reviewer"):
+        assert can(who(org, name), "exam.create")
+    assert not can(org.student_a, "exam.create")
+    assert not can(org.admin, "exam.create")
