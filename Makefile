@@ -9,7 +9,7 @@ VENDOR := lms/static/vendor
 FLASK  := $(BIN)/flask --app wsgi
 
 .PHONY: install install-test run test lint importlint pytest bench bench-search bench-media \
-        bench-exams e2e-deps translations translations-update clean
+        bench-exams e2e-deps translations translations-update mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,17 @@ pytest: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint pytest
+
+$(VENV)/.installed-mutation: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[test,mutation]'
+	touch $@
+
+# Mutation pass over the permission, token, deadline and content-token rules (not run by CI):
+# at most MUTATION_MINUTES at the lowest priority on a scratch copy; survivors are listed and
+# recorded in docs/decisions.md, "Mutation pass". MUTATION_ARGS="--throttle" adds the throttle.
+MUTATION_MINUTES ?= 40
+mutation: $(VENV)/.installed-mutation
+	$(BIN)/python -m tests.mutation_pass --minutes $(MUTATION_MINUTES) $(MUTATION_ARGS)
 
 # Chromium drives the browser tests and prints the paper-mode PDFs (lms/core/pdf.py).
 e2e-deps:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from lms.app import create_app
 from lms.extensions import db as _db
+from tests.environment import require_binary, unavailable
 
 FAST_ARGON2 = {"ARGON2_MEMORY_KIB": 1024, "ARGON2_TIME_COST": 1, "ARGON2_PARALLELISM": 1}
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
@@ -81,6 +82,41 @@ def app(tmp_path_factory):
     with application.app_context():
         _db.engine.dispose()
     drop()
+
+
+@pytest.fixture(autouse=True)
+def _settings_restored(request):
+    """Every test shares one app: a test that changes its settings must put back the previous
+    values (``monkeypatch.setitem(app.config, key, value)`` does), or it fails here."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    config = request.getfixturevalue("app").config
+    before = dict(config)
+    yield
+    changed = sorted(key for key in before.keys() | config.keys()
+                     if key not in before or key not in config or before[key] != config[key])
+    assert not changed, f"the test left app.config changed: {changed}"
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    """The ffmpeg executable; without it the test skips (fails under ``CI=true``)."""
+    return require_binary("ffmpeg", "apt-get install ffmpeg")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The Chromium that prints PDFs (``lms.core.pdf``); skips (fails on CI) without it."""
+    from lms.core.pdf import chromium_binary
+
+    return chromium_binary() or unavailable("no Chromium: install it with `make e2e-deps`")
+
+
+@pytest.fixture(scope="session")
+def pdftotext() -> str:
+    """poppler's pdftotext, which reads the printed PDFs back as text."""
+    return require_binary("pdftotext", "apt-get install poppler-utils")
 
 
 @pytest.fixture

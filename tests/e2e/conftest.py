@@ -4,13 +4,13 @@ No browser is downloaded: Playwright launches ``/usr/bin/chromium`` (``make e2e-
 it the suite is skipped, except on CI (``CI=true``) where a missing browser is a failure.
 """
 
-import os
 import threading
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
+from tests.environment import unavailable
 from tests.live_server import ROOT, LiveServer, instance_env, prepare_instance, require_vendor_files
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,10 +29,7 @@ DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "vi-VN",
 def _require_chromium() -> None:
     if CHROMIUM.exists():
         return
-    message = f"{CHROMIUM} not found: install it with `make e2e-deps`."
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    unavailable(f"{CHROMIUM} not found: install it with `make e2e-deps`.")
 
 
 def _require_compiled_catalogue() -> None:

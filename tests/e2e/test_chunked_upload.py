@@ -9,8 +9,7 @@ import pytest
 
 from tests.e2e.browser_helpers import log_in_at
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="no ffmpeg")]
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("ffmpeg")]
 
 
 def test_upload_page_resumes_a_dropped_chunk_and_opens_the_lesson(app, db, org, tmp_path,

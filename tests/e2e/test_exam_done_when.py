@@ -16,8 +16,7 @@ import re
 import sqlite3
 import subprocess
 import sys
-import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -96,12 +95,16 @@ def _when(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def _sweep(env) -> int:
-    """The Celery beat task, run once in its own process against the instance's database."""
-    code = ("from wsgi import app\nfrom lms.exams.tasks import close_overdue\n"
-            "with app.app_context():\n    print(close_overdue())")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, text=True,
-                            capture_output=True, timeout=120, check=True)
+def _sweep(env, at: datetime) -> int:
+    """The Celery beat task, run once in its own process against the instance's database, with
+    that process's clock set to ``at`` (UTC) instead of waiting for it."""
+    code = ("import sys, time_machine\nfrom datetime import datetime, timezone\n"
+            "from wsgi import app\nfrom lms.exams.tasks import close_overdue\n"
+            "at = datetime.fromisoformat(sys.argv[1]).replace(tzinfo=timezone.utc)\n"
+            "with time_machine.travel(at, tick=False), app.app_context():\n"
+            "    print(close_overdue())")
+    result = subprocess.run([sys.executable, "-c", code, at.isoformat()], cwd=ROOT, env=env,
+                            text=True, capture_output=True, timeout=120, check=True)
     return int(result.stdout.strip().splitlines()[-1])
 
 
@@ -188,10 +191,9 @@ def test_matrix_test_with_variants_from_build_to_print(browser, server, screensh
     late_row = _attempt(db_path, late_id)
     assert late_row["state"] == "in_progress"
     deadline = _when(late_row["deadline"])
-    wait = (deadline - datetime.now(UTC).replace(tzinfo=None)).total_seconds() + 1
-    if wait > 0:
-        time.sleep(wait)   # a clock to pass, not a page to wait for
-    assert _sweep(env) == 1
+    assert deadline > datetime.now(UTC).replace(tzinfo=None)      # still open for real
+    assert _sweep(env, deadline - timedelta(seconds=1)) == 0         # not before its time
+    assert _sweep(env, deadline + timedelta(seconds=1)) == 1
     closed = _attempt(db_path, late_id)
     assert closed["state"] == "finished" and _when(closed["finished_at"]) == deadline
     assert len(closed["answered"]) == 1 and closed["score"] is not None

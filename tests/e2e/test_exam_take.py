@@ -5,10 +5,11 @@ The app runs in-process on the test database (``in_process_server``), so the tes
 the server stored directly."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
-from sqlalchemy import select, update
+import time_machine
+from sqlalchemy import select
 
 from lms.core.models import utcnow
 from lms.curriculum.models import Subject
@@ -113,26 +114,37 @@ def test_answers_survive_offline_and_reload_then_submit(app, db, org, in_process
 
 
 def test_the_page_submits_when_the_timer_runs_out(app, db, org, in_process_server, phone):
+    """Nobody waits 30 minutes: the phone's clock (Playwright's) and the server's (the app runs
+    in this process: time-machine) jump together to 3 s before the deadline. The phone is
+    offline during the jump, so no reply re-syncs its clock with the server's halfway."""
     from playwright.sync_api import expect
 
-    _context, page = phone
+    context, page = phone
     exam = published_exam(org, {"time_limit_minutes": 30}, types=TYPES)
     log_in_at(page, in_process_server, "hsa")
     attempt_id = _start(page, in_process_server, exam.id)
-    # A very short limit: the deadline is 10 s away when the page loads again.
-    db.session.execute(update(Attempt).where(Attempt.id == attempt_id)
-                       .values(deadline=utcnow() + timedelta(seconds=10)))
-    db.session.commit()
+    page.clock.install()
     page.reload()
     page.wait_for_selector("#exam-take[data-ready=true]")
-    expect(page.get_by_test_id("timer")).to_have_text(re.compile(r"^00:(0\d|10)$"))
+    timer = page.get_by_test_id("timer")
+    expect(timer).to_have_text(re.compile(r"^(29:5\d|30:00)$"))
     _current(page).locator(".exam-option").nth(0).click()
     expect(page.get_by_test_id("save-status")).to_have_text("Đã lưu")
-    page.wait_for_url(re.compile(rf"/exams/attempts/{attempt_id}/result$"), timeout=20_000)
+    page.wait_for_load_state("networkidle")
+    db.session.expire_all()
+    deadline = db.session.get(Attempt, attempt_id).deadline
+    context.set_offline(True)
+    jump = deadline - timedelta(seconds=3) - utcnow()
+    with time_machine.travel(utcnow().replace(tzinfo=UTC) + jump, tick=True):
+        page.clock.fast_forward(int(jump.total_seconds() * 1000))
+        context.set_offline(False)
+        expect(timer).to_have_text(re.compile(r"^00:0[0-4]$"))
+        assert page.url.endswith(f"/exams/attempts/{attempt_id}")    # not submitted early
+        page.wait_for_url(re.compile(rf"/exams/attempts/{attempt_id}/result$"), timeout=20_000)
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.state == AttemptState.FINISHED
-    assert attempt.finished_at <= attempt.deadline + timedelta(seconds=2)
+    assert deadline - timedelta(seconds=1) <= attempt.finished_at <= deadline + timedelta(seconds=2)
     assert exam.snapshot[0]["slot"] in _stored(attempt_id)
 
 

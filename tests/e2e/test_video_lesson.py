@@ -10,8 +10,7 @@ from tests.conftest import api_token
 from tests.e2e.browser_helpers import log_in_at
 from tests.lms.lessons_helpers import upload
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="no ffmpeg")]
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("ffmpeg")]
 
 
 

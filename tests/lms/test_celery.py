@@ -23,6 +23,7 @@ from lms.core.models import TaskProgress, TaskState
 from lms.core.services import start_task
 from lms.core.tasks import ping
 from tests.conftest import api_token
+from tests.environment import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_TIMEOUT_SECONDS = 90
@@ -63,10 +64,8 @@ def broker_from_environment() -> str:
     url = os.environ.get("HOCLIEU_TEST_BROKER_URL", "")
     if url:
         return url
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("CI=true but HOCLIEU_TEST_BROKER_URL is not set: the worker test needs "
-                    "a broker, e.g. redis://127.0.0.1:6379/15.")
-    pytest.skip("HOCLIEU_TEST_BROKER_URL is not set (e.g. redis://127.0.0.1:6379/15)")
+    unavailable("HOCLIEU_TEST_BROKER_URL is not set: the worker test needs a broker, "
+                "e.g. redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture(params=["embedded-sqlite", "environment"])

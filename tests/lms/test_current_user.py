@@ -46,3 +46,15 @@ def test_session_rules_still_apply(client, org, db):
     db.session.commit()
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}
                       ).status_code == 401
+
+
+def test_only_the_bearer_scheme_carries_a_token(client, org):
+    """RFC 6750: ``Bearer`` (any case) then one or more spaces; the same secret under another
+    scheme, or no secret, is not a login."""
+    token = api_token(client, "teacherx")
+    for header in (f"Bearer {token}", f"bearer {token}", f"Bearer  {token}"):
+        assert client.get("/api/v1/heartbeat",
+                          headers={"Authorization": header}).status_code == 200, header
+    for header in (f"Basic {token}", f"Token {token}", token, "Bearer ", "Bearer"):
+        assert client.get("/api/v1/heartbeat",
+                          headers={"Authorization": header}).status_code == 401, header

@@ -34,6 +34,10 @@ BOUNDARIES = [
     ("not_counted", 30, 1, True, False),
     ("not_counted", 30, 30, True, False),
     ("not_counted", 30, 31, False, False),
+    ("grace", 0, 0, True, True),                # no grace set: not even one second more
+    ("grace", 0, 1, False, True),
+    ("grace", None, 1, False, True),
+    ("not_counted", 0, 1, False, False),
 ]
 
 
@@ -89,3 +93,10 @@ def test_random_ids_are_unique_and_unrelated_to_keys():
     ids = logic.random_ids(["a", "b", "c", "d"], random.Random(1))
     assert len(set(ids.values())) == 4
     assert not set(ids.values()) & {"a", "b", "c", "d"}
+
+
+def test_a_setting_missing_from_an_older_document_takes_its_default():
+    stored = {"navigation": "sequential"}          # saved before "late" and "mode" existed
+    assert logic.setting(stored, "navigation") == "sequential"
+    assert logic.setting(stored, "mode") == "test"
+    assert logic.setting(stored, "late") == {"mode": "auto_submit", "grace_s": 0}

@@ -6,8 +6,7 @@ import csv
 import html
 import io
 import re
-import shutil
-import subprocess  # noqa: S404 - pdftotext, when poppler-utils is installed
+import subprocess  # noqa: S404 - pdftotext reads the printed PDFs back
 
 import docx
 import pytest
@@ -15,7 +14,7 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from sqlalchemy import select
 
-from lms.core.pdf import chromium_binary, html_to_pdf
+from lms.core.pdf import html_to_pdf
 from lms.curriculum.models import Subject
 from lms.exams import paper, services
 from lms.exams.paper_views import exam_variants
@@ -25,9 +24,7 @@ from question_bank.formats import read_docx
 from tests.conftest import login
 from tests.question_bank.payloads import RAW, payload
 
-CHROMIUM = chromium_binary()
-needs_chromium = pytest.mark.skipif(CHROMIUM is None,
-                                    reason="no Chromium: install it with `make e2e-deps`")
+needs_chromium = pytest.mark.usefixtures("chromium")
 
 
 def choice(n: int, right: str) -> dict:
@@ -260,16 +257,14 @@ def test_anonymous_is_sent_to_login(client, exam_2025):
 
 
 def test_without_chromium_the_pdf_is_a_clear_503_and_the_docx_still_works(app, client,
-                                                                           exam_2025):
+                                                                           exam_2025,
+                                                                           monkeypatch):
     login(client, "teacherx")
-    app.config["PDF_CHROMIUM"] = "/nonexistent/chromium"
-    try:
-        response = client.get(f"/exams/{exam_2025.id}/answer-sheet.pdf")
-        assert response.status_code == 503
-        assert ".docx" in response.get_data(as_text=True)
-        assert client.get(f"/exams/{exam_2025.id}/paper.docx").status_code == 200
-    finally:
-        app.config["PDF_CHROMIUM"] = ""
+    monkeypatch.setitem(app.config, "PDF_CHROMIUM", "/nonexistent/chromium")
+    response = client.get(f"/exams/{exam_2025.id}/answer-sheet.pdf")
+    assert response.status_code == 503
+    assert ".docx" in response.get_data(as_text=True)
+    assert client.get(f"/exams/{exam_2025.id}/paper.docx").status_code == 200
 
 
 def test_titles_and_fields_render_as_text():
@@ -287,22 +282,20 @@ def test_titles_and_fields_render_as_text():
 
 
 @needs_chromium
-def test_pdfs_of_paper_and_answer_sheet(client, exam_2025):
+def test_pdfs_of_paper_and_answer_sheet(client, exam_2025, pdftotext):
     login(client, "teacherx")
+    texts = {}
     for path in ("paper.pdf?code=000", "answer-sheet.pdf"):
         response = client.get(f"/exams/{exam_2025.id}/{path}")
         assert response.status_code == 200, response.data[:300]
         assert response.mimetype == "application/pdf"
         assert response.data.startswith(b"%PDF-")
-    if shutil.which("pdftotext"):
-        sheet = client.get(f"/exams/{exam_2025.id}/answer-sheet.pdf").data
-        text = subprocess.run(["pdftotext", "-", "-"], input=sheet, capture_output=True,  # noqa: S603, S607
-                              check=True).stdout.decode()
-        assert "PHIẾU TRẢ LỜI TRẮC NGHIỆM" in text and "PHẦN III" in text
-        paper_pdf = client.get(f"/exams/{exam_2025.id}/paper.pdf?code=000").data
-        text = subprocess.run(["pdftotext", "-", "-"], input=paper_pdf, capture_output=True,  # noqa: S603, S607
-                              check=True).stdout.decode()
-        assert "Mã đề: 000" in text and "Trang 1/" in text and "HẾT" in text
+        texts[path] = subprocess.run([pdftotext, "-", "-"], input=response.data,  # noqa: S603
+                                     capture_output=True, check=True).stdout.decode()
+    assert "PHIẾU TRẢ LỜI TRẮC NGHIỆM" in texts["answer-sheet.pdf"]
+    assert "PHẦN III" in texts["answer-sheet.pdf"]
+    paper_text = texts["paper.pdf?code=000"]
+    assert "Mã đề: 000" in paper_text and "Trang 1/" in paper_text and "HẾT" in paper_text
 
 
 @needs_chromium

@@ -52,17 +52,13 @@ def test_vietnam_time_round_trips_through_naive_utc(app):
                 parse_local(bad)
 
 
-def test_one_time_zone_setting_drives_forms_pages_and_exports(app):
+def test_one_time_zone_setting_drives_forms_pages_and_exports(app, monkeypatch):
     """TIMEZONE is the only source: typed times, shown times and export times follow it."""
+    monkeypatch.setitem(app.config, "TIMEZONE", "Asia/Tokyo")      # UTC+9
     with app.app_context():
-        saved = app.config["TIMEZONE"]
-        app.config["TIMEZONE"] = "Asia/Tokyo"      # UTC+9
-        try:
-            assert parse_local("01/12/2026 09:00") == datetime(2026, 12, 1, 0, 0)
-            assert vn_date(datetime(2026, 12, 1, 0, 0)) == "01/12/2026 09:00"
-            assert to_local(datetime(2026, 12, 1, 0, 0)) == datetime(2026, 12, 1, 9, 0)
-        finally:
-            app.config["TIMEZONE"] = saved
+        assert parse_local("01/12/2026 09:00") == datetime(2026, 12, 1, 0, 0)
+        assert vn_date(datetime(2026, 12, 1, 0, 0)) == "01/12/2026 09:00"
+        assert to_local(datetime(2026, 12, 1, 0, 0)) == datetime(2026, 12, 1, 9, 0)
 
 
 def test_access_code_hash_is_salted_and_compares_normalised_codes():
@@ -84,6 +80,8 @@ def test_a_students_own_override_wins_key_by_key():
 def test_sequential_position_closes_only_earlier_slots():
     order = [3, 1, 2]
     assert [logic.sequential_allows(order, 1, slot) for slot in order] == [False, True, True]
+    # a slot outside the attempt is not this rule's to refuse (the answer check answers 400)
+    assert logic.sequential_allows(order, 1, 9)
 
 
 # ---------------------------------------------------------------- access code

@@ -6,6 +6,7 @@ import json
 import re
 from datetime import datetime, timedelta
 
+import time_machine
 from sqlalchemy import select
 
 from lms.exams import services
@@ -13,7 +14,7 @@ from lms.exams.models import Attempt, AttemptState, Exam, ExamState
 from lms.extensions import db
 from lms.questions import search
 from tests.conftest import csrf_token_from, login
-from tests.lms.exams_setup import bank_questions, published_exam
+from tests.lms.exams_setup import T0, bank_questions, published_exam
 
 
 def _token(client, url="/teacher/exams/") -> str:
@@ -118,6 +119,7 @@ def test_settings_form_takes_vietnam_time_and_stores_utc(client, org):
     assert db.session.get(Exam, exam.id).settings["access_code_hash"] is None
 
 
+@time_machine.travel(T0, tick=False)   # before the close time the override sets, whatever today is
 def test_results_page_lists_attempts_and_sets_overrides(client, org):
     exam = published_exam(org, {"time_limit_minutes": 15})
     org.student_b.full_name = "<img src=x onerror=alert(1)>"

@@ -1,7 +1,6 @@
 """Video lessons: content-sniffed upload (security.md 24), transcoded by lessons.transcode
 (eager in tests) to stored renditions and a poster, progress 100, idempotent rerun."""
 
-import shutil
 import subprocess
 
 import pytest
@@ -14,15 +13,14 @@ from lms.lessons.tasks import transcode_lesson
 from tests.conftest import api_token
 from tests.lms.lessons_helpers import upload
 
-FFMPEG = shutil.which("ffmpeg")
-pytestmark = pytest.mark.skipif(FFMPEG is None, reason="ffmpeg not installed")
+pytestmark = pytest.mark.usefixtures("ffmpeg")
 
 
 @pytest.fixture(scope="module")
-def clip(tmp_path_factory) -> bytes:
+def clip(tmp_path_factory, ffmpeg) -> bytes:
     """A 2 s 720p H.264/AAC clip generated with lavfi."""
     path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
                     "testsrc=size=1280x720:rate=10:duration=2", "-f", "lavfi", "-i",
                     "sine=frequency=440:duration=2", "-c:v", "libx264", "-preset",
                     "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
@@ -89,24 +87,18 @@ def test_unplayable_video_ends_failed_with_a_message(client, db, org):
     assert task.state.value == "failed" and task.message == lesson.failure_message
 
 
-def test_upload_over_the_limit_is_413(app, client, db, org):
+def test_upload_over_the_limit_is_413(app, client, db, org, monkeypatch):
     token = api_token(client, "teacherx")
-    app.config["MAX_UPLOAD_MB"] = 0  # only the 64 KiB form allowance remains
-    try:
-        response = upload(client, token, "video", bytes(200 * 1024), "big.mp4")
-    finally:
-        app.config["MAX_UPLOAD_MB"] = 2048
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 0)  # only the 64 KiB form allowance remains
+    response = upload(client, token, "video", bytes(200 * 1024), "big.mp4")
     assert response.status_code == 413
     assert db.session.scalar(select(func.count()).select_from(Lesson)) == 0
 
 
-def test_quota_counts_stored_files(app, client, db, org, clip):
+def test_quota_counts_stored_files(app, client, db, org, clip, monkeypatch):
     token = api_token(client, "teacherx")
-    app.config["UPLOAD_QUOTA_MB"] = 0
-    try:
-        response = upload(client, token, "video", clip, "a.mp4")
-    finally:
-        app.config["UPLOAD_QUOTA_MB"] = 20480
+    monkeypatch.setitem(app.config, "UPLOAD_QUOTA_MB", 0)
+    response = upload(client, token, "video", clip, "a.mp4")
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "quota_exceeded"
 

@@ -26,8 +26,7 @@ from lms.lessons.tasks import expire_uploads, transcode_lesson
 from tests.conftest import api_token
 from tests.lms.lessons_helpers import scorm_12_zip
 
-FFMPEG = shutil.which("ffmpeg")
-needs_ffmpeg = pytest.mark.skipif(FFMPEG is None, reason="ffmpeg not installed")
+needs_ffmpeg = pytest.mark.usefixtures("ffmpeg")
 MB = 1024 * 1024
 
 
@@ -56,11 +55,9 @@ def settings(app):
 
 
 @pytest.fixture(scope="module")
-def clip(tmp_path_factory) -> bytes:
-    if FFMPEG is None:
-        pytest.skip("ffmpeg not installed")
+def clip(tmp_path_factory, ffmpeg) -> bytes:
     path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
                     "testsrc=size=640x360:rate=10:duration=2", "-c:v", "libx264", "-preset",
                     "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True, timeout=120)
     return path.read_bytes()

@@ -30,6 +30,7 @@ from lms.core.models import TaskProgress, TaskState
 from lms.lessons import services
 from lms.lessons.models import FileKind, Lesson, LessonFile, LessonState
 from lms.lessons.tasks import output_key, transcode_lesson
+from tests.environment import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 FFMPEG = shutil.which("ffmpeg")
@@ -68,18 +69,14 @@ def kill_broker_url() -> str:
             return url
         except Exception as error:  # noqa: BLE001 — any failure means "no Redis here"
             reason = f"Redis is not reachable at {url}: {error}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
+    unavailable(reason)
 
 
 @pytest.fixture(scope="module")
-def long_clip(tmp_path_factory) -> bytes:
+def long_clip(tmp_path_factory, ffmpeg) -> bytes:
     """20 s of 720p: long enough to be killed in the middle of its transcode."""
-    if FFMPEG is None:
-        pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
     path = tmp_path_factory.mktemp("clip") / "long.mp4"
-    subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
                     "testsrc2=size=1280x720:rate=25:duration=20", "-f", "lavfi", "-i",
                     "sine=frequency=440:duration=20", "-c:v", "libx264", "-preset",
                     "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",

@@ -1,21 +1,16 @@
 """imsmanifest.xml parsing: shared invalid fixtures, both SCORM versions, hostile XML (case 23)."""
 
 import io
-from pathlib import Path
 
 import pytest
 
 from media import PackageError, add_parameters, extract_zip, parse_manifest, read_package
 from tests.media.zipbuild import build_zip
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "scorm-invalid"
+from tests.question_bank.fixtures import fixture_bytes
 
 
 def fixture(name: str) -> bytes:
-    path = FIXTURES / f"{name}.imsmanifest.xml"
-    if not path.exists():
-        pytest.skip(f"shared fixture {path} not available")
-    return path.read_bytes()
+    return fixture_bytes(f"scorm-invalid/{name}.imsmanifest.xml")
 
 
 def rejected(xml: bytes, files=None) -> PackageError:

@@ -1,7 +1,6 @@
 """Video probing and transcoding with the real ffmpeg (security cases 24 and 26)."""
 
 import http.server
-import shutil
 import struct
 import subprocess
 import threading
@@ -26,7 +25,7 @@ from media import (
 )
 from media.video import ffmpeg_probe_args
 
-pytestmark = pytest.mark.skipif(not shutil.which("ffmpeg"), reason="needs an ffmpeg binary")
+pytestmark = pytest.mark.usefixtures("ffmpeg")
 
 
 def generate(path: Path, size: str = "640x360", seconds: int = 3) -> Path:

@@ -170,8 +170,9 @@ def is_markdown(text) -> bool:
 
 
 def peg_cases():
+    """The PEG parser's cases; without the fixtures one case that skips (fails on CI)."""
     folder = FIXTURES / "gift" / "peg"
-    return sorted(p.stem for p in folder.glob("*.gift")) if folder.is_dir() else []
+    return sorted(p.stem for p in folder.glob("*.gift")) or ["fixtures-absent"]
 
 
 @pytest.mark.parametrize("name", peg_cases())
