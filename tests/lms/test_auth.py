@@ -218,7 +218,7 @@ def test_unknown_user_and_wrong_password_take_the_same_median_time(app, org):
     import time
 
     from lms.auth.passwords import hash_password
-    from lms.auth.services import AuthPolicy, authenticate
+    from lms.auth.services import authenticate
     from lms.core.errors import Unauthorized
 
     memory, passes, lanes = _production_cost()
