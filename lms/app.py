@@ -7,7 +7,8 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import config as config_module
-from lms.extensions import babel, csrf, db, migrate
+from lms.extensions import babel, csrf, migrate
+from lms.kernel import db
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -4,7 +4,7 @@ import click
 from flask import Flask
 from flask_migrate import upgrade
 
-from lms.extensions import db
+from lms.kernel import db
 
 
 def register(app: Flask) -> None:

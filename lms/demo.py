@@ -13,7 +13,8 @@ from lms.auth import passwords
 from lms.auth.current import policy
 from lms.auth.models import User
 from lms.curriculum.models import Subject, Topic, TopicKind
-from lms.extensions import db
+from lms.kernel import db
+from lms.kernel.text import fold
 from lms.org.models import (
     Guardianship,
     Membership,
@@ -25,7 +26,6 @@ from lms.org.models import (
     UnitKind,
 )
 from lms.org.services import add_unit, new_join_code
-from question_bank import fold
 
 PASSWORD = "hoclieu-demo"  # noqa: S105 — documented demo password
 NAMED_ACCOUNTS = {

@@ -13,7 +13,6 @@ from question_bank.duplicates import (
 from question_bank.html import foreign_media, html_to_text, is_platform_media, sanitise_html
 from question_bank.mathml import render_math, render_math_with_warnings
 from question_bank.search import SearchError, SearchIndex, SearchResult, vietnamese_analyzer
-from question_bank.text import clean_name, fold, nfc
 from question_bank.types import (
     QUESTION_TYPES,
     PayloadError,
@@ -34,8 +33,8 @@ from question_bank.types.review import review_response
 
 __all__ = [
     "SearchError", "SearchIndex", "SearchResult", "vietnamese_analyzer",
-    "QUESTION_TYPES", "clean_name", "fold", "foreign_media", "get_type", "html_to_text",
-    "is_platform_media", "is_near_duplicate", "nfc",
+    "QUESTION_TYPES", "foreign_media", "get_type", "html_to_text",
+    "is_platform_media", "is_near_duplicate",
     "normalise_text_key", "PayloadError", "Problem", "public_keys", "render_math",
     "render_math_with_warnings", "response_from_public", "ResponseError", "review_response",
     "sanitise_html", "score",

@@ -7,8 +7,8 @@ found by the Jaccard similarity of the folded word sets.
 
 import re
 
+from lms.kernel.text import fold
 from question_bank.html import html_to_text
-from question_bank.text import fold
 from question_bank.types import type_of
 
 NEAR_DUPLICATE_THRESHOLD = 0.85

@@ -17,7 +17,7 @@ from html.parser import HTMLParser
 
 import nh3
 
-from question_bank.text import nfc
+from lms.kernel.text import nfc
 
 ALLOWED_TAGS = frozenset({
     "p", "br", "b", "strong", "i", "em", "u", "sub", "sup", "span", "div", "ul", "ol", "li",

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db, db_enum
+from lms.kernel import db, db_enum
 
 
 def _now() -> datetime:

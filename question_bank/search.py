@@ -2,7 +2,7 @@
 
 "phuong trinh bac hai" finds "phương trình bậc hai"; "ĐƯỜNG" typed with U+00D0 finds
 "đường". Text is NFC-normalised before tokenising (so decomposed input stays one word), then
-lower-cased and folded with :func:`question_bank.text.fold` (diacritics removed, đ→d).
+lower-cased and folded with :func:`lms.kernel.text.fold` (diacritics removed, đ→d).
 
 A :class:`SearchIndex` whose path is empty is switched off: writes do nothing and searches
 return nothing, so callers need no ``if`` (HOCLIEU_SEARCH_INDEX_PATH=""). At scale the index
@@ -25,7 +25,7 @@ from whoosh.analysis import Filter, RegexTokenizer
 from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser
 from whoosh.query import And, ConstantScoreQuery, Every, Or, Term
 
-from question_bank.text import fold, nfc
+from lms.kernel.text import fold, nfc
 
 
 def _unseeded_random_name(size: int = 28) -> str:

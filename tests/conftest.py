@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from lms.app import create_app
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from tests.environment import require_binary, unavailable
 
 FAST_ARGON2 = {"ARGON2_MEMORY_KIB": 1024, "ARGON2_TIME_COST": 1, "ARGON2_PARALLELISM": 1}

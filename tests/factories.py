@@ -9,10 +9,10 @@ from factory.alchemy import SQLAlchemyModelFactory
 from lms.auth import passwords
 from lms.auth.models import User
 from lms.curriculum.seed import seed_curriculum
-from lms.extensions import db
+from lms.kernel import db
+from lms.kernel.text import fold
 from lms.org.models import Membership, Role, SchoolClass, SchoolLevel, SchoolYear, Unit, UnitKind
 from lms.org.services import add_unit, new_join_code
-from question_bank import fold
 
 PASSWORD = "secret-pass"
 _HASH: dict[str, str] = {}

@@ -11,7 +11,7 @@ from lms.core.errors import DomainError
 from lms.core.errors_views import flash_or_raise
 from lms.curriculum import services
 from lms.curriculum.models import CognitiveScale, Subject, Topic
-from lms.extensions import db
+from lms.kernel import db
 from lms.org.forms import ConfirmForm
 
 

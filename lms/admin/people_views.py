@@ -14,7 +14,7 @@ from lms.auth.permissions import can, managed_units, require
 from lms.core.errors import DomainError
 from lms.core.errors_views import flash_or_raise
 from lms.core.ids import to_int
-from lms.extensions import db
+from lms.kernel import db
 from lms.org import services
 from lms.org.forms import ConfirmForm
 from lms.org.models import Membership, Role, SchoolClass, Unit

@@ -10,7 +10,7 @@ from lms.admin.forms import KIND_LABELS, LEVEL_LABELS, CloseUnitForm, SchoolYear
 from lms.auth.permissions import can, managed_units, require
 from lms.core.errors import DomainError
 from lms.core.errors_views import flash_or_raise
-from lms.extensions import db
+from lms.kernel import db
 from lms.org import services
 from lms.org.models import SchoolLevel, SchoolYear, Unit, UnitKind
 

@@ -11,7 +11,7 @@ from lms.auth.current import bearer_secret, client_address, policy
 from lms.auth.models import SessionKind, User
 from lms.auth.permissions import require
 from lms.core.models import utcnow
-from lms.extensions import db
+from lms.kernel import db
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Đăng nhập và tài khoản")
 

@@ -11,7 +11,7 @@ from lms.api import require_user
 from lms.api.schemas import MAX_SLOT, Count
 from lms.exams import grading, reports, services
 from lms.exams.models import Exam
-from lms.extensions import db
+from lms.kernel import db
 
 blp = Blueprint("api_exam_grading", __name__, url_prefix="/api/v1",
                 description="Chấm bài, chấm lại, báo cáo")

@@ -33,7 +33,7 @@ from lms.exams import (
     variants,
 )
 from lms.exams.teacher_nav import exam_warnings
-from lms.extensions import db
+from lms.kernel import db
 
 blp = Blueprint("api_exam_manage", __name__, url_prefix="/api/v1",
                 description="Bài kiểm tra: cài đặt, giao bài, thời gian riêng, luyện tập")

@@ -16,7 +16,7 @@ from lms.core.errors import DomainError
 from lms.core.models import utcnow
 from lms.exams import access, assignments, audience, integrity, logic, matrix, services, variants
 from lms.exams.models import AttemptEventKind, Exam
-from lms.extensions import db
+from lms.kernel import db
 
 blp = Blueprint("api_exams", __name__, url_prefix="/api/v1", description="Bài kiểm tra")
 

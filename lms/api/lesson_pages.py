@@ -12,7 +12,7 @@ from lms.api.lessons import LessonSchema, lesson_json
 from lms.api.schemas import MAX_PAGE, Count, Id, Moment
 from lms.core.errors import DomainError
 from lms.core.storage import download_response
-from lms.extensions import db
+from lms.kernel import db
 from lms.lessons import authored, learner, library, services
 
 blp = Blueprint("api_lesson_pages", __name__, url_prefix="/api/v1",

@@ -11,7 +11,7 @@ from lms.api import require_user
 from lms.api.schemas import Count, Id
 from lms.core.errors import DomainError
 from lms.core.storage import download_response
-from lms.extensions import db
+from lms.kernel import db
 from lms.lessons import authored, learner, services, uploads
 from lms.lessons.content import launch_url
 from lms.lessons.models import MAX_LESSON_MINUTES, FileKind, LessonProgress

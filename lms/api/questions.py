@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from lms.api import require_user
 from lms.api.schemas import Id
 from lms.exams import item_stats, usage
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import bank_export, services, transfer
 from lms.questions.views import export_response
 

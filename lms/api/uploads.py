@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from lms.api import require_user
 from lms.core.errors import DomainError
 from lms.core.ids import MAX_ID
-from lms.extensions import db
+from lms.kernel import db
 from lms.lessons import uploads
 
 blp = Blueprint("api_uploads", __name__, url_prefix="/api/v1",

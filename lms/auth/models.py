@@ -7,8 +7,8 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.models import utcnow
-from lms.extensions import db, db_enum
-from question_bank.text import collation_key
+from lms.kernel import db, db_enum
+from lms.kernel.text import collation_key
 
 
 class User(db.Model):
@@ -40,7 +40,7 @@ class User(db.Model):
     @property
     def list_key(self) -> tuple[str, str, int]:
         """Class-list order (danh sách lớp): by given name, then family and middle names, in
-        Vietnamese dictionary order (``question_bank.text.collation_key``); id breaks ties."""
+        Vietnamese dictionary order (``lms.kernel.text.collation_key``); id breaks ties."""
         words = self.full_name.split()
         return (collation_key(words[-1] if words else ""),
                 collation_key(" ".join(words[:-1])), self.id)

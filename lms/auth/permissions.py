@@ -12,7 +12,7 @@ from collections.abc import Callable
 from flask_babel import lazy_gettext as _l
 
 from lms.core.errors import Forbidden
-from lms.extensions import db
+from lms.kernel import db
 from lms.org.models import Membership, Role, SchoolClass, Unit, UnitKind
 
 RULES: dict[str, Callable] = {}

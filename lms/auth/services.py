@@ -18,8 +18,8 @@ from lms.auth.throttle import Limits
 from lms.auth.throttle_services import forget_account, throttled_check
 from lms.core.errors import DomainError, Unauthorized
 from lms.core.models import utcnow
-from lms.extensions import db
-from question_bank import clean_name, fold, nfc
+from lms.kernel import db
+from lms.kernel.text import clean_name, fold, nfc
 
 #: One message for unknown user and wrong password, so neither is revealed (security.md 28).
 BAD_LOGIN = _l("Tên đăng nhập hoặc mật khẩu không đúng.")

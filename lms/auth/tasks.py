@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from lms.auth import throttle_services
-from lms.extensions import db
+from lms.kernel import db
 
 
 @shared_task(name="auth.sweep_login_throttle")

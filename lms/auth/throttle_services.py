@@ -20,7 +20,7 @@ from lms.auth.permissions import require
 from lms.auth.throttle import KeyState, Limit, Limits
 from lms.core.errors import TooManyRequests
 from lms.core.models import utcnow
-from lms.extensions import db
+from lms.kernel import db
 
 log = logging.getLogger("hoclieu.auth")
 

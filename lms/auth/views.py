@@ -21,7 +21,7 @@ from lms.auth.models import SessionKind
 from lms.core.errors import DomainError
 from lms.core.errors_views import retry_after_header
 from lms.core.safe_redirect import safe_next
-from lms.extensions import db
+from lms.kernel import db
 
 bp = Blueprint("auth", __name__)
 

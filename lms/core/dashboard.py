@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from lms.auth.permissions import can, memberships
-from lms.extensions import db
+from lms.kernel import db
 from lms.org.models import Membership, Role, SchoolClass, Unit, UnitKind
 
 

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.core.errors import DomainError
-from lms.extensions import db
+from lms.kernel import db
 
 log = logging.getLogger(__name__)
 

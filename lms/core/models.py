@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.extensions import db, db_enum
+from lms.kernel import db, db_enum
 
 
 def utcnow() -> datetime:

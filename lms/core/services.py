@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from lms.auth.permissions import roles
 from lms.core.errors import NotFound
 from lms.core.models import OutboxMail, TaskProgress
-from lms.extensions import db
+from lms.kernel import db
 from lms.org.models import Role
 
 log = logging.getLogger("hoclieu.mail")

@@ -7,7 +7,7 @@ from celery import shared_task
 from flask import current_app
 
 from lms.core.models import OutboxMail, TaskProgress, TaskState, utcnow
-from lms.extensions import db
+from lms.kernel import db
 
 
 def report_progress(task_id: str, progress: int, message: str = "",

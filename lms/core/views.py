@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from lms.auth.decorators import login_required
 from lms.core.dashboard import dashboard_for, nav_items
 from lms.core.safe_redirect import safe_next
-from lms.extensions import db
 from lms.i18n import LANGUAGE_COOKIE, LANGUAGES
+from lms.kernel import db
 
 bp = Blueprint("core", __name__)
 

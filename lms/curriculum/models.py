@@ -5,7 +5,7 @@ import enum
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db, db_enum
+from lms.kernel import db, db_enum
 
 
 class Subject(db.Model):

@@ -7,7 +7,7 @@ only inserts what is missing.
 from sqlalchemy import select
 
 from lms.curriculum.models import CognitiveLevel, CognitiveScale, Subject
-from lms.extensions import db
+from lms.kernel import db
 
 
 def _grades(first: int, last: int) -> str:

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from lms.auth.permissions import require
 from lms.core.errors import DomainError
 from lms.curriculum.models import Subject, Topic, TopicKind
-from lms.extensions import db
-from question_bank import clean_name
+from lms.kernel import db
+from lms.kernel.text import clean_name
 
 
 def edit_subject(actor, subject: Subject, name: str, grades: list[int]) -> Subject:

@@ -12,7 +12,7 @@ from lms.auth.models import LoginFailure
 from lms.core.errors import Forbidden, TooManyRequests
 from lms.exams import logic
 from lms.exams.models import Exam
-from lms.extensions import db
+from lms.kernel import db
 
 ACCESS_CODE_WRONG = _l("Mã truy cập không đúng.")
 #: Error codes after which the start view commits the guess counter (and only it).

@@ -20,7 +20,7 @@ from lms.core.errors import Conflict, DomainError
 from lms.core.models import utcnow
 from lms.exams import audience, manage, services
 from lms.exams.models import Attempt, AttemptState, Exam, ExamAssignment, ExamAssignmentMember
-from lms.extensions import db
+from lms.kernel import db
 from lms.org.models import Membership, Role, SchoolClass, Unit
 
 

@@ -25,9 +25,9 @@ from lms.auth.models import User
 from lms.auth.permissions import can, require
 from lms.core.errors import Conflict, DomainError, Forbidden
 from lms.exams.models import Exam, ExamAssignment, ExamAssignmentMember
-from lms.extensions import db
+from lms.kernel import db
+from lms.kernel.text import clean_name
 from lms.org.models import Membership, Role, SchoolClass, Unit
-from question_bank import clean_name
 
 MAX_GROUP = 500
 MAX_GROUP_NAME = 120

@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 from lms.core.errors import DomainError
 from lms.exams import manage, pregeneration
 from lms.exams.models import Exam, ExamState
-from lms.extensions import db
+from lms.kernel import db
 
 exams_cli = AppGroup("exams", help="Bài kiểm tra: tạo sẵn lượt làm bài.")
 

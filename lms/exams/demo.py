@@ -134,7 +134,7 @@ def remove_demo_content(user_ids: list[int]) -> None:
     from sqlalchemy import delete, update
 
     from lms.exams.models import Exam
-    from lms.extensions import db
+    from lms.kernel import db
     from question_bank.models import Question, QuestionVersion
 
     if not user_ids:
@@ -206,7 +206,7 @@ def load_demo_bank(teacher, reviewer, subject) -> int:
     from sqlalchemy import select
 
     from lms.curriculum.models import CognitiveLevel, CognitiveScale, Topic
-    from lms.extensions import db
+    from lms.kernel import db
 
     topics = {t.name: t for t in db.session.scalars(select(Topic).where(
         Topic.subject_id == subject.id, Topic.grade == 10, Topic.name.in_(DEMO_BANK)))}
@@ -239,7 +239,7 @@ def load_demo_results(teacher, school_class, seed: int = 2025) -> int:
     from sqlalchemy import select
 
     from lms.auth.models import User
-    from lms.extensions import db
+    from lms.kernel import db
     from lms.org.models import Membership, Role
     from question_bank.models import Question
 

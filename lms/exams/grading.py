@@ -47,16 +47,10 @@ from lms.exams.models import (
     ExamState,
     ManualGrade,
 )
-from lms.extensions import db
+from lms.kernel import db
+from lms.kernel.text import nfc
 from lms.org.models import SchoolClass
-from question_bank import (
-    PayloadError,
-    UnknownQuestionType,
-    get_type,
-    nfc,
-    public_keys,
-    validate_payload,
-)
+from question_bank import PayloadError, UnknownQuestionType, get_type, public_keys, validate_payload
 
 MAX_COMMENT_CHARS = 4000
 POINT_PLACES = Decimal("0.0001")

@@ -20,7 +20,7 @@ from lms.core.errors import DomainError, NotFound
 from lms.core.errors_views import flash_or_raise
 from lms.exams import exports, grading, key_form, reports, services
 from lms.exams.models import Exam
-from lms.extensions import db
+from lms.kernel import db
 from media import content_disposition
 
 bp = Blueprint("exam_grading", __name__)

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from lms.exams import logic
 from lms.exams.models import Attempt, AttemptState, Exam
-from lms.extensions import db
+from lms.kernel import db
 
 signals = Namespace()
 final_grade_changed = signals.signal("exam-final-grade-changed")

@@ -18,7 +18,7 @@ from lms.core.models import utcnow
 from lms.core.moments import check_moment
 from lms.exams import logic, services
 from lms.exams.models import Attempt, AttemptEvent, AttemptEventKind, AttemptState, Exam
-from lms.extensions import db
+from lms.kernel import db
 
 #: Events accepted in one request.
 MAX_BATCH = 50

@@ -26,7 +26,7 @@ from lms.exams.models import (
     ExamState,
     ManualGrade,
 )
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions.services import sees_teacher_view
 
 #: At most this many attempts (the most recently finished) are read per question.

@@ -22,9 +22,9 @@ from lms.exams.models import (
     ExamMatrix,
     ExamState,
 )
-from lms.extensions import db
+from lms.kernel import db
+from lms.kernel.text import clean_name
 from lms.org.models import Role, SchoolClass
-from question_bank import clean_name
 from question_bank.models import Question
 
 MAX_QUESTIONS = 200

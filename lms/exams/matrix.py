@@ -22,9 +22,10 @@ from lms.core.errors import Conflict, DomainError
 from lms.curriculum.models import CognitiveScale, Subject, Topic
 from lms.exams import logic, services, usage, variants
 from lms.exams.models import Exam, ExamMatrix, ExamState
-from lms.extensions import db
+from lms.kernel import db
+from lms.kernel.text import clean_name
 from lms.questions.services import visible_condition
-from question_bank import QUESTION_TYPES, clean_name
+from question_bank import QUESTION_TYPES
 from question_bank.models import Question, QuestionStatus
 
 MATRIX_SCHEMA = 1

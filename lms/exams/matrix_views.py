@@ -19,7 +19,7 @@ from lms.curriculum.models import CognitiveScale, Subject, Topic
 from lms.exams import logic, matrix, services, variants
 from lms.exams.forms import MatrixWindowForm
 from lms.exams.models import Exam, ExamState
-from lms.extensions import db
+from lms.kernel import db
 from lms.org.models import Role, SchoolClass
 
 bp = Blueprint("exam_matrix", __name__, url_prefix="/exams")

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.models import utcnow
 from lms.exams import snapshots
-from lms.extensions import db, db_enum
+from lms.kernel import db, db_enum
 
 EXAM_SETTINGS_SCHEMA = 1
 

@@ -11,7 +11,7 @@ from lms.core.errors import Conflict, DomainError
 from lms.exams import logic
 from lms.exams.models import Attempt
 from lms.exams.services import _lock_open, _state_conflict, own_attempt
-from lms.extensions import db
+from lms.kernel import db
 
 
 def advance(actor, attempt_id: int, leaving_slot: int) -> Attempt:

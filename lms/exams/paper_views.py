@@ -10,7 +10,7 @@ from lms.core.pdf import PdfFailed, PdfUnavailable, html_to_pdf
 from lms.curriculum.models import Subject
 from lms.exams import paper, services
 from lms.exams.models import Exam, ExamState
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions.transfer import media_bytes
 from media import content_disposition
 

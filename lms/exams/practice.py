@@ -21,7 +21,7 @@ from lms.exams.services import (
     own_attempt,
     slot_reviews,
 )
-from lms.extensions import db
+from lms.kernel import db
 
 
 def check_slot(actor, attempt_id: int, slot: int, now: datetime | None = None) -> dict:

@@ -19,7 +19,7 @@ from lms.core.models import TaskProgress, TaskState, utcnow
 from lms.core.services import start_task
 from lms.exams import manage
 from lms.exams.models import Exam, ExamState
-from lms.extensions import db
+from lms.kernel import db
 
 #: A job not heard from for this long is taken for lost (its worker died): a new request
 #: starts another one, which does what is left.

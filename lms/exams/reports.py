@@ -20,7 +20,7 @@ from lms.auth.permissions import require
 from lms.exams import logic, services, variants
 from lms.exams.grading import attempt_classes, ungraded_parts
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState, Exam, ManualGrade
-from lms.extensions import db
+from lms.kernel import db
 from lms.org.models import Membership, Role, SchoolClass, Unit
 from question_bank import ResponseError, response_from_public
 

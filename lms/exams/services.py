@@ -43,12 +43,12 @@ from lms.exams.models import (
     ExamState,
     ManualGrade,
 )
-from lms.extensions import db
+from lms.kernel import db
+from lms.kernel.text import clean_name
 from lms.org.models import SchoolClass
 from lms.questions import rules as _question_rules  # noqa: F401
 from question_bank import (
     ResponseError,
-    clean_name,
     public_keys,
     response_from_public,
     review_response,

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from lms.exams import audience, logic, services, variants
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState, Exam, ExamAssignment, ExamState
-from lms.extensions import db
+from lms.kernel import db
 from lms.org.models import Role
 from question_bank import render_math
 

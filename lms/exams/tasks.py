@@ -9,7 +9,7 @@ from lms.core.models import TaskState
 from lms.core.tasks import report_progress
 from lms.exams import manage, services
 from lms.exams.models import Exam
-from lms.extensions import db
+from lms.kernel import db
 
 
 @shared_task(name="exams.close_overdue")

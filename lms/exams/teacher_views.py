@@ -24,8 +24,8 @@ from lms.exams.forms import REVIEW_LABELS, WHEN_LABELS, NewExamForm, OverrideFor
 from lms.exams.models import Attempt, Exam, ExamState
 from lms.exams.paper_views import exam_variants
 from lms.exams.teacher_nav import exam_tabs, exam_warnings
-from lms.extensions import db
 from lms.i18n import vn_date
+from lms.kernel import db
 from lms.questions import services as questions
 
 bp = Blueprint("exams_teacher", __name__, url_prefix="/teacher/exams")

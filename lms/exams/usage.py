@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select
 from lms.auth.models import User
 from lms.auth.permissions import require
 from lms.exams.models import Exam, ExamQuestion, ExamState
-from lms.extensions import db
+from lms.kernel import db
 from question_bank.models import QuestionVersion
 
 #: The where-used list shows at most this many exams (newest first) and counts the rest.

@@ -26,7 +26,7 @@ from lms.auth.permissions import can
 from lms.core.errors import DomainError, NotFound
 from lms.exams import logic
 from lms.exams.models import Attempt, Exam, ExamState, ExamVariant
-from lms.extensions import db
+from lms.kernel import db
 from question_bank import student_view, teacher_view
 from question_bank.models import Question
 

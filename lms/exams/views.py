@@ -17,8 +17,8 @@ from lms.core.models import utcnow
 from lms.core.storage import download_response
 from lms.exams import access, integrity, logic, services, student
 from lms.exams.models import AttemptState, Exam
-from lms.extensions import db
 from lms.i18n import vn_date
+from lms.kernel import db
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
 

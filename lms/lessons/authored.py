@@ -21,7 +21,8 @@ from lms.auth.permissions import can, require
 from lms.core.errors import DomainError, NotFound, Unavailable
 from lms.core.models import utcnow
 from lms.core.storage import storage
-from lms.extensions import db
+from lms.kernel import db
+from lms.kernel.text import clean_name
 from lms.lessons import rules as _lesson_rules  # noqa: F401 — registers lesson.edit/assign
 from lms.lessons.models import (
     FileKind,
@@ -34,13 +35,7 @@ from lms.lessons.models import (
 )
 from lms.lessons.services import _apply_meta, _school_of, check_quota, nfc, spool_upload
 from media import StorageError
-from question_bank import (
-    clean_name,
-    html_to_text,
-    render_math,
-    sanitise_html,
-    student_view,
-)
+from question_bank import html_to_text, render_math, sanitise_html, student_view
 from question_bank.models import Question
 
 #: Check questions a learner answers on the page and the computer scores at once.

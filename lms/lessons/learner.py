@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.core.errors import Conflict, DomainError, NotFound
-from lms.extensions import db
+from lms.kernel import db
 from lms.lessons.authored import latest_version, page_in, published_for, question_block
 from lms.lessons.models import Lesson, LessonItemProgress, LessonKind, LessonProgress, LessonVersion
 from lms.lessons.signals import progress_changed

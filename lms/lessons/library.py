@@ -1,7 +1,7 @@
 """The lesson library (Thư viện bài giảng): browse and search lessons, assign one to a class.
 
 Search is a LIKE over ``lesson.search_key`` (title, description, textbook series and authors
-folded with ``question_bank.fold``): every word of the query, folded the same way, must occur.
+folded with ``lms.kernel.fold``): every word of the query, folded the same way, must occur.
 Lessons are few next to questions (one or a few per teacher), so a folded column beats a
 second search index; the question bank keeps Whoosh.
 
@@ -18,12 +18,12 @@ from lms.auth.permissions import memberships, province_paths, require
 from lms.core.errors import DomainError, NotFound
 from lms.core.ids import parse_int
 from lms.core.moments import check_moment
-from lms.extensions import db
+from lms.kernel import db
+from lms.kernel.text import fold, nfc
 from lms.lessons import rules as _lesson_rules  # noqa: F401 — registers lesson.assign_to_class
 from lms.lessons.authored import latest_version
 from lms.lessons.models import Lesson, LessonAssignment, LessonKind, LessonProgress, LessonState
 from lms.org.models import Role, SchoolClass, Unit, UnitKind
-from question_bank import fold, nfc
 
 PER_PAGE = 20
 MAX_QUERY = 200

@@ -26,8 +26,8 @@ from lms.core.ids import parse_int, to_int
 from lms.core.moments import check_moment
 from lms.core.storage import download_response
 from lms.curriculum.models import Subject, Topic, TopicKind
-from lms.extensions import db
 from lms.i18n import from_local
+from lms.kernel import db
 from lms.lessons import authored, learner, library, services
 from lms.lessons.models import LessonKind
 from lms.org.models import Unit

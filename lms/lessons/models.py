@@ -11,7 +11,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.models import utcnow
-from lms.extensions import db, db_enum
+from lms.kernel import db, db_enum
 
 CLASS_PERIOD_MINUTES = 45
 #: The longest a lesson may last (a week of minutes): far more than any lesson, and a number

@@ -22,7 +22,8 @@ from lms.auth.permissions import can, require
 from lms.core.errors import DomainError, NotFound, TooLarge, Unavailable
 from lms.core.services import start_task
 from lms.core.storage import storage
-from lms.extensions import db
+from lms.kernel import db
+from lms.kernel.text import clean_name, fold
 from lms.lessons.models import (
     CLASS_PERIOD_MINUTES,
     MAX_LESSON_MINUTES,
@@ -45,7 +46,6 @@ from media import (
     extract_zip,
     read_package,
 )
-from question_bank import clean_name, fold
 
 log = logging.getLogger("hoclieu.lessons")
 CHUNK = 1024 * 1024

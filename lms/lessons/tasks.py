@@ -13,7 +13,7 @@ from sqlalchemy import delete, update
 from lms.core.models import TaskState
 from lms.core.storage import storage
 from lms.core.tasks import report_progress
-from lms.extensions import db
+from lms.kernel import db
 from lms.lessons import uploads
 from lms.lessons.models import FileKind, Lesson, LessonFile, LessonState
 from lms.lessons.services import used_bytes

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from lms.auth.permissions import require
 from lms.core.errors import Conflict, DomainError, NotFound, TooLarge
 from lms.core.models import utcnow
-from lms.extensions import db
+from lms.kernel import db
 from lms.lessons import services
 from lms.lessons.models import Lesson, LessonKind, UploadSession, UploadState
 from media import (

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.models import utcnow
-from lms.extensions import db, db_enum
+from lms.kernel import db, db_enum
 
 
 class UnitKind(enum.StrEnum):

@@ -12,8 +12,8 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
+from lms.kernel.text import clean_name, fold, nfc
 from media import PackageError, check_archive
-from question_bank import clean_name, fold, nfc
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000

@@ -16,7 +16,7 @@ from lms.auth.permissions import can, require
 from lms.auth.services import AuthPolicy, create_user
 from lms.core.errors import Conflict, DomainError, NotFound
 from lms.core.models import utcnow
-from lms.extensions import db
+from lms.kernel import db
 from lms.org.models import Membership, Role, RosterImport, SchoolClass, SchoolYear, Unit
 from lms.org.roster import RosterFileError, RosterRow, parse_roster
 from lms.org.services import ensure_class, ensure_open

@@ -10,7 +10,8 @@ from sqlalchemy import or_, select
 from lms.auth.models import User
 from lms.auth.permissions import can, managed_units, require
 from lms.core.errors import DomainError
-from lms.extensions import db
+from lms.kernel import db
+from lms.kernel.text import clean_name, fold, nfc
 from lms.org.models import (
     Membership,
     Role,
@@ -20,7 +21,6 @@ from lms.org.models import (
     Unit,
     UnitKind,
 )
-from question_bank import clean_name, fold, nfc
 
 #: Which kinds may sit under which (a school may sit under any administrative unit).
 ALLOWED_PARENTS = {

@@ -25,7 +25,7 @@ from lms.auth.services import reset_password as reset_password_service
 from lms.core.errors import DomainError
 from lms.core.errors_views import flash_or_raise
 from lms.core.safe_redirect import safe_next
-from lms.extensions import db
+from lms.kernel import db
 from lms.org import roster_services, services
 from lms.org.forms import ClassForm, ConfirmForm, RosterUploadForm
 from lms.org.models import SchoolClass, SchoolYear, Unit, UnitKind

@@ -16,7 +16,7 @@ from lms.auth.permissions import require
 from lms.core.errors import DomainError, TooLarge
 from lms.core.storage import storage
 from lms.curriculum.models import CognitiveLevel, CognitiveScale, Subject, Topic
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions.transfer import attachment_key, media_url
 from question_bank import QUESTION_TYPES
 

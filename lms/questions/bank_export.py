@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.permissions import can, require
 from lms.core.errors import DomainError, NotFound
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import services, transfer
 from question_bank import formats as qformats
 from question_bank.models import Question, QuestionVersion

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from lms.core.errors import DomainError
-from lms.extensions import db
+from lms.kernel import db
 from question_bank.models import Question
 
 questions_cli = AppGroup("questions", help="Ngân hàng câu hỏi: nhập, xuất, tìm kiếm, chỉ mục.")

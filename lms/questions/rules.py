@@ -19,7 +19,7 @@ def reviews_subject(user, question) -> bool:
 
 
 def _school_path(question) -> str:
-    from lms.extensions import db
+    from lms.kernel import db
     from lms.org.models import Unit
 
     school = db.session.get(Unit, question.school_id)

@@ -12,7 +12,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 
-from lms.extensions import db
+from lms.kernel import db
 from question_bank import SearchIndex, UnknownQuestionType, get_type, html_to_text
 from question_bank.models import Question, QuestionStatus
 

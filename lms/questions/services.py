@@ -13,7 +13,8 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from lms.auth.permissions import require
 from lms.core.errors import Conflict, DomainError
 from lms.core.models import utcnow
-from lms.extensions import db
+from lms.kernel import db
+from lms.kernel.text import clean_name, nfc
 from lms.org.models import Role
 from lms.questions import rules  # noqa: F401 — registers the question.* permission rules
 from lms.questions import search as question_search  # registers the after-commit indexing hook
@@ -23,8 +24,6 @@ from question_bank import (
     PayloadError,
     SearchError,
     UnknownQuestionType,
-    clean_name,
-    nfc,
     normalise_text_key,
     validate_payload,
     word_set,

@@ -22,7 +22,7 @@ from lms.auth.permissions import require
 from lms.core.errors import DomainError, NotFound
 from lms.core.storage import storage
 from lms.curriculum.models import Subject
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions.services import (
     MAX_TITLE,
     NearDuplicates,

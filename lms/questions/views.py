@@ -26,7 +26,7 @@ from lms.core.ids import parse_int
 from lms.core.storage import download_response
 from lms.curriculum.models import Subject
 from lms.exams import item_stats, usage
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import authoring, bank_export, services, transfer
 from media import content_disposition
 from question_bank import render_math, student_view

@@ -82,7 +82,7 @@ def upgrade():
 
 def _backfill_search_keys():
     """Lessons uploaded before this revision get their folded search keys."""
-    from question_bank.text import fold
+    from lms.kernel.text import fold
 
     bind = op.get_bind()
     lesson = sa.table('lesson', sa.column('id'), sa.column('title'), sa.column('description'),

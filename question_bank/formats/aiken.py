@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import string
 
-from question_bank.text import nfc
+from lms.kernel.text import nfc
 
 from . import payloads
 from .markup import decode_text, html_to_text, plain_to_html

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 
-from question_bank.text import nfc
+from lms.kernel.text import nfc
 from question_bank.types import PayloadError, validate_payload
 
 from . import payloads

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from question_bank.text import nfc
+from lms.kernel.text import nfc
 
 from . import payloads
 from .markup import decode_text, html_to_text, parse_decimal, plain_to_html, to_html

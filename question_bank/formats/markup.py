@@ -15,8 +15,8 @@ from decimal import Decimal, InvalidOperation
 import nh3
 from markdown_it import MarkdownIt
 
+from lms.kernel.text import nfc
 from question_bank.html import is_plain
-from question_bank.text import nfc
 
 from .result import Problem
 

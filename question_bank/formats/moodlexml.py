@@ -22,7 +22,7 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 import defusedxml.ElementTree as safe_et
 from defusedxml.common import DefusedXmlException
 
-from question_bank.text import nfc
+from lms.kernel.text import nfc
 
 from . import payloads
 from .cloze import ClozeError, parse_cloze

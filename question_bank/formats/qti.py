@@ -25,8 +25,8 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as safe_et
 from defusedxml.common import DefusedXmlException
 
+from lms.kernel.text import fold, nfc
 from media import ARCHIVE_LIMITS, PackageError, check_archive
-from question_bank.text import fold, nfc
 
 from . import payloads
 from .markup import clean_html, decimal_string, html_to_text, parse_decimal

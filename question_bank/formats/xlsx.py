@@ -21,8 +21,8 @@ import openpyxl
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from lms.kernel.text import fold, nfc
 from media import PackageError, check_archive
-from question_bank.text import fold, nfc
 
 from . import payloads
 from .export_common import unpack, unsupported

@@ -4,7 +4,7 @@ format: at most 4 characters from digits, "-", "," and "."). Cloze gaps reuse th
 import re
 from decimal import Decimal
 
-from question_bank.text import nfc, strip_diacritics
+from lms.kernel.text import nfc, strip_diacritics
 from question_bank.types.base import (
     Problems,
     QuestionType,

@@ -9,9 +9,9 @@ by their text, and matching's right-hand ids are never the pair ids unless the c
 import functools
 from decimal import Decimal
 
+from lms.kernel.text import fold
 from question_bank.html import html_to_text
 from question_bank.mathml import render_math
-from question_bank.text import fold
 from question_bank.types.base import (
     Ids,
     Inverse,

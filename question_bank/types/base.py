@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
+from lms.kernel.text import nfc
 from question_bank.html import has_content, sanitise_html
 from question_bank.mathml import render_math
-from question_bank.text import nfc
 
 SCHEMA = 1
 MAX_RESPONSE_CHARS = 10_000

@@ -6,7 +6,7 @@ feedback, and the lesson is completed on the server."""
 import pytest
 from sqlalchemy import select
 
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from lms.lessons.models import Lesson, LessonProgress
 from tests.e2e.browser_helpers import log_in_at
 from tests.e2e.conftest import DESKTOP, PHONE

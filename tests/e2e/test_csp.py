@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from lms.core.models import utcnow
 from lms.exams import services as exams
-from lms.extensions import db
+from lms.kernel import db
 from lms.lessons.models import LessonProgress
 from lms.questions import services as questions
 from tests.conftest import api_token

@@ -15,7 +15,7 @@ from lms.core.models import utcnow
 from lms.curriculum.models import Subject
 from lms.exams.demo import load_demo_exam
 from lms.exams.models import Attempt, AttemptAnswer, AttemptEvent, AttemptState, Exam
-from lms.extensions import db
+from lms.kernel import db
 from tests.e2e.browser_helpers import log_in_at
 from tests.lms.exams_setup import published_exam
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from lms.curriculum.models import Subject
 from lms.exams import services
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import services as questions
 from tests.e2e.browser_helpers import log_in_at
 from tests.lms.exams_setup import bank_questions, published_exam

@@ -1,7 +1,7 @@
 """Shared setup for the authored-lesson and library tests: a lesson by teacher X with two pages
 (math on the first, a single-choice check question on the second), published."""
 
-from lms.extensions import db
+from lms.kernel import db
 from tests.lms.exams_setup import bank_questions, bearer
 
 BODY_1 = "<p>Phương trình bậc hai \\(ax^2 + bx + c = 0\\) có biệt thức $\\Delta = b^2 - 4ac$.</p>"

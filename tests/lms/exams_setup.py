@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from lms.curriculum.models import Subject
 from lms.exams import services
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import services as questions
 from tests.conftest import api_token
 from tests.question_bank.payloads import RAW

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from lms.curriculum.models import CognitiveScale, Subject, Topic, TopicKind
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import services as questions
 from tests.question_bank.payloads import RAW
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from lms.auth.models import AuthSession, User
 from lms.auth.services import AuthPolicy
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from tests.conftest import api_token, csrf_token_from, login
 
 

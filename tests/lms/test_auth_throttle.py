@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from lms.auth.models import LoginThrottle, User
 from lms.core.models import utcnow
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from lms.org.models import Role
 from tests.conftest import csrf_token_from, login
 from tests.factories import UserFactory, member

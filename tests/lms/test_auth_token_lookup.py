@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lms.auth.models import AuthSession, SessionKind, User
 from lms.auth.services import TOUCH_EVERY, AuthPolicy, resolve_session, start_session, token_hash
-from lms.extensions import db
+from lms.kernel import db
 from tests.conftest import api_token
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from lms.core.models import utcnow
 from lms.exams import services as exams
-from lms.extensions import db
+from lms.kernel import db
 from lms.org import services
 from lms.org.models import Role
 from tests.conftest import login

@@ -16,7 +16,7 @@ def test_admin_sees_counts_of_their_subtree(client, org):
 
 
 def test_teacher_sees_class_with_student_count_and_student_sees_empty_todo(client, org):
-    from lms.extensions import db
+    from lms.kernel import db
     from lms.org.models import Membership, Role
 
     db.session.add(Membership(user_id=org.teacher_x.id, role=Role.HOMEROOM_TEACHER,

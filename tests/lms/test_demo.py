@@ -7,7 +7,7 @@ from lms.auth.passwords import verify_password
 from lms.curriculum.seed import seed_curriculum
 from lms.demo import NAMED_ACCOUNTS, PASSWORD, load_demo, remove_demo_accounts
 from lms.exams.models import Attempt, AttemptState
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from lms.org.models import Membership, Role, SchoolClass, Unit, UnitKind
 
 

@@ -12,7 +12,7 @@ from lms.core.storage import storage
 from lms.curriculum.models import Subject
 from lms.exams import services
 from lms.exams.models import Attempt, AttemptEvent, AttemptState, Exam
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import services as questions
 from tests.conftest import csrf_token_from, login
 from tests.lms.exams_setup import T0, bank_questions, bearer, published_exam

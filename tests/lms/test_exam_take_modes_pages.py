@@ -9,7 +9,7 @@ from sqlalchemy import select
 from lms.auth.models import LoginFailure
 from lms.exams import manage, navigation, practice, services
 from lms.exams.models import Attempt, AttemptState
-from lms.extensions import db
+from lms.kernel import db
 from tests.conftest import csrf_token_from, login
 from tests.lms.exams_setup import correct_response, published_exam
 

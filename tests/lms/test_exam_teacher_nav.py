@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lms.exams import manage
 from lms.exams.models import Exam
-from lms.extensions import db
+from lms.kernel import db
 from tests.conftest import login
 from tests.lms.exams_setup import published_exam
 from tests.lms.matrix_setup import make_bank

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState, Exam
 from lms.exams.tasks import close_overdue
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import services as questions
 from question_bank.models import Question
 from tests.lms.exams_setup import T0, bearer, correct_response, published_exam

@@ -2,7 +2,7 @@
 
 from lms.exams import audience, manage, services
 from lms.exams.models import Attempt
-from lms.extensions import db
+from lms.kernel import db
 from tests.lms.exams_setup import bank_questions, bearer
 
 SETTINGS = {"review": "immediately", "attempts": 1}

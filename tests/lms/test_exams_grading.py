@@ -10,7 +10,7 @@ from sqlalchemy import select
 from lms.curriculum.models import Subject
 from lms.exams import grading, hooks, services
 from lms.exams.models import Attempt, Exam, ManualGrade
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import services as questions
 from tests.conftest import csrf_token_from, login
 from tests.lms.exams_setup import T0, bearer

@@ -11,7 +11,7 @@ from lms.core.models import utcnow
 from lms.exams import assignments, audience, manage, services
 from lms.exams.models import Attempt, AttemptState, Exam, ExamAssignment, ExamAssignmentMember
 from lms.exams.student import assigned_exams
-from lms.extensions import db
+from lms.kernel import db
 from tests.conftest import csrf_token_from, login
 from tests.factories import make_class, member
 from tests.lms.exams_setup import T0, bank_questions, bearer, published_exam

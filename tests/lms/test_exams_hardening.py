@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from lms.exams import logic
 from lms.exams.models import Exam, ExamAssignment
-from lms.extensions import db
+from lms.kernel import db
 from tests.conftest import csrf_token_from, login
 from tests.lms.exams_setup import T0, bank_questions, bearer, correct_response, published_exam
 from tests.lms.matrix_setup import make_bank, matrix_json, rows_2025

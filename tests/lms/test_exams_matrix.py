@@ -13,7 +13,7 @@ from sqlalchemy import select
 from lms.core.errors import DomainError
 from lms.exams import matrix, services, variants
 from lms.exams.models import Attempt, Exam, ExamMatrix, ExamVariant
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import services as questions
 from question_bank.models import QuestionStatus
 from tests.lms.exams_setup import T0, bearer

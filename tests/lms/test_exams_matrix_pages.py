@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from lms.exams.logic import REVIEW_ITEMS
 from lms.exams.models import Exam, ExamAssignment, ExamVariant
-from lms.extensions import db
+from lms.kernel import db
 from tests.conftest import csrf_token_from, login
 from tests.lms.matrix_setup import add_questions, levels, make_bank, matrix_json, topic
 

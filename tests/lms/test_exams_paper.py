@@ -18,7 +18,7 @@ from lms.core.pdf import html_to_pdf
 from lms.curriculum.models import Subject
 from lms.exams import paper, services
 from lms.exams.paper_views import exam_variants
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import services as questions
 from question_bank.formats import read_docx
 from tests.conftest import login

@@ -12,7 +12,7 @@ from lms.core.services import start_task
 from lms.exams import manage, pregeneration
 from lms.exams.models import Attempt, AttemptState, Exam
 from lms.exams.tasks import pregenerate
-from lms.extensions import db
+from lms.kernel import db
 from tests.conftest import csrf_token_from, login
 from tests.lms.exams_setup import bearer, published_exam
 from tests.lms.test_celery import broker_url, worker  # noqa: F401 — fixtures

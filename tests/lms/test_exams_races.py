@@ -9,7 +9,7 @@ import threading
 from sqlalchemy import func, select
 
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState, Exam
-from lms.extensions import db
+from lms.kernel import db
 from tests.lms.exams_setup import bearer, correct_response, published_exam
 
 UNTIMED = {"review": "immediately", "attempts": 0}

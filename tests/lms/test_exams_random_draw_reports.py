@@ -10,7 +10,7 @@ import pytest
 
 from lms.exams import reports
 from lms.exams.models import Attempt, Exam
-from lms.extensions import db
+from lms.kernel import db
 from lms.org.models import Role
 from tests.conftest import login
 from tests.factories import UserFactory, member

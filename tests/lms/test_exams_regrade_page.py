@@ -7,7 +7,7 @@ import time_machine
 
 from lms.exams import key_form
 from lms.exams.models import Attempt, Exam
-from lms.extensions import db
+from lms.kernel import db
 from tests.conftest import csrf_token_from, login
 from tests.lms.exams_setup import T0, bearer, published_exam
 from tests.question_bank.payloads import payload

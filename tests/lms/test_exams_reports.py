@@ -14,7 +14,7 @@ from lms.curriculum.models import Subject
 from lms.exams import reports, services
 from lms.exams.exports import neutralise
 from lms.exams.models import Attempt, Exam
-from lms.extensions import db
+from lms.kernel import db
 from lms.org.models import Role
 from lms.questions import services as questions
 from tests.conftest import login

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from lms.core.errors import DomainError, NotFound
 from lms.exams import variants
 from lms.exams.models import Attempt, Exam, ExamState
-from lms.extensions import db
+from lms.kernel import db
 from tests.conftest import login
 from tests.lms.exams_setup import bearer
 from tests.lms.matrix_setup import make_bank, matrix_json, rows_2025

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from lms.exams import logic
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState, Exam
-from lms.extensions import db
 from lms.i18n import parse_local, to_local, vn_date
+from lms.kernel import db
 from tests.factories import UserFactory, member
 from tests.lms.exams_setup import T0, bearer, correct_response, published_exam
 from tests.lms.test_exams_races import _together

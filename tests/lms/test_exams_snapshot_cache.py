@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lms.exams import snapshots
 from lms.exams.models import Exam
-from lms.extensions import db
+from lms.kernel import db
 from tests.lms.exams_setup import bearer
 from tests.lms.test_exams_grading import _key_b_to_c, essay_exam, sit
 from tests.lms.test_exams_sql_count import Statements

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from lms.core.errors import DomainError
 from lms.exams import services
 from lms.exams.models import Attempt, AttemptAnswer, AttemptState, Exam
-from lms.extensions import db
+from lms.kernel import db
 from tests.lms.exams_setup import T0, published_exam
 
 GRACE = 30

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from lms.exams import services
 from lms.exams.models import Attempt, AttemptState, Exam, ExamState
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import search
 from tests.conftest import csrf_token_from, login
 from tests.lms.exams_setup import T0, bank_questions, published_exam

@@ -8,7 +8,7 @@ import pytest
 
 from lms.exams import logic, services, views_cache
 from lms.exams.models import Attempt
-from lms.extensions import db
+from lms.kernel import db
 from question_bank import public_keys, student_view
 from tests.lms.exams_setup import bearer, published_exam
 from tests.question_bank.payloads import RAW, payload

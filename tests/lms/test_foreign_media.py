@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from lms.curriculum.models import Subject
 from lms.exams import services as exams
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import services, transfer
 from question_bank.models import Question, QuestionVersion
 from tests.conftest import login

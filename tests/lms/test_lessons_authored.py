@@ -8,7 +8,7 @@ import unicodedata
 import pytest
 from sqlalchemy import func, select
 
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from lms.lessons.models import LessonItemProgress, LessonProgress
 from lms.lessons.signals import on_progress
 from tests.conftest import csrf_token_from, login

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from lms.extensions import db
+from lms.kernel import db
 from lms.lessons.models import MAX_LESSON_MINUTES, LessonAssignment
 from tests.conftest import csrf_token_from, login
 from tests.lms.authored_helpers import create_draft, published_lesson

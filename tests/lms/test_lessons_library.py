@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from lms.lessons.models import LessonAssignment
 from lms.org.models import Role, SchoolLevel, UnitKind
 from lms.org.services import add_unit

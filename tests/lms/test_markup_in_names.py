@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from lms.core.models import utcnow
 from lms.exams import audience
 from lms.exams import services as exams
-from lms.extensions import db
+from lms.kernel import db
 from tests.conftest import login
 from tests.lms.authored_helpers import published_lesson
 from tests.lms.exams_setup import published_exam

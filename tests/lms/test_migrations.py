@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 
 
 def test_migrated_schema_matches_models(db):

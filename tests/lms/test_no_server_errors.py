@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from lms.core.ids import MAX_ID, BoundedIntConverter, IdConverter, parse_int
 from lms.core.jsonlimits import exceeds_depth
-from lms.extensions import db
+from lms.kernel import db
 from tests.conftest import csrf_token_from, login
 from tests.lms.exams_setup import bank_questions, bearer, published_exam
 from tests.question_bank.payloads import RAW

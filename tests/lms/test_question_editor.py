@@ -7,7 +7,7 @@ import json
 from sqlalchemy import func, select
 
 from lms.curriculum.models import Subject, Topic, TopicKind
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from lms.questions import authoring
 from question_bank.models import Question, QuestionVersion
 from tests.conftest import csrf_token_from, login

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from lms.core.errors import DomainError
 from lms.curriculum.models import Subject
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from lms.questions import bank_export, search, services, transfer
 from question_bank import formats as qformats
 from question_bank.formats import parse_gift, parse_moodlexml

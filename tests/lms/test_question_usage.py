@@ -17,7 +17,7 @@ from lms.core.errors import Forbidden
 from lms.curriculum.models import Subject
 from lms.exams import item_stats, services
 from lms.exams.models import ExamQuestion
-from lms.extensions import db
+from lms.kernel import db
 from lms.org.models import Role
 from lms.questions import bank_export, search, transfer
 from lms.questions import services as questions

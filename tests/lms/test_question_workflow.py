@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lms.core.errors import Conflict, DomainError, Forbidden
 from lms.curriculum.models import Subject
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from lms.org.models import Membership, Role
 from lms.questions import services
 from question_bank.models import Question, QuestionStatus

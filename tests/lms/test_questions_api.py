@@ -5,7 +5,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from lms.questions import search
 from question_bank.models import Question, QuestionStatus
 from tests.conftest import api_token

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from lms.core.errors import DomainError
 from lms.core.storage import storage
 from lms.curriculum.models import Subject
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from lms.questions import services, transfer
 from question_bank.models import Question, question_tag
 from tests.question_bank.fixtures import fixture_bytes

@@ -7,7 +7,7 @@ import docx
 import openpyxl
 from sqlalchemy import func, select
 
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from lms.questions import search, services, transfer
 from question_bank.models import Question, QuestionStatus
 from tests.conftest import csrf_token_from, login

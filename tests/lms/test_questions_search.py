@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lms.core.errors import DomainError
 from lms.curriculum.models import Subject
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from lms.questions import search, services
 
 

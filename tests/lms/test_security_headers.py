@@ -9,7 +9,7 @@ import pytest
 
 from lms.app import create_app
 from lms.core import security_headers
-from lms.extensions import db
+from lms.kernel import db
 from tests.conftest import login
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "lms" / "templates"

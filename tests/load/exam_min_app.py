@@ -2,7 +2,7 @@
 
 Not part of HocLieu: no authentication, no validation, no ORM. Each endpoint is one short
 transaction through a SQLAlchemy Core engine built with the application's own engine options
-(``lms.config.engine_options``) and connection pragmas (``lms.extensions``: WAL,
+(``lms.config.engine_options``) and connection pragmas (``lms.kernel``: WAL,
 ``synchronous=FULL``, foreign keys), on the database named by ``HOCLIEU_DATABASE_URL``:
 
 - ``PUT /min/attempts/<id>/answers/<slot>`` — one upsert of the answer row (the same
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from flask import Flask, request
 from sqlalchemy import JSON, Integer, bindparam, create_engine, text
 
-import lms.extensions  # noqa: F401 — registers the SQLite connection pragmas
+import lms.kernel  # noqa: F401 — registers the SQLite connection pragmas
 from lms.config import Config, engine_options
 
 URL = os.environ.get("HOCLIEU_DATABASE_URL", Config.DATABASE_URL)

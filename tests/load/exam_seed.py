@@ -36,7 +36,7 @@ def seed(students: int, class_size: int, questions: int) -> dict:
     from lms.auth.services import token_hash
     from lms.curriculum.models import Subject
     from lms.exams import services as exams
-    from lms.extensions import db
+    from lms.kernel import db
     from lms.org.models import Membership, Role, SchoolYear
     from lms.questions import services as bank
     from tests.factories import build_org, make_class, password_hash
@@ -88,7 +88,7 @@ def grade(attempt_id: int, rounds: int) -> dict:
 
     from lms.exams import services as exams
     from lms.exams.models import Attempt, AttemptAnswer, Exam
-    from lms.extensions import db
+    from lms.kernel import db
 
     answers = db.session.scalar(select(func.count()).select_from(AttemptAnswer).where(
         AttemptAnswer.attempt_id == attempt_id))

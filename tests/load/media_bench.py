@@ -188,7 +188,7 @@ def seed_exam(env: dict) -> int:
         "from lms.app import create_app\n"
         "from lms.auth.models import User\n"
         "from lms.exams import services\n"
-        "from lms.extensions import db\n"
+        "from lms.kernel import db\n"
         "from lms.org.models import SchoolClass\n"
         "from tests.lms.exams_setup import bank_questions\n"
         "app = create_app()\n"

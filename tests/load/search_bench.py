@@ -157,7 +157,7 @@ def corpus(count: int, seed: int = SEED):
 
 def query_sets(count: int, seed: int = SEED + 1):
     """One-word queries (accented, as typed) and two-word unaccented queries with filters."""
-    from question_bank.text import fold
+    from lms.kernel.text import fold
 
     rng = random.Random(seed)
     one, two = [], []
@@ -252,7 +252,7 @@ def fts_index(docs: list[dict], path: Path) -> dict:
 
 def _match(query: str) -> str:
     """Every word must match, each quoted so FTS5 syntax in user input means nothing."""
-    from question_bank.text import fold
+    from lms.kernel.text import fold
 
     return " ".join('"' + w.replace('"', "") + '"' for w in fts_fold(fold(query)).split())
 

@@ -5,7 +5,7 @@ import html
 
 from hypothesis import strategies as st
 
-from question_bank import nfc
+from lms.kernel.text import nfc
 from question_bank.formats.markup import decimal_string
 
 # Letters (with Vietnamese), digits, spaces and every GIFT/XML/HTML special character.

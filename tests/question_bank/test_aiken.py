@@ -5,7 +5,7 @@ import html
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from question_bank import nfc
+from lms.kernel.text import nfc
 from question_bank.formats import ExportError, export_aiken, parse_aiken
 
 from .fixtures import fixture_bytes

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from question_bank import clean_name
+from lms.kernel.text import clean_name
 
 #: Every character the cleaner drops: bidi marks, embeddings, overrides and isolates,
 #: zero-width space / non-joiner / joiner, word joiner and invisible operators, soft hyphen,

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from lms.core.storage import storage
 from lms.curriculum.models import Subject
-from lms.extensions import db
+from lms.kernel import db
 from lms.questions import services
 from lms.questions.transfer import attachment_key, media_url
 from question_bank import html_to_text, validate_payload

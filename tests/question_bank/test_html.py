@@ -9,14 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from question_bank import (
-    html_to_text,
-    nfc,
-    sanitise_html,
-    student_view,
-    teacher_view,
-    validate_payload,
-)
+from lms.kernel.text import nfc
+from question_bank import html_to_text, sanitise_html, student_view, teacher_view, validate_payload
 from question_bank.html import _PLAIN, ALLOWED_TAGS, is_platform_media
 from question_bank.mathml import MATHML_ELEMENTS
 from tests.question_bank.payloads import RAW

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from lms.extensions import db as _db
+from lms.kernel import db as _db
 from lms.org.models import SchoolLevel, Unit, UnitKind
 from question_bank.models import Question, QuestionStatus, QuestionVersion, WorkflowError
 

@@ -5,7 +5,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from question_bank.text import collation_key
+from lms.kernel.text import collation_key
 
 #: A Vietnamese dictionary's order: letters first (ă â after a, đ after d, ơ after ô),
 #: tones (ngang, huyền, hỏi, ngã, sắc, nặng) only when the letters tie.
