@@ -1,0 +1,134 @@
+"""A student's summary: learning result with the adjustment, conduct, year suggestions; what
+students and parents see (published columns only, results of locked terms); who gets 404."""
+
+import pytest
+
+from tests.lms.gradebook_setup import bearer, build_book, fill_term, put
+
+
+@pytest.fixture
+def book(org):
+    return build_book(org)
+
+
+def summary(client, book, username, student=None):
+    student = student or book.org.student_a.id
+    return client.get(f"/api/v1/gradebook/{book.org.class_x.id}/students/{student}",
+                      headers=bearer(client, username))
+
+
+def subject(body, code):
+    return next(s for s in body["subjects"] if s["code"] == code)
+
+
+def conduct(client, book, term, rating):
+    reply = client.put(f"/api/v1/gradebook/{book.org.class_x.id}/conduct/{book.org.student_a.id}",
+                       json={"term": term, "conduct": rating}, headers=bearer(client, "gvcn"))
+    assert reply.status_code == 200
+
+
+def test_homeroom_sees_learning_result_with_the_one_subject_adjustment(client, book):
+    # Every subject 9 except Lịch sử 3.0: the table gives Chưa đạt, one subject caused it.
+    fill_term(book, book.org.student_a.id, 1, {"LICHSU": "3"}, default="9")
+    body = summary(client, book, "gvcn").get_json()
+    assert len(body["subjects"]) == 12
+    assert subject(body, "LICHSU")["term1"]["term_average"] == "3.0"
+    assert subject(body, "GDTC")["term1"]["term_result"] == "Đạt"
+    assert body["learning"]["term1"] == {"level": "Đạt", "table_level": "Chưa đạt",
+                                         "adjusted_for": "LICHSU"}
+    assert body["learning"]["term2"] is None  # nothing in term II yet
+
+
+def test_two_subjects_pulling_down_are_not_adjusted(client, book):
+    fill_term(book, book.org.student_a.id, 1, {"LICHSU": "3", "VATLI": "3"}, default="9")
+    body = summary(client, book, "gvcn").get_json()
+    assert body["learning"]["term1"] == {"level": "Chưa đạt", "table_level": "Chưa đạt",
+                                         "adjusted_for": None}
+
+
+def test_year_results_conduct_and_suggestions(client, book):
+    fill_term(book, book.org.student_a.id, 1, {}, default="9")
+    fill_term(book, book.org.student_a.id, 2, {}, default="9")
+    conduct(client, book, 1, "K")
+    conduct(client, book, 2, "T")
+    body = summary(client, book, "gvcn").get_json()
+    assert subject(body, "TOAN")["year"] == {"average": "9.0", "result": None}
+    assert subject(body, "HDTN")["year"] == {"average": None, "result": "Đạt"}
+    assert body["learning"]["year"]["level"] == "Tốt"
+    assert body["conduct"] == {"term1": "Khá", "term2": "Tốt", "year": "Tốt"}
+    assert body["year_suggestion"] == {"promotion": "promoted", "retest": [],
+                                       "conduct_training": False, "award": "xuat_sac",
+                                       "absences_known": False}
+
+
+def test_student_sees_only_published_columns(client, book):
+    class_id, student = book.org.class_x.id, book.org.student_a.id
+    teacher = bearer(client, "teacherx")
+    put(client, teacher, class_id, "LICHSU", student, term=1, regular=[6, 8, 7.5], mid=5, end=10)
+    hidden = subject(summary(client, book, "hsa").get_json(), "LICHSU")["term1"]
+    assert (hidden["regular"], hidden["mid"], hidden["end"], hidden["term_average"]) == (
+        [None, None, None], None, None, None)
+    assert "version" not in hidden
+    url = f"/api/v1/gradebook/{class_id}/LICHSU/publication"
+    reply = client.post(url, json={"term": 1, "columns": ["mid"]}, headers=teacher)
+    assert reply.get_json()["published"] == ["mid"]
+    shown = subject(summary(client, book, "hsa").get_json(), "LICHSU")["term1"]
+    assert (shown["mid"], shown["regular"], shown["term_average"]) == ("5", [None] * 3, None)
+    client.post(url, json={"term": 1, "columns": ["regular", "end"]}, headers=teacher)
+    full = subject(summary(client, book, "hsa").get_json(), "LICHSU")["term1"]
+    assert (full["regular"], full["end"], full["term_average"]) == (["6", "8", "7.5"], "10",
+                                                                    "7.7")
+    # Withdrawn again: hidden again.
+    client.post(url, json={"term": 1, "columns": ["end"], "published": False}, headers=teacher)
+    again = subject(summary(client, book, "hsa").get_json(), "LICHSU")["term1"]
+    assert (again["end"], again["term_average"]) == (None, None)
+
+
+def test_learning_and_conduct_reach_the_student_once_the_term_is_locked(client, book):
+    fill_term(book, book.org.student_a.id, 1, {}, default="9")
+    conduct(client, book, 1, "T")
+    before = summary(client, book, "hsa").get_json()
+    assert before["learning"]["term1"] is None and before["conduct"]["term1"] is None
+    assert "year_suggestion" not in before or before["year_suggestion"] is None
+    client.put(f"/api/v1/gradebook/{book.org.class_x.id}/locks/1", json={"locked": True},
+               headers=bearer(client, "leaderx"))
+    after = summary(client, book, "hsa").get_json()
+    assert after["learning"]["term1"]["level"] == "Tốt"
+    assert after["conduct"]["term1"] == "Tốt"
+
+
+def test_parent_sees_their_child_only(client, book):
+    class_id, student = book.org.class_x.id, book.org.student_a.id
+    teacher = bearer(client, "teacherx")
+    put(client, teacher, class_id, "LICHSU", student, term=1, mid=5)
+    client.post(f"/api/v1/gradebook/{class_id}/LICHSU/publication",
+                json={"term": 1, "columns": ["mid"]}, headers=teacher)
+    reply = summary(client, book, "phuhuynh")
+    assert reply.status_code == 200
+    assert subject(reply.get_json(), "LICHSU")["term1"]["mid"] == "5"
+    assert summary(client, book, "phuhuynh", book.org.student_b.id).status_code == 404
+    assert summary(client, book, "phuhuynh2").status_code == 404
+
+
+@pytest.mark.parametrize("username", ["hsb", "teachery", "hsy", "reviewer1"])
+def test_nobody_else_reads_a_student(client, book, username):
+    assert summary(client, book, username).status_code == 404
+    assert summary(client, book, "hsa").status_code == 200  # the rightful reader
+
+
+def test_a_subject_teacher_sees_only_their_subject_and_no_overall_result(client, book):
+    body = summary(client, book, "gvtoan").get_json()
+    assert [s["code"] for s in body["subjects"]] == ["TOAN"]
+    assert body["learning"] is None and body["conduct"] is None
+
+
+def test_publication_rights(client, book):
+    url = f"/api/v1/gradebook/{book.org.class_x.id}/TOAN/publication"
+    body = {"term": 1, "columns": ["mid"]}
+    assert client.post(url, json=body, headers=bearer(client, "gvcn")).status_code == 403
+    assert client.post(url, json=body, headers=bearer(client, "hsa")).status_code == 404
+    assert client.post(url, json=body, headers=bearer(client, "gvsu")).status_code == 404
+    bad = client.post(url, json={"term": 1, "columns": ["average"]},
+                      headers=bearer(client, "gvtoan"))
+    assert bad.status_code == 400
+    assert client.post(url, json=body, headers=bearer(client, "gvtoan")).status_code == 200
