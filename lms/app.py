@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config_module.finalise(app.config)
     _init_extensions(app)
     _register_areas(app)
+    _connect_areas()
     _register_request_hooks(app)
     if app.config["PROXY_COUNT"]:
         count = int(app.config["PROXY_COUNT"])
@@ -70,6 +71,17 @@ def _register_areas(app: Flask) -> None:
     register_error_handlers(app)
     i18n.init_templates(app)
     cli.register(app)
+
+
+def _connect_areas() -> None:
+    """Areas that show each other's data meet here instead of importing each other: the
+    gradebook reads tests through its registry and follows their grades by the exams
+    area's signal (docs/gradebook.md, "Test scores")."""
+    from lms.exams import gradebook_feed
+    from lms.gradebook import feeds, registry
+
+    registry.register_source(gradebook_feed.ExamScores())
+    gradebook_feed.relay_to(feeds.score_changed)
 
 
 def _register_request_hooks(app: Flask) -> None:

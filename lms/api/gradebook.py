@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
 from lms.extensions import db
-from lms.gradebook import configure, reading, services
+from lms.gradebook import configure, feeds, reading, services
 from lms.gradebook.models import PUBLISHABLE
 
 blp = Blueprint("api_gradebook", __name__, url_prefix="/api/v1/gradebook",
@@ -204,3 +204,54 @@ def put_electives(body, class_id):
     codes = configure.set_electives(require_user(), class_id, body["subjects"])
     db.session.commit()
     return {"class_id": class_id, "electives": codes}
+
+
+class SourceSchema(Schema):
+    term = _raw("Học kì: 1 or 2.", type="integer", enum=[1, 2])
+    field = _raw("The column: regular.N, mid or end (TT22); mid_test or end_test (TT27).",
+                 type="string")
+    kind = _raw("A registered source: \"exam\".", type="string")
+    source_id = _raw("The source's id (the exam's).", type="integer")
+
+
+class FlagSchema(Schema):
+    apply = fields.Boolean(required=True, metadata={
+        "description": "true: write the proposed score (the term must be open); false: dismiss"})
+
+
+@blp.get("/<int:class_id>/<subject_code>/sources/choices")
+@blp.response(200)
+def get_source_choices(class_id, subject_code):
+    """Published tests of the class that may fill a column of this subject."""
+    return {"choices": feeds.choices(require_user(), class_id, subject_code)}
+
+
+@blp.post("/<int:class_id>/<subject_code>/sources")
+@blp.arguments(SourceSchema)
+@blp.response(201)
+@blp.alt_response(409, description="locked (the term is closed) or mapped (column taken)")
+def post_source(body, class_id, subject_code):
+    """Map a test to a column: its 10-point score fills the column now and after every
+    regrade (flagged instead while the term is locked)."""
+    row, filled = feeds.map_source(require_user(), class_id, subject_code, body)
+    db.session.commit()
+    return {"id": row.id, "term": row.term, "field": row.field, "kind": row.kind,
+            "source_id": row.source_id, "filled": filled}
+
+
+@blp.delete("/<int:class_id>/<subject_code>/sources/<int:source_row_id>")
+@blp.response(204)
+def delete_source(class_id, subject_code, source_row_id):
+    """Stop a column following its test (the scores stay)."""
+    feeds.unmap_source(require_user(), class_id, subject_code, source_row_id)
+    db.session.commit()
+
+
+@blp.post("/<int:class_id>/flags/<int:flag_id>")
+@blp.arguments(FlagSchema)
+@blp.response(200)
+def post_flag(body, class_id, flag_id):
+    """Apply or dismiss a score that reached a locked term."""
+    flag = feeds.resolve_flag(require_user(), class_id, flag_id, body["apply"])
+    db.session.commit()
+    return {"id": flag.id, "applied": body["apply"], "proposed": flag.proposed}

@@ -65,6 +65,9 @@ class ClassBook:
                 return setup
         raise NotFound(_l("Lớp không học môn này (hoặc chưa khai báo số tiết của môn)."))
 
+    def subject_by_id(self, subject_id: int) -> SubjectSetup | None:
+        return next((s for s in self.subjects if s.id == subject_id), None)
+
 
 #: Ids are 64-bit signed integers in both databases: anything larger cannot exist (and the
 #: SQLite driver refuses to bind it), so it is a 404 without a query.

@@ -31,6 +31,9 @@ class ScoreSourceAdapter(Protocol):
     def scores(self, source_id: int, student_ids: Iterable[int]) -> dict[int, Decimal | None]:
         """Each student's current score on the 10-point scale (not yet rounded)."""
 
+    def follow(self, source_id: int) -> None:
+        """A column now follows this source: announce its score changes from now on."""
+
 
 SOURCES: dict[str, ScoreSourceAdapter] = {}
 ABSENCE_COUNTERS: list[Callable[[int, list[int]], dict[int, int]]] = []

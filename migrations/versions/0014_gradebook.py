@@ -7,7 +7,8 @@ Create Date: 2026-12-07 22:09:37
 The class gradebook (sổ điểm, issue 13 §2): subject periods per school year and grade, a
 class's electives, score entries per class × subject × student × term with a version for
 optimistic concurrency, conduct per student × term, term locks, published columns, the change
-history, columns fed by tests, flags for scores that met a locked term, year decisions.
+history, columns fed by tests, flags for scores that met a locked term, year decisions; and
+exam.announce_grades: a test mapped to a gradebook column announces its final grades.
 
 """
 from alembic import op
@@ -22,6 +23,9 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("exam", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("announce_grades", sa.Boolean(), nullable=False,
+                                      server_default=sa.text("false")))
     op.create_table('subject_periods',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('school_year_id', sa.Integer(), nullable=False),
@@ -211,3 +215,5 @@ def downgrade():
     op.drop_table('gradebook_change')
     op.drop_table('class_elective')
     op.drop_table('subject_periods')
+    with op.batch_alter_table("exam", schema=None) as batch_op:
+        batch_op.drop_column("announce_grades")
