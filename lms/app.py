@@ -57,6 +57,7 @@ def _register_areas(app: Flask) -> None:
     from lms.exams.paper_views import bp as exam_paper_bp
     from lms.exams.teacher_views import bp as exams_teacher_bp
     from lms.exams.views import bp as exams_bp
+    from lms.gradebook.views import bp as gradebook_bp
     from lms.lessons.library_views import bp as lesson_pages_bp
     from lms.lessons.views import bp as scorm_content_bp
     from lms.lessons.views import player_bp
@@ -65,7 +66,7 @@ def _register_areas(app: Flask) -> None:
 
     for blueprint in (core_bp, auth_bp, org_bp, admin_bp, questions_bp, scorm_content_bp,
                       player_bp, exam_paper_bp, exam_grading_bp, exams_teacher_bp,
-                      exam_matrix_bp, lesson_pages_bp, exams_bp):
+                      exam_matrix_bp, lesson_pages_bp, exams_bp, gradebook_bp):
         app.register_blueprint(blueprint)
     init_api(app)
     register_error_handlers(app)

@@ -152,8 +152,8 @@ def put_conduct(body, class_id, student_id):
     """The homeroom teacher's conduct rating (rèn luyện) of a student for a term."""
     row = services.save_conduct(require_user(), class_id, student_id, body)
     db.session.commit()
-    return {"class_id": class_id, "student_id": student_id, "term": row.term,
-            "conduct": row.conduct, "version": row.version}
+    return {"class_id": class_id, "student_id": student_id, "term": body["term"],
+            "conduct": row.conduct if row else None, "version": row.version if row else 0}
 
 
 @blp.put("/<int:class_id>/locks/<int:term>")

@@ -17,7 +17,14 @@ from lms.core.models import utcnow
 from lms.curriculum.models import Subject
 from lms.extensions import db
 from lms.gradebook import rules as _gradebook_rules  # noqa: F401 — registers gradebook.*
-from lms.gradebook.book import ClassBook, SubjectSetup, load_book, load_class, student_in_class
+from lms.gradebook.book import (
+    ClassBook,
+    SubjectSetup,
+    load_book,
+    load_class,
+    student_in_class,
+    students_of,
+)
 from lms.gradebook.circulars import (
     FOUR_LEVELS,
     ScoreError,
@@ -258,6 +265,63 @@ def save_scores(user, class_id: int, subject_code: str, student_id: int, body: d
     return book, setup, entry
 
 
+def cell_fields(setup: SubjectSetup) -> list[str]:
+    """The cells of one student's term in a subject, in column order."""
+    if setup.primary:
+        return ["mid", *(["mid_test"] if setup.mid_test else []), "end",
+                *(["end_test"] if setup.end_test else [])]
+    return [f"regular.{n}" for n in range(1, setup.regular_count + 1)] + ["mid", "end"]
+
+
+def read_cell_map(setup: SubjectSetup, values: dict, prefix: str = "") -> tuple[dict, dict]:
+    """``{field: raw value}`` → (``{field: text or None}``, ``{prefix+field: [message]}``)."""
+    allowed, cells, problems = cell_fields(setup), {}, {}
+    for field, value in values.items():
+        if field not in allowed:
+            problems[prefix + field] = [problem_text(setup, ScoreError(field, "not_used"))]
+            continue
+        try:
+            cells[field] = read_cell(setup, field, value)
+        except ScoreError as error:
+            problems[prefix + field] = [problem_text(setup, error)]
+    return cells, problems
+
+
+def save_cells(user, class_id: int, subject_code: str, term, rows: dict[int, dict],
+               via: str, versions: dict[int, int] | None = None, reason: str = "") -> int:
+    """Save cells of several students in one term at once (the grid without script, an
+    import): ``rows`` is ``{student_id: {"regular.2": "7,5", "mid": "", …}}`` ("" clears).
+    Every cell is read first and any problem refuses the whole set (400 naming
+    ``<student_id>.<field>``); ``versions`` are checked like a single save. Returns how many
+    students' entries changed."""
+    book, setup = subject_context(user, class_id, subject_code, write=True)
+    term = check_term(term)
+    students = {s.id for s in students_of(class_id)}
+    if set(rows) - students:
+        raise NotFound(_l("Không tìm thấy học sinh trong lớp."))
+    cells, problems = {}, {}
+    for student_id, values in rows.items():
+        cells[student_id], found = read_cell_map(setup, values, f"{student_id}.")
+        problems |= found
+    if problems:
+        raise DomainError(_l("Có ô điểm không hợp lệ; không có gì được lưu."),
+                          code="invalid_score", details={"fields": problems})
+    ensure_open(class_id, term)
+    entries = {e.student_id: e for e in db.session.scalars(select(GradebookEntry).where(
+        GradebookEntry.class_id == class_id, GradebookEntry.subject_id == setup.id,
+        GradebookEntry.term == term, GradebookEntry.student_id.in_(list(rows))))}
+    role = acting_role(user, book.school_class, setup.id)
+    changed = 0
+    for student_id, values in cells.items():
+        entry = entries.get(student_id)
+        check_version(entry, (versions or {}).get(student_id))
+        before = entry.version if entry is not None else 0
+        entry = write_cells(entry, (class_id, setup.id, student_id, term), values,
+                            changed_by=user.id, reason=reason, via=via, as_role=role)
+        changed += entry is not None and entry.version != before
+    return changed
+
+
 def write_cells(entry: GradebookEntry | None, key: tuple[int, int, int, int],
                 cells: dict[str, str | None], *, changed_by: int | None, reason: str, via: str,
                 as_role: str) -> GradebookEntry | None:
@@ -299,7 +363,7 @@ def flush_or_stale() -> None:
 
 
 def save_conduct(user, class_id: int, student_id: int, body: dict,
-                 via: str = "api") -> StudentTerm:
+                 via: str = "api") -> StudentTerm | None:
     """The homeroom teacher's (or a leader's) conduct rating of one student for one term."""
     school_class = load_class(class_id)
     authorise(user, "gradebook.write_conduct", "gradebook.read_class", school_class)
@@ -316,7 +380,7 @@ def save_conduct(user, class_id: int, student_id: int, body: dict,
         StudentTerm.class_id == class_id, StudentTerm.student_id == student_id,
         StudentTerm.term == term))
     check_version(row, body.get("version"))
-    if row is not None and row.conduct == rating:
+    if (row.conduct if row is not None else None) == rating:
         return row
     if row is None:
         row = StudentTerm(class_id=class_id, student_id=student_id, term=term, qualities={})
@@ -329,6 +393,17 @@ def save_conduct(user, class_id: int, student_id: int, body: dict,
     row.updated_at, row.updated_by_id = utcnow(), user.id
     flush_or_stale()
     return row
+
+
+def save_conducts(user, class_id: int, term, ratings: dict[int, object],
+                  versions: dict[int, int]) -> int:
+    """The class page's conduct column: one save per student whose rating changed."""
+    changed = 0
+    for student_id, rating in ratings.items():
+        body = {"term": term, "conduct": rating, "version": versions.get(student_id)}
+        row = save_conduct(user, class_id, student_id, body, via="web")
+        changed += row is not None and row.version != versions.get(student_id)
+    return changed
 
 
 def read_conduct(value) -> str | None:
@@ -357,6 +432,13 @@ def set_lock(user, class_id: int, term, locked: bool) -> bool:
         db.session.delete(row)
     db.session.flush()
     return locked
+
+
+def set_school_lock(user, class_ids: list[int], term, locked: bool) -> int:
+    """Close (or reopen) a term for several classes at once (the lock page's "all")."""
+    for class_id in class_ids:
+        set_lock(user, class_id, term, locked)
+    return len(class_ids)
 
 
 def set_published(user, class_id: int, subject_code: str, term, columns, published: bool
