@@ -107,6 +107,33 @@ def load_book(school_class: SchoolClass) -> ClassBook:
     return ClassBook(school_class, rules, subjects)
 
 
+def load_books(classes: list[SchoolClass]) -> dict[int, ClassBook]:
+    """The books of many classes of one school year in two statements (a school's
+    recomputation); classes whose grade no rule set covers are left out."""
+    if not classes:
+        return {}
+    year = classes[0].school_year
+    grades = {c.grade for c in classes}
+    rows = db.session.execute(
+        select(SubjectPeriods, Subject).join(Subject, Subject.id == SubjectPeriods.subject_id)
+        .where(SubjectPeriods.school_year_id == year.id, SubjectPeriods.grade.in_(grades))
+        .order_by(Subject.position, Subject.code)).all()
+    chosen = set(db.session.execute(select(ClassElective.class_id, ClassElective.subject_id)
+                                    .where(ClassElective.class_id.in_([c.id for c in classes])))
+                 .all())
+    books = {}
+    for school_class in classes:
+        rules = rule_set_for(year.starts_on.year, school_class.grade)
+        if rules is None:
+            continue
+        subjects = [_setup(rules, school_class.grade, periods, subject)
+                    for periods, subject in rows
+                    if periods.grade == school_class.grade
+                    and (not periods.elective or (school_class.id, subject.id) in chosen)]
+        books[school_class.id] = ClassBook(school_class, rules, subjects)
+    return books
+
+
 def _setup(rules, grade: int, periods: SubjectPeriods, subject: Subject) -> SubjectSetup:
     common = {"id": subject.id, "code": subject.code, "name": subject.name,
               "periods": periods.periods, "elective": periods.elective}

@@ -8,6 +8,7 @@ Input rows only need the attributes of ``GradebookEntry`` (``regular``, ``mid_te
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from lms.gradebook.book import SubjectSetup
 from lms.gradebook.circulars import FOUR_LEVELS, tt22, tt27
@@ -33,7 +34,13 @@ EMPTY = SubjectResult()
 
 
 def number(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
+    return None if text is None else _decimal(text)
+
+
+@lru_cache(maxsize=512)
+def _decimal(text: str) -> Decimal:
+    """Stored scores repeat ("7.5", "8"): each text is parsed once (Decimals are immutable)."""
+    return Decimal(text)
 
 
 def regular_cells(setup: SubjectSetup, entry) -> list[str | None]:

@@ -20,6 +20,16 @@ bp = Blueprint("gradebook", __name__, url_prefix="/gradebook")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@bp.app_template_filter("vn_score")
+def vn_score(value) -> str:
+    """A stored score or average with a decimal comma ("7.5" → "7,5"); ratings and words
+    ("Đ", "Khá") and None ("") as they are."""
+    if value is None:
+        return ""
+    text = str(value)
+    return text.replace(".", ",") if text[:1].isdigit() else text
+
+
 def _term() -> int:
     return 2 if request.values.get("term") == "2" else 1
 

@@ -3,6 +3,8 @@ students and parents see (published columns only, results of locked terms); who 
 
 import pytest
 
+from lms.core.errors import NotFound
+from lms.gradebook.summary import school_results
 from tests.lms.gradebook_setup import bearer, build_book, fill_term, put
 
 
@@ -132,3 +134,19 @@ def test_publication_rights(client, book):
                       headers=bearer(client, "gvtoan"))
     assert bad.status_code == 400
     assert client.post(url, json=body, headers=bearer(client, "gvtoan")).status_code == 200
+
+
+def test_a_whole_school_recomputed_counts_levels_per_class(client, book):
+    org = book.org
+    fill_term(book, org.student_a.id, 1, {}, default="9")
+    fill_term(book, org.student_a.id, 2, {"LICHSU": "3"}, default="9")
+    conduct(client, book, 1, "T")
+    conduct(client, book, 2, "K")
+    results = school_results(org.leader_x, org.school_x.id, org.class_x.school_year_id)
+    assert results == [{
+        "class_id": org.class_x.id, "name": "10A1", "students": 2,
+        "term1": {"Tốt": 1, None: 1}, "term2": {"Đạt": 1, None: 1},  # term II adjusted
+        "year": {"Khá": 1, None: 1},  # Lịch sử (9 + 2·3) / 3 = 5.0: below 6.5, above 5.0
+        "conduct": {"Khá": 1, None: 1}}]
+    with pytest.raises(NotFound):
+        school_results(book.homeroom, org.school_x.id, org.class_x.school_year_id)

@@ -117,6 +117,8 @@ def learning_result(rules: Tt22Rules, outcomes: Sequence[SubjectOutcome]) -> Lea
         return None
     level = table_level(rules, outcomes)
     rank = FOUR_LEVELS.rank
+    if rank(level) - rules.adjust_gap < min(rank(r) for r in rules.adjust_from):
+        return LearningResult(level, level)  # not low enough to be adjusted
     best, culprit = level, None
     for index, outcome in enumerate(outcomes):
         without = table_level(rules, [*outcomes[:index], *outcomes[index + 1:]])
