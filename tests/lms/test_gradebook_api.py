@@ -6,6 +6,9 @@ from sqlalchemy import func, select
 
 from lms.extensions import db as _db
 from lms.gradebook.models import GradebookChange, GradebookEntry
+from lms.org.models import Role, SchoolLevel, UnitKind
+from lms.org.services import add_unit
+from tests.factories import UserFactory, make_class, member
 from tests.lms.gradebook_setup import bearer, build_book, put
 
 
@@ -271,3 +274,31 @@ def test_openapi_lists_the_gradebook(client):
                  "/api/v1/gradebook/{class_id}/locks/{term}",
                  "/api/v1/gradebook/{class_id}/{subject_code}/publication"):
         assert path in paths, sorted(paths)
+
+
+def test_a_primary_class_follows_tt27(client, book):
+    org = book.org
+    school = add_unit(UnitKind.SCHOOL, "Trường Tiểu học Z", org.district,
+                      school_level=SchoolLevel.PRIMARY)
+    grade5 = make_class(school, org.class_x.school_year, "5A", grade=5)
+    member(org.student_y, Role.STUDENT, school, grade5)
+    teacher = member(UserFactory(username="gvth"), Role.TEACHER, school, grade5)
+    _db.session.commit()
+    headers, pupil = bearer(client, teacher.username), org.student_y.id
+    reply = put(client, headers, grade5.id, "TOAN", pupil, term=1, mid="T", mid_test=8,
+                end="Hoàn thành", end_test="9")
+    body = reply.get_json()
+    assert reply.status_code == 200, body
+    assert (body["mid"], body["end"], body["mid_test"], body["end_test"]) == ("T", "H", "8", "9")
+    assert body["term_result"] == "Hoàn thành" and body["term_average"] is None
+    for code, cells, field in (("TOAN", {"end_test": "7,5"}, "end_test"),
+                               ("DAODUC", {"end_test": 9}, "end_test"),
+                               ("TOAN", {"end": "Đạt"}, "end"),
+                               ("TOAN", {"regular": [7]}, "regular")):
+        bad = put(client, headers, grade5.id, code, pupil, term=1, **cells)
+        assert bad.status_code == 400 and field in bad.get_json()["error"]["details"]["fields"]
+    sheet = client.get(f"/api/v1/gradebook/{grade5.id}/TIENGVIET", headers=headers).get_json()
+    assert sheet["subject"]["rule_set"] == "TT27" and sheet["subject"]["mid_test"] is True
+    conduct = client.put(f"/api/v1/gradebook/{grade5.id}/conduct/{pupil}",
+                         json={"term": 1, "conduct": "T"}, headers=bearer(client, "admin1"))
+    assert conduct.status_code == 400
