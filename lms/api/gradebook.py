@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
 from lms.extensions import db
-from lms.gradebook import configure, feeds, reading, services
+from lms.gradebook import configure, feeds, reading, services, terms
 from lms.gradebook.models import PUBLISHABLE
 
 blp = Blueprint("api_gradebook", __name__, url_prefix="/api/v1/gradebook",
@@ -150,7 +150,7 @@ def get_history(args, class_id, subject_code, student_id):
 @blp.alt_response(409, description="locked or stale")
 def put_conduct(body, class_id, student_id):
     """The homeroom teacher's conduct rating (rèn luyện) of a student for a term."""
-    row = services.save_conduct(require_user(), class_id, student_id, body)
+    row = terms.save_conduct(require_user(), class_id, student_id, body)
     db.session.commit()
     return {"class_id": class_id, "student_id": student_id, "term": body["term"],
             "conduct": row.conduct if row else None, "version": row.version if row else 0}
@@ -161,7 +161,7 @@ def put_conduct(body, class_id, student_id):
 @blp.response(200)
 def put_lock(body, class_id, term):
     """Close (``locked: true``) or reopen a term of the class: school leaders only."""
-    locked = services.set_lock(require_user(), class_id, term, body["locked"])
+    locked = terms.set_lock(require_user(), class_id, term, body["locked"])
     db.session.commit()
     return {"class_id": class_id, "term": term, "locked": locked}
 
@@ -172,7 +172,7 @@ def put_lock(body, class_id, term):
 def post_publication(body, class_id, subject_code):
     """Publish (or, with ``published: false``, withdraw) columns of a term: students and
     parents see a published column."""
-    columns = services.set_published(require_user(), class_id, subject_code, body.get("term"),
+    columns = terms.set_published(require_user(), class_id, subject_code, body.get("term"),
                                      body["columns"], body["published"])
     db.session.commit()
     return {"term": body.get("term"), "published": columns}

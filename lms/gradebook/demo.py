@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lms.curriculum.models import Subject
 from lms.extensions import db
-from lms.gradebook import feeds, services
+from lms.gradebook import feeds, services, terms
 from lms.gradebook.book import load_book, students_of
 from lms.gradebook.configure import seed_periods
 from lms.gradebook.models import PUBLISHABLE, ClassElective
@@ -38,9 +38,9 @@ def load_demo_gradebook(school_class, teacher, leader, seed: int = 2025) -> None
                 cells.pop("regular.1", None)  # keep what the test gave
         services.save_cells(writer, school_class.id, setup.code, 1, rows, via="import",
                             reason="Dữ liệu mẫu")
-        services.set_published(writer, school_class.id, setup.code, 1, list(PUBLISHABLE), True)
+        terms.set_published(writer, school_class.id, setup.code, 1, list(PUBLISHABLE), True)
     conduct = {s.id: rng.choice("TTTTKKĐ") for s in students}
-    services.save_conducts(leader, school_class.id, 1, conduct, {})
+    terms.save_conducts(leader, school_class.id, 1, conduct, {})
 
 
 def _map_finished_test(school_class, teacher) -> None:

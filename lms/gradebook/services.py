@@ -1,4 +1,6 @@
-"""Writing the gradebook: scores, conduct, locks, publication — each change recorded.
+"""Writing the gradebook's cells: one student's term in a subject, or many at once (the grid,
+an import), each change recorded; and the access and input checks every write shares.
+Conduct, locks and publication are in ``terms.py``.
 
 Every function takes the acting user, checks the permission rules (lms/gradebook/rules.py),
 flushes and never commits. Someone who may not read the class or subject gets 404; someone
@@ -7,7 +9,7 @@ who may read but not write gets 403.
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -26,22 +28,18 @@ from lms.gradebook.book import (
     students_of,
 )
 from lms.gradebook.circulars import (
-    FOUR_LEVELS,
     ScoreError,
     parse_rating,
     parse_score,
     score_text,
 )
 from lms.gradebook.models import (
-    PUBLISHABLE,
     TERMS,
     GradebookChange,
     GradebookEntry,
-    Publication,
-    StudentTerm,
     TermLock,
 )
-from lms.gradebook.rules import SubjectTarget, is_homeroom, teaches_subject
+from lms.gradebook.rules import SubjectTarget, teaches_subject
 from lms.org.models import SchoolClass
 from question_bank import nfc
 
@@ -357,120 +355,3 @@ def flush_or_stale() -> None:
         db.session.rollback()
         raise Conflict(_l("Ô điểm vừa được người khác thay đổi; tải lại để xem điểm mới "
                           "trước khi sửa."), code="stale") from None
-
-
-# ------------------------------------------------------------------ conduct
-
-
-def save_conduct(user, class_id: int, student_id: int, body: dict,
-                 via: str = "api") -> StudentTerm | None:
-    """The homeroom teacher's (or a leader's) conduct rating of one student for one term."""
-    school_class = load_class(class_id)
-    authorise(user, "gradebook.write_conduct", "gradebook.read_class", school_class)
-    book = load_book(school_class)
-    if book.primary:
-        raise DomainError(_l("Tiểu học không xếp loại rèn luyện (Thông tư 27/2020)."),
-                          code="not_used")
-    student_in_class(class_id, student_id)
-    term = check_term(body.get("term"))
-    rating = read_conduct(body.get("conduct"))
-    reason = read_reason(body)
-    ensure_open(class_id, term)
-    row = db.session.scalar(select(StudentTerm).where(
-        StudentTerm.class_id == class_id, StudentTerm.student_id == student_id,
-        StudentTerm.term == term))
-    check_version(row, body.get("version"))
-    if (row.conduct if row is not None else None) == rating:
-        return row
-    if row is None:
-        row = StudentTerm(class_id=class_id, student_id=student_id, term=term, qualities={})
-        db.session.add(row)
-    role = "homeroom" if is_homeroom(user, school_class) else "leader"
-    db.session.add(GradebookChange(
-        class_id=class_id, subject_id=None, student_id=student_id, term=term, field="conduct",
-        old=row.conduct, new=rating, reason=reason, via=via, as_role=role, user_id=user.id))
-    row.conduct = rating
-    row.updated_at, row.updated_by_id = utcnow(), user.id
-    flush_or_stale()
-    return row
-
-
-def save_conducts(user, class_id: int, term, ratings: dict[int, object],
-                  versions: dict[int, int]) -> int:
-    """The class page's conduct column: one save per student whose rating changed."""
-    changed = 0
-    for student_id, rating in ratings.items():
-        body = {"term": term, "conduct": rating, "version": versions.get(student_id)}
-        row = save_conduct(user, class_id, student_id, body, via="web")
-        changed += row is not None and row.version != versions.get(student_id)
-    return changed
-
-
-def read_conduct(value) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        return parse_rating(value, "conduct", FOUR_LEVELS)
-    except ScoreError:
-        message = _("Rèn luyện: cần một trong: T (Tốt), K (Khá), Đ (Đạt), CĐ (Chưa đạt).")
-        raise DomainError(message, code="invalid_score",
-                          details={"fields": {"conduct": [message]}}) from None
-
-
-# ------------------------------------------------------------------ locks and publication
-
-
-def set_lock(user, class_id: int, term, locked: bool) -> bool:
-    """Close (or reopen) a term of a class: the school leader's act; idempotent."""
-    school_class = load_class(class_id)
-    authorise(user, "gradebook.lock", "gradebook.read_class", school_class)
-    term = check_term(term)
-    row = db.session.get(TermLock, (class_id, term))
-    if locked and row is None:
-        db.session.add(TermLock(class_id=class_id, term=term, locked_by_id=user.id))
-    elif not locked and row is not None:
-        db.session.delete(row)
-    db.session.flush()
-    return locked
-
-
-def set_school_lock(user, class_ids: list[int], term, locked: bool) -> int:
-    """Close (or reopen) a term for several classes at once (the lock page's "all")."""
-    for class_id in class_ids:
-        set_lock(user, class_id, term, locked)
-    return len(class_ids)
-
-
-def set_published(user, class_id: int, subject_code: str, term, columns, published: bool
-                  ) -> list[str]:
-    """Show (or hide) columns of a subject's term to the class's students and their parents;
-    returns the columns published afterwards."""
-    book, setup = subject_context(user, class_id, subject_code, write=True)
-    term = check_term(term)
-    wanted = read_columns(columns)
-    if published:
-        have = published_columns(class_id, setup.id, term)
-        for column in wanted - have:
-            db.session.add(Publication(class_id=class_id, subject_id=setup.id, term=term,
-                                       column=column, published_by_id=user.id))
-    else:
-        db.session.execute(delete(Publication).where(
-            Publication.class_id == class_id, Publication.subject_id == setup.id,
-            Publication.term == term, Publication.column.in_(wanted)))
-    db.session.flush()
-    return sorted(published_columns(class_id, setup.id, term), key=PUBLISHABLE.index)
-
-
-def read_columns(columns) -> set[str]:
-    if (not isinstance(columns, list) or not columns
-            or not all(isinstance(c, str) and c in PUBLISHABLE for c in columns)):
-        message = _("Cột phải là một hoặc nhiều trong: regular, mid, end.")
-        raise DomainError(message, code="invalid_columns",
-                          details={"fields": {"columns": [message]}})
-    return set(columns)
-
-
-def published_columns(class_id: int, subject_id: int, term: int) -> set[str]:
-    return set(db.session.scalars(select(Publication.column).where(
-        Publication.class_id == class_id, Publication.subject_id == subject_id,
-        Publication.term == term)))

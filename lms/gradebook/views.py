@@ -12,7 +12,7 @@ from lms.core.errors import DomainError, NotFound, Unavailable
 from lms.core.errors_views import flash_or_raise
 from lms.core.pdf import PdfFailed, PdfUnavailable, html_to_pdf
 from lms.extensions import db
-from lms.gradebook import feeds, home, reading, services, sheets, summary
+from lms.gradebook import feeds, home, reading, services, sheets, summary, terms
 from lms.gradebook.book import load_class, students_of
 from media import content_disposition
 
@@ -106,7 +106,7 @@ def _posted_rows(form) -> tuple[dict[int, dict], dict[int, int]]:
 def publish(class_id: int, code: str):
     published = request.form.get("published") == "1"
     try:
-        services.set_published(g.user, class_id, code, _term(),
+        terms.set_published(g.user, class_id, code, _term(),
                                request.form.getlist("column"), published)
         db.session.commit()
         flash(_("Đã công bố cột điểm.") if published else _("Đã thu hồi cột điểm."), "success")
@@ -231,7 +231,7 @@ def _save_conduct(class_id: int, period: str) -> None:
             versions[int(key[1:])] = int(value)
     try:
         term = int(period) if period in ("1", "2") else None
-        changed = services.save_conducts(g.user, class_id, term, ratings, versions)
+        changed = terms.save_conducts(g.user, class_id, term, ratings, versions)
         db.session.commit()
         flash(_("Đã lưu rèn luyện của %(n)s học sinh.", n=changed), "success")
     except DomainError as error:
@@ -285,7 +285,7 @@ def locks_save(school_id: int):
         raise NotFound(_("Không tìm thấy lớp."))
     locked = request.form.get("locked") == "1"
     try:
-        services.set_school_lock(g.user, class_ids, request.form.get("term", type=int), locked)
+        terms.set_school_lock(g.user, class_ids, request.form.get("term", type=int), locked)
         db.session.commit()
         flash(_("Đã khoá sổ.") if locked else _("Đã mở khoá sổ."), "success")
     except DomainError as error:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from lms.core.pdf import chromium_binary
 from lms.extensions import db as _db
-from lms.gradebook import services
+from lms.gradebook import terms
 from lms.gradebook.models import GradebookEntry, StudentTerm, TermLock
 from lms.org.models import Role
 from tests.conftest import csrf_token_from, login
@@ -141,7 +141,7 @@ def test_student_page_shows_only_published_scores(client, book):
     login(client, "hsa")
     _response, html = _page(client, f"/gradebook/classes/{class_id}/students/{a}")
     assert "6,5" not in html
-    services.set_published(book.org.teacher_x, class_id, "LICHSU", 1, ["regular", "mid", "end"],
+    terms.set_published(book.org.teacher_x, class_id, "LICHSU", 1, ["regular", "mid", "end"],
                            True)
     _db.session.commit()
     _response, html = _page(client, f"/gradebook/classes/{class_id}/students/{a}")
