@@ -71,6 +71,22 @@ class ConductSchema(Schema):
     reason = _raw("Why (kept in the history).", type="string")
 
 
+class QualitiesSchema(Schema):
+    term = _raw("Học kì: 1 or 2.", type="integer", enum=[1, 2])
+    period = _raw("mid (giữa kì) or end (cuối kì).", type="string", enum=["mid", "end"])
+    ratings = _raw("{quality or competence code: T | Đ | C (or the words)}; codes left out "
+                   "stay, null clears one.", type="object")
+    version = _raw("As for scores: another version → 409 stale.", type="integer")
+    reason = _raw("Why (kept in the history).", type="string")
+
+
+class YearSchema(Schema):
+    promotion = _raw("promoted (lên lớp), summer (xét sau hè), repeat (ở lại lớp).",
+                     type="string", enum=["promoted", "summer", "repeat"])
+    award = _raw("xuat_sac, gioi or null.", type="string")
+    reason = _raw("Why (kept in the history).", type="string")
+
+
 class LockSchema(Schema):
     locked = fields.Boolean(required=True)
 
@@ -154,6 +170,29 @@ def put_conduct(body, class_id, student_id):
     db.session.commit()
     return {"class_id": class_id, "student_id": student_id, "term": body["term"],
             "conduct": row.conduct if row else None, "version": row.version if row else 0}
+
+
+@blp.put("/<int:class_id>/qualities/<int:student_id>")
+@blp.arguments(QualitiesSchema)
+@blp.response(200)
+@blp.alt_response(409, description="locked or stale")
+def put_qualities(body, class_id, student_id):
+    """Primary (TT27): qualities and competences of a pupil at mid-term or end of term."""
+    row = terms.save_qualities(require_user(), class_id, student_id, body)
+    db.session.commit()
+    return {"class_id": class_id, "student_id": student_id, "term": row.term,
+            "qualities": row.qualities, "version": row.version}
+
+
+@blp.put("/<int:class_id>/students/<int:student_id>/year")
+@blp.arguments(YearSchema)
+@blp.response(200)
+def put_year(body, class_id, student_id):
+    """The school's decision on promotion and award (replaces the computed suggestion)."""
+    row = terms.confirm_year(require_user(), class_id, student_id, body)
+    db.session.commit()
+    return {"class_id": class_id, "student_id": student_id, "promotion": row.promotion,
+            "award": row.award}
 
 
 @blp.put("/<int:class_id>/locks/<int:term>")

@@ -35,6 +35,7 @@ from lms.gradebook.models import (
     ScoreFlag,
     ScoreSource,
     StudentTerm,
+    YearDecision,
 )
 from lms.gradebook.rules import StudentTarget, SubjectTarget
 from lms.gradebook.services import locked_terms, subject_context
@@ -189,7 +190,8 @@ def student_summary(user, class_id: int, student_id: int) -> dict:
     summary = {"class": class_info(book), "student": {"id": student.id,
                                                        "name": student.full_name},
                "rule_set": book.rules.code, "subjects": subjects,
-               "learning": None, "conduct": None, "year_suggestion": None}
+               "learning": None, "conduct": None, "year_suggestion": None,
+               "year_decision": None}
     if access in ("full", "own"):
         summary |= _overall(book, student_id, results, locks, own=access == "own")
     return summary
@@ -245,6 +247,10 @@ def _overall(book: ClassBook, student_id: int, results, locks: set[int], own: bo
                     "term2": FOUR_LEVELS.word(conduct[2]) if visible[2] else None,
                     "year": FOUR_LEVELS.word(conduct_year) if both else None},
     }
+    decision = db.session.get(YearDecision, (book.school_class.id, student_id))
+    out["year_decision"] = ({"promotion": decision.promotion, "award": decision.award,
+                             "confirmed_at": decision.confirmed_at.isoformat() + "Z"}
+                            if decision is not None and both else None)
     if not own:
         absences = registry.absences(book.school_class.id, [student_id]).get(student_id)
         suggestion = compute.year_suggestion(book.rules, book.subjects, year_results,

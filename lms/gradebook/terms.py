@@ -1,6 +1,8 @@
-"""A class's term as a whole: conduct per student (the homeroom teacher), locks (the school
-leader), published columns (the subject teacher). Like every gradebook service: takes the
-acting user, checks the rules, flushes, never commits; each conduct change is recorded."""
+"""What is recorded per student and term besides scores, and the term as a whole: conduct
+(TT22) or qualities and competences (TT27) by the homeroom teacher, the school's year
+decision, locks (the school leader), published columns (the subject teacher). Like every
+gradebook service: takes the acting user, checks the rules, flushes, never commits; each
+change of a student's record is kept in the history."""
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -10,8 +12,15 @@ from lms.core.errors import DomainError
 from lms.core.models import utcnow
 from lms.extensions import db
 from lms.gradebook.book import load_book, load_class, student_in_class
-from lms.gradebook.circulars import FOUR_LEVELS, ScoreError, parse_rating
-from lms.gradebook.models import PUBLISHABLE, GradebookChange, Publication, StudentTerm, TermLock
+from lms.gradebook.circulars import FOUR_LEVELS, QUALITY, ScoreError, parse_rating
+from lms.gradebook.models import (
+    PUBLISHABLE,
+    GradebookChange,
+    Publication,
+    StudentTerm,
+    TermLock,
+    YearDecision,
+)
 from lms.gradebook.rules import is_homeroom
 from lms.gradebook.services import (
     authorise,
@@ -138,3 +147,118 @@ def published_columns(class_id: int, subject_id: int, term: int) -> set[str]:
     return set(db.session.scalars(select(Publication.column).where(
         Publication.class_id == class_id, Publication.subject_id == subject_id,
         Publication.term == term)))
+
+
+# ------------------------------------------------------------------ qualities (TT27)
+
+
+QUALITY_PERIODS = ("mid", "end")
+
+
+def save_qualities(user, class_id: int, student_id: int, body: dict,
+                   via: str = "api") -> StudentTerm:
+    """Primary (TT27): the homeroom teacher's ratings of qualities and competences at
+    mid-term or end of term — ``{"term", "period", "ratings": {code: "T"|"Đ"|"C"}}``; codes
+    left out stay as they are, null clears one."""
+    school_class = load_class(class_id)
+    authorise(user, "gradebook.write_conduct", "gradebook.read_class", school_class)
+    book = load_book(school_class)
+    if not book.primary:
+        raise DomainError(_l("Phẩm chất, năng lực theo Thông tư 27/2020 chỉ dùng cho tiểu học."),
+                          code="not_used")
+    student_in_class(class_id, student_id)
+    term = check_term(body.get("term"))
+    period = body.get("period")
+    ratings = read_qualities(book.rules, period, body.get("ratings"))
+    reason = read_reason(body)
+    ensure_open(class_id, term)
+    row = db.session.scalar(select(StudentTerm).where(
+        StudentTerm.class_id == class_id, StudentTerm.student_id == student_id,
+        StudentTerm.term == term))
+    check_version(row, body.get("version"))
+    if row is None:
+        row = StudentTerm(class_id=class_id, student_id=student_id, term=term, qualities={})
+        db.session.add(row)
+    stored = dict((row.qualities or {}).get(period, {}))
+    role = "homeroom" if is_homeroom(user, school_class) else "leader"
+    for code, rating in ratings.items():
+        if stored.get(code) != rating:
+            db.session.add(GradebookChange(
+                class_id=class_id, subject_id=None, student_id=student_id, term=term,
+                field=f"quality.{period}.{code}", old=stored.get(code), new=rating,
+                reason=reason, via=via, as_role=role, user_id=user.id))
+            stored[code] = rating
+    row.qualities = {**(row.qualities or {}), period: stored}  # a new dict: JSON change seen
+    row.updated_at, row.updated_by_id = utcnow(), user.id
+    flush_or_stale()
+    return row
+
+
+def read_qualities(rules, period, ratings) -> dict[str, str | None]:
+    """Every rating read, or one 400 naming each bad one (``ratings.<code>``)."""
+    known = dict(rules.qualities)
+    problems, read = {}, {}
+    if period not in QUALITY_PERIODS:
+        problems["period"] = [_("Kì đánh giá phải là mid hoặc end.")]
+    if not isinstance(ratings, dict):
+        problems["ratings"] = [_("Cần một đối tượng {mã: mức}.")]
+        ratings = {}
+    for code, value in ratings.items():
+        if code not in known:
+            problems[f"ratings.{code}"] = [_("Không có phẩm chất/năng lực mã “%(code)s”.",
+                                             code=str(code)[:20])]
+        elif value is None or (isinstance(value, str) and not value.strip()):
+            read[code] = None
+        else:
+            try:
+                read[code] = parse_rating(value, code, QUALITY)
+            except ScoreError:
+                problems[f"ratings.{code}"] = [_("%(name)s: cần T (Tốt), Đ (Đạt) hoặc C (Cần "
+                                                 "cố gắng).", name=known[code])]
+    if problems:
+        raise DomainError(_l("Có mức đánh giá không hợp lệ; không có gì được lưu."),
+                          code="invalid_score", details={"fields": problems})
+    return read
+
+
+# ------------------------------------------------------------------ the year (TT22)
+
+
+PROMOTIONS = ("promoted", "summer", "repeat")
+AWARDS = ("xuat_sac", "gioi")
+
+
+def confirm_year(user, class_id: int, student_id: int, body: dict) -> YearDecision:
+    """The school's decision on a student's year (TT22 Điều 12, 15), replacing the computed
+    suggestion: ``{"promotion": "promoted"|"summer"|"repeat", "award": "xuat_sac"|"gioi"|null}``.
+    School leaders only; recorded in the history under term II."""
+    school_class = load_class(class_id)
+    authorise(user, "gradebook.lock", "gradebook.read_class", school_class)
+    if load_book(school_class).primary:
+        raise DomainError(_l("Tiểu học không xét lên lớp theo Thông tư 22/2021."),
+                          code="not_used")
+    student_in_class(class_id, student_id)
+    promotion, award = body.get("promotion"), body.get("award")
+    problems = {}
+    if promotion not in PROMOTIONS:
+        problems["promotion"] = [_("Cần một trong: promoted, summer, repeat.")]
+    if award is not None and award not in AWARDS:
+        problems["award"] = [_("Cần xuat_sac, gioi hoặc null.")]
+    if problems:
+        raise DomainError(_l("Quyết định không hợp lệ."), code="invalid_decision",
+                          details={"fields": problems})
+    row = db.session.get(YearDecision, (class_id, student_id))
+    old = (row.promotion, row.award) if row else (None, None)
+    for field, before, after in (("promotion", old[0], promotion), ("award", old[1], award)):
+        if before != after:
+            db.session.add(GradebookChange(
+                class_id=class_id, subject_id=None, student_id=student_id, term=2, field=field,
+                old=before, new=after, reason=read_reason(body), via="api", as_role="leader",
+                user_id=user.id))
+    if row is None:
+        row = YearDecision(class_id=class_id, student_id=student_id, promotion=promotion)
+        db.session.add(row)
+    row.promotion, row.award = promotion, award
+    row.confirmed_by_id, row.confirmed_at = user.id, utcnow()
+    db.session.flush()
+    return row

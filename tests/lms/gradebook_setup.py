@@ -81,3 +81,19 @@ def fill_term(book: Book, student_id: int, term: int, scores: dict[str, object],
                 "end": value}
         services.save_scores(teacher, book.org.class_x.id, setup.code, student_id, body)
     db.session.commit()
+
+
+def primary_class(org):
+    """Grade 5A of a primary school (TT27) with student_y in it and a teacher of every
+    subject (``gvth``); committed."""
+    from lms.org.models import SchoolLevel, UnitKind
+    from lms.org.services import add_unit
+    from tests.factories import make_class
+
+    school = add_unit(UnitKind.SCHOOL, "Trường Tiểu học Z", org.district,
+                      school_level=SchoolLevel.PRIMARY)
+    grade5 = make_class(school, org.class_x.school_year, "5A", grade=5)
+    member(org.student_y, Role.STUDENT, school, grade5)
+    teacher = member(UserFactory(username="gvth"), Role.TEACHER, school, grade5)
+    db.session.commit()
+    return grade5, teacher

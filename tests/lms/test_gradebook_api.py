@@ -6,10 +6,7 @@ from sqlalchemy import func, select
 
 from lms.extensions import db as _db
 from lms.gradebook.models import GradebookChange, GradebookEntry
-from lms.org.models import Role, SchoolLevel, UnitKind
-from lms.org.services import add_unit
-from tests.factories import UserFactory, make_class, member
-from tests.lms.gradebook_setup import bearer, build_book, put
+from tests.lms.gradebook_setup import bearer, build_book, primary_class, put
 
 
 @pytest.fixture
@@ -278,12 +275,7 @@ def test_openapi_lists_the_gradebook(client):
 
 def test_a_primary_class_follows_tt27(client, book):
     org = book.org
-    school = add_unit(UnitKind.SCHOOL, "Trường Tiểu học Z", org.district,
-                      school_level=SchoolLevel.PRIMARY)
-    grade5 = make_class(school, org.class_x.school_year, "5A", grade=5)
-    member(org.student_y, Role.STUDENT, school, grade5)
-    teacher = member(UserFactory(username="gvth"), Role.TEACHER, school, grade5)
-    _db.session.commit()
+    grade5, teacher = primary_class(org)
     headers, pupil = bearer(client, teacher.username), org.student_y.id
     reply = put(client, headers, grade5.id, "TOAN", pupil, term=1, mid="T", mid_test=8,
                 end="Hoàn thành", end_test="9")

@@ -4,8 +4,10 @@ students and parents see (published columns only, results of locked terms); who 
 import pytest
 
 from lms.core.errors import NotFound
+from lms.gradebook.book import load_book
+from lms.gradebook.circulars import TT27
 from lms.gradebook.summary import school_results
-from tests.lms.gradebook_setup import bearer, build_book, fill_term, put
+from tests.lms.gradebook_setup import bearer, build_book, fill_term, primary_class, put
 
 
 @pytest.fixture
@@ -150,3 +152,56 @@ def test_a_whole_school_recomputed_counts_levels_per_class(client, book):
         "conduct": {"Khá": 1, None: 1}}]
     with pytest.raises(NotFound):
         school_results(book.homeroom, org.school_x.id, org.class_x.school_year_id)
+
+
+def test_primary_year_evaluation_from_ratings_tests_and_qualities(client, book):
+    org = book.org
+    grade5, _teacher = primary_class(org)
+    pupil, admin = org.student_y.id, bearer(client, "admin1")
+    for setup in load_book(grade5).subjects:
+        body = {"term": 2, "end": "T", **({"end_test": 9} if setup.end_test else {})}
+        assert put(client, admin, grade5.id, setup.code, pupil, **body).status_code == 200
+    url = f"/api/v1/gradebook/{grade5.id}/qualities/{pupil}"
+    ratings = {code: "Tốt" for code, _name in TT27.qualities}
+    assert client.put(url, json={"term": 2, "period": "end", "ratings": ratings},
+                      headers=bearer(client, "gvth")).status_code == 404
+    bad = client.put(url, json={"term": 2, "period": "end", "ratings": {"XYZ": "T",
+                                                                        "NHANAI": "Giỏi"}},
+                     headers=admin)
+    assert bad.status_code == 400
+    assert set(bad.get_json()["error"]["details"]["fields"]) == {"ratings.XYZ", "ratings.NHANAI"}
+    before = client.get(f"/api/v1/gradebook/{grade5.id}/students/{pupil}",
+                        headers=admin).get_json()
+    assert before["learning"]["year"] is None  # qualities missing
+    reply = client.put(url, json={"term": 2, "period": "end", "ratings": ratings}, headers=admin)
+    assert reply.status_code == 200 and reply.get_json()["qualities"]["end"]["NHANAI"] == "T"
+    after = client.get(f"/api/v1/gradebook/{grade5.id}/students/{pupil}",
+                       headers=admin).get_json()
+    assert after["learning"]["year"] == {"level": "Hoàn thành xuất sắc"}
+    client.put(url, json={"term": 2, "period": "end", "ratings": {"CHAMCHI": "Đạt"}},
+               headers=admin)
+    again = client.get(f"/api/v1/gradebook/{grade5.id}/students/{pupil}",
+                       headers=admin).get_json()
+    assert again["learning"]["year"] == {"level": "Hoàn thành"}
+    tt22 = client.put(f"/api/v1/gradebook/{org.class_x.id}/qualities/{org.student_a.id}",
+                      json={"term": 1, "period": "end", "ratings": {}}, headers=admin)
+    assert tt22.status_code == 400
+
+
+def test_the_school_confirms_the_year(client, book):
+    org = book.org
+    url = f"/api/v1/gradebook/{org.class_x.id}/students/{org.student_a.id}/year"
+    body = {"promotion": "promoted", "award": "gioi"}
+    assert client.put(url, json=body, headers=bearer(client, "gvcn")).status_code == 403
+    assert client.put(url, json=body, headers=bearer(client, "hsa")).status_code == 404
+    bad = client.put(url, json={"promotion": "maybe", "award": "best"},
+                     headers=bearer(client, "leaderx"))
+    assert set(bad.get_json()["error"]["details"]["fields"]) == {"promotion", "award"}
+    assert client.put(url, json=body, headers=bearer(client, "leaderx")).status_code == 200
+    decision = summary(client, book, "gvcn").get_json()["year_decision"]
+    assert (decision["promotion"], decision["award"]) == ("promoted", "gioi")
+    assert summary(client, book, "hsa").get_json()["year_decision"] is None  # term II open
+    for term in (1, 2):
+        client.put(f"/api/v1/gradebook/{org.class_x.id}/locks/{term}", json={"locked": True},
+                   headers=bearer(client, "leaderx"))
+    assert summary(client, book, "hsa").get_json()["year_decision"]["award"] == "gioi"
