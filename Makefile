@@ -9,7 +9,7 @@ VENDOR := lms/static/vendor
 FLASK  := $(BIN)/flask --app wsgi
 
 .PHONY: install install-test run test lint importlint pytest bench bench-search bench-media \
-        bench-exams e2e-deps translations translations-update mutation clean
+        bench-exams bench-gradebook e2e-deps translations translations-update mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,11 @@ bench-search: install-test
 # during a 1 GiB upload, SCORM commit throughput (local only; docs/benchmarks.md).
 bench-media: install-test
 	$(BIN)/python -m tests.load.media_bench $(BENCH_ARGS)
+
+# Gradebook: recompute a whole school (1,500 × 12 × 2) and the class page under load
+# (docs/benchmarks.md "Gradebook").
+bench-gradebook: install-test
+	$(BIN)/python -m tests.load.gradebook_bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)

@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_request_parsing(app)
     _init_extensions(app)
     _register_areas(app)
+    _connect_areas()
     _register_request_hooks(app)
     if app.config["PROXY_COUNT"]:
         count = int(app.config["PROXY_COUNT"])
@@ -67,6 +68,7 @@ def _register_areas(app: Flask) -> None:
     from lms.exams.paper_views import bp as exam_paper_bp
     from lms.exams.teacher_views import bp as exams_teacher_bp
     from lms.exams.views import bp as exams_bp
+    from lms.gradebook.views import bp as gradebook_bp
     from lms.lessons.library_views import bp as lesson_pages_bp
     from lms.lessons.views import bp as scorm_content_bp
     from lms.lessons.views import player_bp
@@ -75,12 +77,23 @@ def _register_areas(app: Flask) -> None:
 
     for blueprint in (core_bp, auth_bp, org_bp, admin_bp, questions_bp, scorm_content_bp,
                       player_bp, exam_paper_bp, exam_grading_bp, exams_teacher_bp,
-                      exam_matrix_bp, lesson_pages_bp, exams_bp):
+                      exam_matrix_bp, lesson_pages_bp, exams_bp, gradebook_bp):
         app.register_blueprint(blueprint)
     init_api(app)
     register_error_handlers(app)
     i18n.init_templates(app)
     cli.register(app)
+
+
+def _connect_areas() -> None:
+    """Areas that show each other's data meet here instead of importing each other: the
+    gradebook reads tests through its registry and follows their grades by the exams
+    area's signal (docs/gradebook.md, "Test scores")."""
+    from lms.exams import gradebook_feed
+    from lms.gradebook import feeds, registry
+
+    registry.register_source(gradebook_feed.ExamScores())
+    gradebook_feed.relay_to(feeds.score_changed)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -107,6 +107,7 @@ def load_demo(seed: int = 2025) -> dict:
     _authored_lesson(named["teacher"], subjects["TOAN"])
     _demo_exam(named["teacher"], subjects["TOAN"])
     _demo_bank(named["teacher"], named["reviewer"], subjects["TOAN"])
+    _demo_gradebook(named["teacher"], named["leader"])
     return {"created": True, "students": count, "units": len(units) + len(SCHOOLS)}
 
 
@@ -130,6 +131,16 @@ def _demo_bank(teacher: User, reviewer: User, toan: Subject) -> None:
     db.session.flush()
     school_class = next(m.school_class for m in teacher.memberships if m.role == Role.TEACHER)
     load_demo_results(teacher, school_class)
+    db.session.flush()
+
+
+def _demo_gradebook(teacher: User, leader: User) -> None:
+    """Term I of 10A1 in every subject, partly from last week's test (lms/gradebook/demo.py)."""
+    from lms.gradebook.demo import load_demo_gradebook
+
+    db.session.expire(leader)
+    school_class = next(m.school_class for m in teacher.memberships if m.role == Role.TEACHER)
+    load_demo_gradebook(school_class, teacher, leader)
     db.session.flush()
 
 

@@ -66,6 +66,7 @@ def init_api(app: Flask) -> None:
         exam_grading,
         exam_manage,
         exams,
+        gradebook,
         lesson_pages,
         lessons,
         questions,
@@ -89,6 +90,6 @@ def init_api(app: Flask) -> None:
     )
     api.init_app(app)
     for module in (auth, tasks, questions, lessons, lesson_pages, exams, exam_grading,
-                   exam_manage, uploads):
+                   exam_manage, uploads, gradebook):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

@@ -6,7 +6,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from lms.auth.permissions import can, memberships
+from lms.auth.permissions import STAFF_ROLES, can, memberships
 from lms.kernel import db
 from lms.org.models import Membership, Role, SchoolClass, Unit, UnitKind
 
@@ -32,6 +32,8 @@ def nav_items(user) -> list[dict]:
         items.append({"label": _("Ngân hàng câu hỏi"), "url": url_for("questions.bank")})
     if can(user, "exam.create"):
         items.append({"label": _("Bài kiểm tra"), "url": url_for("exams_teacher.index")})
+    if memberships(user, Role.STUDENT, Role.PARENT, *STAFF_ROLES):
+        items.append({"label": _("Sổ điểm"), "url": url_for("gradebook.index")})
     if memberships(user, Role.UNIT_REVIEWER, Role.DEPARTMENT_REVIEWER):
         items.append({"label": _("Duyệt câu hỏi"), "url": url_for("questions.review")})
     if can(user, "admin.access"):

@@ -17,6 +17,9 @@ Receivers run synchronously inside the caller's database transaction: they may a
 flush rows (the gradebook's score cell) but must not commit; an exception aborts the whole
 operation, so the gradebook never disagrees with the attempts. A receiver is connected with
 ``final_grade_changed.connect(fn)`` (keep a reference to ``fn``: blinker holds it weakly).
+A receiver that cares only about some exams connects with ``follow(fn)`` instead: it hears
+only exams whose ``announce_grades`` is set (the gradebook sets it when a column is mapped to
+the exam), so finishing an attempt of any other exam costs no extra statement.
 """
 
 from decimal import Decimal
@@ -53,6 +56,22 @@ def announce(exam: Exam, user_id: int, previous: Decimal | None, reason: str) ->
     return True
 
 
-def listening() -> bool:
-    """Whether any receiver is connected (the submit path skips the extra query otherwise)."""
-    return bool(final_grade_changed.receivers)
+#: Ids of receivers connected with ``follow`` (the gradebook): they want only the exams
+#: whose ``announce_grades`` is set.
+_followers: set = set()
+
+
+def follow(receiver) -> None:
+    """Connect ``receiver`` (strongly) for the exams that have ``announce_grades`` set, so
+    the submit path of every other exam stays as cheap as with no receiver at all."""
+    final_grade_changed.connect(receiver, weak=False)
+    _followers.add(id(receiver))
+
+
+def listening(exam: Exam | None = None) -> bool:
+    """Whether the submit path should compute and announce the final grade of ``exam``: a
+    receiver connected plainly, or a follower when the exam announces its grades."""
+    ids = set(final_grade_changed.receivers)
+    if ids - _followers:
+        return True
+    return bool(ids) and (exam is None or exam.announce_grades)

@@ -84,6 +84,10 @@ class Exam(db.Model):
     snapshot_rev: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
+    #: Another area follows this exam's final grades (a gradebook column is mapped to it):
+    #: finishing an attempt computes and announces the final grade (``hooks.listening``).
+    #: Set once and never cleared: announcing to nobody costs only a query.
+    announce_grades: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     assignments = relationship("ExamAssignment", back_populates="exam")
     #: Mã đề papers made at publish (generation "variants"), by code order of creation.

@@ -701,7 +701,7 @@ def finish(attempt: Attempt, finished_at: datetime, counted: bool = True) -> boo
     for name, value in (("state", AttemptState.FINISHED), ("finished_at", finished_at),
                         ("counted", counted)):
         set_committed_value(attempt, name, value)  # what the UPDATE wrote: no re-read
-    listening = hooks.listening()
+    listening = hooks.listening(attempt.exam)
     previous = hooks.final_grade_for(attempt.exam, attempt.user_id) if listening else None
     earned, total = grade_attempt(attempt)
     settings = attempt.exam.settings

@@ -135,15 +135,25 @@ def _text(value) -> str:
     return nfc(str(value))
 
 
-def find_header(table: list[tuple[int, list]]) -> tuple[int, dict[str, int]] | None:
-    """Index in ``table`` of the header row and the column of each known field."""
+def header_key(cell) -> str:
+    """A header cell as it is matched: folded (accents, case, NFC/NFD ignored), inner
+    spaces collapsed, a trailing ":" or "*" dropped."""
+    return " ".join(fold(_text(cell)).split()).rstrip(" :*")
+
+
+def find_header(table: list[tuple[int, list]], headers: dict[str, str] | None = None,
+                anchor: str = "full_name") -> tuple[int, dict[str, int]] | None:
+    """Index in ``table`` of the header row (the first of the top rows that has the
+    ``anchor`` field) and the column of each known field; ``headers`` maps a folded header
+    text to a field name (the roster's by default)."""
+    headers = HEADERS if headers is None else headers
     for index, (_number, cells) in enumerate(table[:HEADER_SEARCH_ROWS]):
         columns = {}
         for col, cell in enumerate(cells):
-            key = HEADERS.get(fold(_text(cell)).rstrip(" :*"))
+            key = headers.get(header_key(cell))
             if key and key not in columns:
                 columns[key] = col
-        if "full_name" in columns:
+        if anchor in columns:
             return index, columns
     return None
 
