@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms.api import require_user
+from lms.core.ids import MAX_ID
 from lms.gradebook import configure, feeds, reading, services, terms
 from lms.gradebook.models import PUBLISHABLE
 from lms.kernel import db
@@ -37,7 +38,8 @@ class ScoresSchema(Schema):
                     "and Toán).", **SCORE)
     end_test = _raw("TT27 only: end-of-term test, a whole number 0–10.", **SCORE)
     version = _raw("The entry's version the client saw (0: none yet). Another version → 409 "
-                   "stale, nothing written. Omitted: not checked.", type="integer")
+                   "stale, nothing written. Omitted: not checked.", type="integer",
+                   minimum=0, maximum=MAX_ID)
     reason = _raw("Why (kept in the history).", type="string")
 
 
@@ -67,7 +69,8 @@ class ConductSchema(Schema):
     term = _raw("Học kì: 1 or 2.", type="integer", enum=[1, 2])
     conduct = _raw("T, K, Đ, CĐ (or the words Tốt, Khá, Đạt, Chưa đạt); null clears.",
                    type="string")
-    version = _raw("As for scores: another version → 409 stale.", type="integer")
+    version = _raw("As for scores: another version → 409 stale.", type="integer",
+                   minimum=0, maximum=MAX_ID)
     reason = _raw("Why (kept in the history).", type="string")
 
 
@@ -76,7 +79,8 @@ class QualitiesSchema(Schema):
     period = _raw("mid (giữa kì) or end (cuối kì).", type="string", enum=["mid", "end"])
     ratings = _raw("{quality or competence code: T | Đ | C (or the words)}; codes left out "
                    "stay, null clears one.", type="object")
-    version = _raw("As for scores: another version → 409 stale.", type="integer")
+    version = _raw("As for scores: another version → 409 stale.", type="integer",
+                   minimum=0, maximum=MAX_ID)
     reason = _raw("Why (kept in the history).", type="string")
 
 
@@ -120,7 +124,7 @@ def saved_view(book, setup, entry, class_id: int, student_id: int, term: int) ->
     return {"class_id": class_id, "subject": setup.code, "student_id": student_id, **view}
 
 
-@blp.put("/<int:class_id>/<subject_code>/<int:student_id>")
+@blp.put("/<id:class_id>/<subject_code>/<id:student_id>")
 @blp.arguments(ScoresSchema)
 @blp.response(200, SavedSchema)
 @blp.alt_response(400, description="A cell is unreadable (details.fields names it)")
@@ -134,7 +138,7 @@ def put_scores(body, class_id, subject_code, student_id):
     return saved_view(book, setup, entry, class_id, student_id, body["term"])
 
 
-@blp.get("/<int:class_id>/<subject_code>")
+@blp.get("/<id:class_id>/<subject_code>")
 @blp.response(200)
 def get_subject(class_id, subject_code):
     """The subject's whole column set: every student's terms and year, ``regular_count``,
@@ -142,7 +146,7 @@ def get_subject(class_id, subject_code):
     return reading.subject_sheet(require_user(), class_id, subject_code)
 
 
-@blp.get("/<int:class_id>/students/<int:student_id>")
+@blp.get("/<id:class_id>/students/<id:student_id>")
 @blp.response(200)
 def get_student(class_id, student_id):
     """A student's subjects (term 1, term 2, year), learning result and conduct. Students and
@@ -150,7 +154,7 @@ def get_student(class_id, student_id):
     return reading.student_summary(require_user(), class_id, student_id)
 
 
-@blp.get("/<int:class_id>/<subject_code>/<int:student_id>/history")
+@blp.get("/<id:class_id>/<subject_code>/<id:student_id>/history")
 @blp.arguments(HistoryArgs, location="query")
 @blp.response(200)
 def get_history(args, class_id, subject_code, student_id):
@@ -160,7 +164,7 @@ def get_history(args, class_id, subject_code, student_id):
     return {"changes": changes}
 
 
-@blp.put("/<int:class_id>/conduct/<int:student_id>")
+@blp.put("/<id:class_id>/conduct/<id:student_id>")
 @blp.arguments(ConductSchema)
 @blp.response(200)
 @blp.alt_response(409, description="locked or stale")
@@ -172,7 +176,7 @@ def put_conduct(body, class_id, student_id):
             "conduct": row.conduct if row else None, "version": row.version if row else 0}
 
 
-@blp.put("/<int:class_id>/qualities/<int:student_id>")
+@blp.put("/<id:class_id>/qualities/<id:student_id>")
 @blp.arguments(QualitiesSchema)
 @blp.response(200)
 @blp.alt_response(409, description="locked or stale")
@@ -184,7 +188,7 @@ def put_qualities(body, class_id, student_id):
             "qualities": row.qualities, "version": row.version}
 
 
-@blp.put("/<int:class_id>/students/<int:student_id>/year")
+@blp.put("/<id:class_id>/students/<id:student_id>/year")
 @blp.arguments(YearSchema)
 @blp.response(200)
 def put_year(body, class_id, student_id):
@@ -195,7 +199,7 @@ def put_year(body, class_id, student_id):
             "award": row.award}
 
 
-@blp.put("/<int:class_id>/locks/<int:term>")
+@blp.put("/<id:class_id>/locks/<int:term>")
 @blp.arguments(LockSchema)
 @blp.response(200)
 def put_lock(body, class_id, term):
@@ -205,7 +209,7 @@ def put_lock(body, class_id, term):
     return {"class_id": class_id, "term": term, "locked": locked}
 
 
-@blp.post("/<int:class_id>/<subject_code>/publication")
+@blp.post("/<id:class_id>/<subject_code>/publication")
 @blp.arguments(PublishSchema)
 @blp.response(200)
 def post_publication(body, class_id, subject_code):
@@ -217,14 +221,14 @@ def post_publication(body, class_id, subject_code):
     return {"term": body.get("term"), "published": columns}
 
 
-@blp.get("/periods/<int:school_year_id>/<int:grade>")
+@blp.get("/periods/<id:school_year_id>/<int:grade>")
 @blp.response(200)
 def get_periods(school_year_id, grade):
     """Subjects of a grade in a school year, with periods and the regular-score count."""
     return configure.periods_view(require_user(), school_year_id, grade)
 
 
-@blp.put("/periods/<int:school_year_id>/<int:grade>")
+@blp.put("/periods/<id:school_year_id>/<int:grade>")
 @blp.arguments(PeriodsSchema)
 @blp.response(200)
 def put_periods(body, school_year_id, grade):
@@ -235,7 +239,7 @@ def put_periods(body, school_year_id, grade):
     return configure.periods_view(user, school_year_id, grade)
 
 
-@blp.put("/<int:class_id>/electives")
+@blp.put("/<id:class_id>/electives")
 @blp.arguments(ElectivesSchema)
 @blp.response(200)
 def put_electives(body, class_id):
@@ -250,7 +254,8 @@ class SourceSchema(Schema):
     field = _raw("The column: regular.N, mid or end (TT22); mid_test or end_test (TT27).",
                  type="string")
     kind = _raw("A registered source: \"exam\".", type="string")
-    source_id = _raw("The source's id (the exam's).", type="integer")
+    source_id = _raw("The source's id (the exam's).", type="integer", minimum=1,
+                     maximum=MAX_ID)
 
 
 class FlagSchema(Schema):
@@ -258,14 +263,14 @@ class FlagSchema(Schema):
         "description": "true: write the proposed score (the term must be open); false: dismiss"})
 
 
-@blp.get("/<int:class_id>/<subject_code>/sources/choices")
+@blp.get("/<id:class_id>/<subject_code>/sources/choices")
 @blp.response(200)
 def get_source_choices(class_id, subject_code):
     """Published tests of the class that may fill a column of this subject."""
     return {"choices": feeds.choices(require_user(), class_id, subject_code)}
 
 
-@blp.post("/<int:class_id>/<subject_code>/sources")
+@blp.post("/<id:class_id>/<subject_code>/sources")
 @blp.arguments(SourceSchema)
 @blp.response(201)
 @blp.alt_response(409, description="locked (the term is closed) or mapped (column taken)")
@@ -278,7 +283,7 @@ def post_source(body, class_id, subject_code):
             "source_id": row.source_id, "filled": filled}
 
 
-@blp.delete("/<int:class_id>/<subject_code>/sources/<int:source_row_id>")
+@blp.delete("/<id:class_id>/<subject_code>/sources/<id:source_row_id>")
 @blp.response(204)
 def delete_source(class_id, subject_code, source_row_id):
     """Stop a column following its test (the scores stay)."""
@@ -286,7 +291,7 @@ def delete_source(class_id, subject_code, source_row_id):
     db.session.commit()
 
 
-@blp.post("/<int:class_id>/flags/<int:flag_id>")
+@blp.post("/<id:class_id>/flags/<id:flag_id>")
 @blp.arguments(FlagSchema)
 @blp.response(200)
 def post_flag(body, class_id, flag_id):

@@ -50,7 +50,7 @@ def index():
 # ------------------------------------------------------------------ a subject's grid
 
 
-@bp.get("/classes/<int:class_id>/subjects/<code>")
+@bp.get("/classes/<id:class_id>/subjects/<code>")
 @login_required
 def subject_page(class_id: int, code: str):
     sheet = reading.subject_sheet(g.user, class_id, code)
@@ -72,7 +72,7 @@ def _fields(sheet: dict) -> list[tuple[str, str]]:
             + [("mid", _("GK")), ("end", _("CK"))])
 
 
-@bp.post("/classes/<int:class_id>/subjects/<code>")
+@bp.post("/classes/<id:class_id>/subjects/<code>")
 @login_required
 def subject_save(class_id: int, code: str):
     """The grid posted whole (without script): ``s<id>.<field>`` cells and ``v<id>``."""
@@ -101,7 +101,7 @@ def _posted_rows(form) -> tuple[dict[int, dict], dict[int, int]]:
     return rows, versions
 
 
-@bp.post("/classes/<int:class_id>/subjects/<code>/publication")
+@bp.post("/classes/<id:class_id>/subjects/<code>/publication")
 @login_required
 def publish(class_id: int, code: str):
     published = request.form.get("published") == "1"
@@ -116,7 +116,7 @@ def publish(class_id: int, code: str):
                             term=_term()))
 
 
-@bp.post("/classes/<int:class_id>/subjects/<code>/sources")
+@bp.post("/classes/<id:class_id>/subjects/<code>/sources")
 @login_required
 def map_source(class_id: int, code: str):
     kind, _sep, source_id = request.form.get("source", "").partition(":")
@@ -132,7 +132,7 @@ def map_source(class_id: int, code: str):
                             term=_term()))
 
 
-@bp.post("/classes/<int:class_id>/flags/<int:flag_id>")
+@bp.post("/classes/<id:class_id>/flags/<id:flag_id>")
 @login_required
 def resolve_flag(class_id: int, flag_id: int):
     """Apply or dismiss a test score that reached a locked term."""
@@ -146,7 +146,7 @@ def resolve_flag(class_id: int, flag_id: int):
                             code=request.form.get("code", ""), term=_term()))
 
 
-@bp.get("/classes/<int:class_id>/subjects/<code>/history/<int:student_id>")
+@bp.get("/classes/<id:class_id>/subjects/<code>/history/<id:student_id>")
 @login_required
 def history_page(class_id: int, code: str, student_id: int):
     changes = reading.cell_history(g.user, class_id, code, student_id, _term())
@@ -158,7 +158,7 @@ def history_page(class_id: int, code: str, student_id: int):
 # ------------------------------------------------------------------ spreadsheets
 
 
-@bp.get("/classes/<int:class_id>/subjects/<code>/export.xlsx")
+@bp.get("/classes/<id:class_id>/subjects/<code>/export.xlsx")
 @login_required
 def export_xlsx(class_id: int, code: str):
     sheet = reading.subject_sheet(g.user, class_id, code)
@@ -169,7 +169,7 @@ def export_xlsx(class_id: int, code: str):
                      XLSX)
 
 
-@bp.route("/classes/<int:class_id>/subjects/<code>/import", methods=["GET", "POST"])
+@bp.route("/classes/<id:class_id>/subjects/<code>/import", methods=["GET", "POST"])
 @login_required
 def import_page(class_id: int, code: str):
     """Upload → a preview of what would be saved and every problem by row and column."""
@@ -188,7 +188,7 @@ def import_page(class_id: int, code: str):
                            rows_json=json.dumps(parsed.rows) if parsed else ""), status
 
 
-@bp.post("/classes/<int:class_id>/subjects/<code>/import/confirm")
+@bp.post("/classes/<id:class_id>/subjects/<code>/import/confirm")
 @login_required
 def import_confirm(class_id: int, code: str):
     """Save the previewed cells; they are read and checked again exactly like typed ones."""
@@ -211,7 +211,7 @@ def import_confirm(class_id: int, code: str):
 # ------------------------------------------------------------------ class and student pages
 
 
-@bp.route("/classes/<int:class_id>", methods=["GET", "POST"])
+@bp.route("/classes/<id:class_id>", methods=["GET", "POST"])
 @login_required
 def class_page(class_id: int):
     period = request.values.get("period", "1")
@@ -238,14 +238,14 @@ def _save_conduct(class_id: int, period: str) -> None:
         flash_or_raise(error)
 
 
-@bp.get("/classes/<int:class_id>/students/<int:student_id>")
+@bp.get("/classes/<id:class_id>/students/<id:student_id>")
 @login_required
 def student_page(class_id: int, student_id: int):
     data = reading.student_summary(g.user, class_id, student_id)
     return render_template("gradebook/student.html", data=data)
 
 
-@bp.get("/classes/<int:class_id>/students/<int:student_id>/report.pdf")
+@bp.get("/classes/<id:class_id>/students/<id:student_id>/report.pdf")
 @login_required
 def student_report(class_id: int, student_id: int):
     """The printable term report (phiếu báo kết quả học tập), as the viewer may see it."""
@@ -266,7 +266,7 @@ def student_report(class_id: int, student_id: int):
 # ------------------------------------------------------------------ the leader's locks
 
 
-@bp.get("/schools/<int:school_id>/locks")
+@bp.get("/schools/<id:school_id>/locks")
 @login_required
 def locks_page(school_id: int):
     year = request.args.get("year", type=int)
@@ -274,7 +274,7 @@ def locks_page(school_id: int):
                                                                           year))
 
 
-@bp.post("/schools/<int:school_id>/locks")
+@bp.post("/schools/<id:school_id>/locks")
 @login_required
 def locks_save(school_id: int):
     data = home.school_locks(g.user, school_id, request.form.get("year", type=int))

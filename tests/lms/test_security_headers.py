@@ -15,7 +15,7 @@ from tests.conftest import login
 TEMPLATES = Path(__file__).resolve().parents[2] / "lms" / "templates"
 #: Printed to PDF by Chromium from a file, never served: they carry their own policy
 #: (lms/core/pdf.py: inline styles, data: images, nothing else).
-PDF_TEMPLATES = {"exams/answer_sheet.html", "exams/paper_print.html"}
+PDF_TEMPLATES = {"exams/answer_sheet.html", "exams/paper_print.html", "gradebook/report.html"}
 #: JSON data blocks are not scripts: the browser never runs them.
 _INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")"
                             r"(?![^>]*nonce=\"\{\{ csp_nonce\(\) \}\}\")[^>]*>", re.I)
