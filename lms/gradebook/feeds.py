@@ -75,7 +75,8 @@ def map_source(user, class_id: int, subject_code: str, body: dict) -> tuple[Scor
     kind, source_id = body.get("kind"), body.get("source_id")
     adapter = registry.SOURCES.get(kind) if isinstance(kind, str) else None
     if (adapter is None or not isinstance(source_id, int) or isinstance(source_id, bool)
-            or not 0 < source_id <= MAX_ID or not adapter.usable(source_id, class_id, setup.id, user.id)):
+            or not 0 < source_id <= MAX_ID
+            or not adapter.usable(source_id, class_id, setup.id, user.id)):
         raise NotFound(_l("Không tìm thấy bài kiểm tra đã phát hành của lớp."))
     ensure_open(class_id, term)
     taken = db.session.scalar(select(ScoreSource).where(
